@@ -1,0 +1,21 @@
+//! A node's dataplane as plain data: routes, links, addresses, neighbours, FDB, sysctls.
+//!
+//! One model whatever the source: live netlink (`crate::netlink`), a snapshot file,
+//! offline text (`ip route`, `route -n` …), or the plan computed from a cluster
+//! description. No I/O in this module.
+
+pub mod link;
+pub mod mac;
+pub mod neigh;
+pub mod route;
+pub mod state;
+pub mod trie;
+
+pub use link::{Addr, Link, LinkKind, Veth, Vxlan};
+pub use mac::MacAddr;
+pub use neigh::{FdbEntry, Neighbour, NudState};
+pub use route::{
+    Family, Nexthop, NexthopFlags, Protocol, Route, RouteFlags, RouteType, Scope, Table,
+};
+pub use state::{NodeState, Sysctls};
+pub use trie::RouteTable;

@@ -1,0 +1,11 @@
+//! netpath: troubleshoot Kubernetes pod networks (Flannel, Calico) on the node itself.
+//!
+//! One model of a node's dataplane ([`dataplane::NodeState`]) whatever its source, and
+//! every command a function over it. See README.md for the commands.
+
+pub mod cli;
+pub mod cmd;
+pub mod dataplane;
+pub mod error;
+pub mod netlink;
+pub mod render;

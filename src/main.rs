@@ -1,0 +1,47 @@
+//! The `netpath` binary: parse arguments, run one command, map the result to an exit code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use netpath::cli::{Cli, Command};
+use netpath::cmd::{self, Ctx};
+use netpath::error::{Outcome, exit_code};
+use netpath::render::Style;
+
+fn main() -> ExitCode {
+    // `netpath … | head`: die quietly on a closed pipe like other Unix tools, instead of
+    // panicking inside print!.
+    // SAFETY: resetting a signal disposition at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let cli = Cli::parse();
+    let ctx = Ctx {
+        style: Style::decide(cli.color),
+        json: cli.json,
+    };
+    match run(cli.command, ctx) {
+        Ok(outcome) => ExitCode::from(outcome.code()),
+        Err(err) => {
+            let _ = std::io::stdout().flush();
+            eprintln!("netpath: {err:#}");
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
+    let _ = ctx;
+    match command {
+        Command::Completions(args) => {
+            std::io::stdout().write_all(&cmd::completions::script(args.shell))?;
+            Ok(Outcome::Clean)
+        }
+        Command::Man => {
+            std::io::stdout().write_all(&cmd::completions::man_page()?)?;
+            Ok(Outcome::Clean)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Privileged tests: they build real kernel state in network namespaces of their own.
+//!
+//! As root every test runs. Without root they are all reported as ignored, with a loud
+//! count on stderr; with `NETPATH_REQUIRE_ROOT=1` (set by `.ci/run`) a non-root run fails.
+
+#[allow(dead_code)] // shared helpers; not every test module uses every one
+mod lab;
+mod netns;
+
+use libtest_mimic::{Arguments, Trial};
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials: Vec<Trial> = Vec::new();
+    trials.extend(netns::tests());
+
+    if !lab::is_root() {
+        let n = trials.len();
+        eprintln!();
+        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        eprintln!(
+            "!!! {n} PRIVILEGED TESTS NOT RUN: not root. Run `sudo -E cargo test` to run them."
+        );
+        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        if std::env::var("NETPATH_REQUIRE_ROOT").is_ok_and(|v| v == "1") {
+            eprintln!("NETPATH_REQUIRE_ROOT=1: failing, privileged tests must run here.");
+            std::process::exit(1);
+        }
+        trials = trials
+            .into_iter()
+            .map(|t| t.with_ignored_flag(true))
+            .collect();
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

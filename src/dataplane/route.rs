@@ -543,7 +543,9 @@ impl Route {
 }
 
 /// Prints the route the way `ip route show` prints it (without `-d`): type only when not
-/// unicast, `table` unless main, `proto` unless boot, `scope` unless global.
+/// unicast, `table` unless main, `proto` unless boot, `scope` unless global. A multipath
+/// route spans several lines, as in iproute2: the head line, then one
+/// `\tnexthop via … dev … weight N` line per nexthop.
 impl fmt::Display for Route {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.kind != RouteType::Unicast {
@@ -585,8 +587,9 @@ impl fmt::Display for Route {
             write!(f, " mtu {mtu}")?;
         }
         if self.nexthops.len() > 1 {
+            // iproute2 (print_rta_multipath) puts each nexthop on its own line, after a tab.
             for hop in &self.nexthops {
-                f.write_str(" nexthop")?;
+                f.write_str("\n\tnexthop")?;
                 if let Some(gw) = hop.gateway {
                     write!(f, " via {gw}")?;
                 }
@@ -702,6 +705,17 @@ mod tests {
         assert_eq!(bh.to_string(), "blackhole 10.244.0.0/26 proto bird");
         let host = Route::unicast(net("10.244.0.5/32"), Nexthop::dev("cali1"));
         assert_eq!(host.to_string(), "10.244.0.5 dev cali1 scope link");
+        let mut multi = Route::unicast(
+            net("10.244.3.0/24"),
+            Nexthop::via("192.168.1.13".parse().unwrap(), "eth0"),
+        );
+        let mut second = Nexthop::via("192.168.1.14".parse().unwrap(), "eth0");
+        second.weight = 3;
+        multi.nexthops.push(second);
+        assert_eq!(
+            multi.to_string(),
+            "10.244.3.0/24\n\tnexthop via 192.168.1.13 dev eth0 weight 1\n\tnexthop via 192.168.1.14 dev eth0 weight 3"
+        );
         assert_eq!(Protocol::parse("bird"), Some(Protocol::BIRD));
         assert_eq!(Protocol::parse("80"), Some(Protocol::FELIX));
         assert_eq!(Protocol::FELIX.label(), "80");

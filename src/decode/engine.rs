@@ -180,7 +180,8 @@ impl<'a> Cx<'a, '_> {
         match et {
             0x0800 => self.ipv4(off, end),
             0x86dd => self.ipv6(off, end),
-            0x0806 => self.arp(off, end),
+            // RARP has ARP's format.
+            0x0806 | 0x8035 => self.arp(off, end),
             0x8100 | 0x88a8 | 0x9100 => self.vlan(off, end, et),
             _ if et < 0x0600 => self.unsupported(off, "802.3-length", u32::from(et)),
             _ => self.unsupported(off, "ethertype", u32::from(et)),

@@ -22,6 +22,10 @@ mod engine;
 pub mod layer;
 pub mod names;
 pub mod stats;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;
 mod tunnel;
 
 use std::fmt;

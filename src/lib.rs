@@ -6,6 +6,9 @@
 pub mod cli;
 pub mod cmd;
 pub mod dataplane;
+pub mod decode;
 pub mod error;
 pub mod netlink;
+pub mod pcapfile;
 pub mod render;
+pub mod wire;

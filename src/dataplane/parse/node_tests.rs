@@ -355,6 +355,15 @@ fn file_names() {
         ("fdb.json", Some(Fdb)),
         ("sysctl.txt", Some(Sysctl)),
         ("sysctl_-a", Some(Sysctl)),
+        ("routes.txt", Some(Routes)),
+        ("ip-6-route.txt", Some(Routes)),
+        ("ip-ro", Some(Routes)),
+        ("ip-l", Some(Links)),
+        ("links.json", Some(Links)),
+        ("ip_address", Some(Addrs)),
+        ("ip-neighbour", Some(Neighbours)),
+        ("sysctls.txt", Some(Sysctl)),
+        ("sysctl-a", Some(Sysctl)),
         ("ip_-4_rule", None),
         ("notes.txt", None),
         ("hostname", None),
@@ -402,4 +411,31 @@ proptest! {
         let _ = parse_fdb(&text);
         let _ = parse_sysctls(&text);
     }
+}
+
+#[test]
+fn sosreport_layout() {
+    let sos = tempfile::tempdir().unwrap();
+    let net = sos.path().join("sos_commands").join("networking");
+    let kernel = sos.path().join("sos_commands").join("kernel");
+    std::fs::create_dir_all(&net).unwrap();
+    std::fs::create_dir_all(&kernel).unwrap();
+    std::fs::write(sos.path().join("hostname"), "worker-7\n").unwrap();
+    let copy = |from: &str, to: &std::path::Path| std::fs::copy(dir(from), to).unwrap();
+    copy("node-a/ip-route.txt", &net.join("ip_route_show_table_all"));
+    copy("node-a/ip_-d_link", &net.join("ip_-s_-d_link"));
+    copy("node-a/ip-addr.txt", &net.join("ip_-d_address"));
+    copy("node-a/bridge-fdb.txt", &net.join("bridge_fdb_show"));
+    copy("node-a/sysctl.txt", &kernel.join("sysctl_-a"));
+    // A sosreport holds many other outputs: not warned about below the top level.
+    std::fs::write(net.join("ip_-4_rule"), "0: from all lookup local\n").unwrap();
+    let (s, w) = node_from_dir(sos.path()).unwrap();
+    let (a, _) = node_from_dir(&dir("node-a")).unwrap();
+    assert_eq!(s.node, "worker-7");
+    assert_eq!(
+        (s.links, s.addrs, s.fdb, s.sysctls),
+        (a.links, a.addrs, a.fdb, a.sysctls)
+    );
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("missing: no `ip neigh`"), "{w:?}");
 }

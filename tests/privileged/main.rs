@@ -7,6 +7,7 @@
 mod lab;
 mod neigh;
 mod netns;
+mod offline;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -16,6 +17,7 @@ fn main() {
     trials.extend(netns::tests());
     trials.extend(neigh::tests());
     trials.extend(neigh::rule_tests());
+    trials.extend(offline::tests());
 
     if !lab::is_root() {
         let n = trials.len();

@@ -40,6 +40,8 @@ pub struct Cli {
 pub enum Command {
     /// Print shell completions (bash, zsh, fish) to standard output.
     Completions(cmd::completions::CompletionsArgs),
+    /// List the built-in demo clusters (`--cluster demo:NAME`), or print one's cluster file.
+    Demo(cmd::demo::DemoArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

@@ -42,6 +42,9 @@ pub enum Command {
     Completions(cmd::completions::CompletionsArgs),
     /// List the built-in demo clusters (`--cluster demo:NAME`), or print one's cluster file.
     Demo(cmd::demo::DemoArgs),
+    /// A node's expected dataplane (devices, addresses, routes, neighbours, FDB), as the
+    /// ip/bridge commands that would create it.
+    Plan(cmd::plan::PlanArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

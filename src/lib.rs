@@ -9,4 +9,6 @@ pub mod dataplane;
 pub mod error;
 pub mod model;
 pub mod netlink;
+pub mod plan;
 pub mod render;
+pub mod trace;

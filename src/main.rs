@@ -40,6 +40,7 @@ fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
             Ok(Outcome::Clean)
         }
         Command::Demo(args) => cmd::demo::run(&args, ctx),
+        Command::Plan(args) => cmd::plan::run(&args, ctx),
         Command::Man => {
             std::io::stdout().write_all(&cmd::completions::man_page()?)?;
             Ok(Outcome::Clean)

@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod demo;
+pub mod plan;
 
 use crate::render::Style;
 

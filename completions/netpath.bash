@@ -31,6 +31,9 @@ _netpath() {
             netpath,plan)
                 cmd="netpath__subcmd__plan"
                 ;;
+            netpath,trace)
+                cmd="netpath__subcmd__trace"
+                ;;
             netpath__subcmd__help,completions)
                 cmd="netpath__subcmd__help__subcmd__completions"
                 ;;
@@ -46,6 +49,9 @@ _netpath() {
             netpath__subcmd__help,plan)
                 cmd="netpath__subcmd__help__subcmd__plan"
                 ;;
+            netpath__subcmd__help,trace)
+                cmd="netpath__subcmd__help__subcmd__trace"
+                ;;
             *)
                 ;;
         esac
@@ -53,7 +59,7 @@ _netpath() {
 
     case "${cmd}" in
         netpath)
-            opts="-h -V --color --json --help --version completions demo plan man help"
+            opts="-h -V --color --json --help --version completions demo plan trace man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -107,7 +113,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__help)
-            opts="completions demo plan man help"
+            opts="completions demo plan trace man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -190,6 +196,20 @@ _netpath() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        netpath__subcmd__help__subcmd__trace)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         netpath__subcmd__man)
             opts="-h -V --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -228,6 +248,44 @@ _netpath() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netpath__subcmd__trace)
+            opts="-c -h -V --cluster --all --proto --dport --size --timing --color --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proto)
+                    COMPREPLY=($(compgen -W "tcp udp icmp" -- "${cur}"))
+                    return 0
+                    ;;
+                --dport)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -33,6 +33,7 @@ complete -c netpath -n "__fish_netpath_needs_command" -s V -l version -d 'Print 
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "demo" -d 'List the built-in demo clusters (`--cluster demo:NAME`), or print one\'s cluster file'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "plan" -d 'A node\'s expected dataplane (devices, addresses, routes, neighbours, FDB), as the ip/bridge commands that would create it'
+complete -c netpath -n "__fish_netpath_needs_command" -f -a "trace" -d 'The expected path of a packet from SRC to DST and back, hop by hop, and where and why it is dropped (exit 1 when either direction is not delivered)'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "man" -d 'Print the man page (roff) to standard output'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c netpath -n "__fish_netpath_using_subcommand completions" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
@@ -55,14 +56,29 @@ never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -s V -l version -d 'Print version'
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -s c -l cluster -d 'The cluster: `demo:NAME` (see `netpath demo`) or a netpath cluster file (YAML/JSON)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l proto -d 'Protocol of the probe' -r -f -a "tcp\t'TCP'
+udp\t'UDP'
+icmp\t'ICMP echo'"
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l dport -d 'Destination port (TCP/UDP)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l size -d 'Total IP packet size in bytes; sent with DF, so a device with a smaller MTU drops it' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l all -d 'Trace one representative pod per node to every other node, both ways, and summarise the broken pairs'
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l timing -d 'Print load and trace timings to standard error (for benchmarks)'
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand man" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -s V -l version -d 'Print version'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions demo plan man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions demo plan man help" -f -a "demo" -d 'List the built-in demo clusters (`--cluster demo:NAME`), or print one\'s cluster file'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions demo plan man help" -f -a "plan" -d 'A node\'s expected dataplane (devices, addresses, routes, neighbours, FDB), as the ip/bridge commands that would create it'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions demo plan man help" -f -a "man" -d 'Print the man page (roff) to standard output'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions demo plan man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions demo plan trace man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions demo plan trace man help" -f -a "demo" -d 'List the built-in demo clusters (`--cluster demo:NAME`), or print one\'s cluster file'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions demo plan trace man help" -f -a "plan" -d 'A node\'s expected dataplane (devices, addresses, routes, neighbours, FDB), as the ip/bridge commands that would create it'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions demo plan trace man help" -f -a "trace" -d 'The expected path of a packet from SRC to DST and back, hop by hop, and where and why it is dropped (exit 1 when either direction is not delivered)'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions demo plan trace man help" -f -a "man" -d 'Print the man page (roff) to standard output'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions demo plan trace man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -45,6 +45,9 @@ pub enum Command {
     /// A node's expected dataplane (devices, addresses, routes, neighbours, FDB), as the
     /// ip/bridge commands that would create it.
     Plan(cmd::plan::PlanArgs),
+    /// The expected path of a packet from SRC to DST and back, hop by hop, and where and
+    /// why it is dropped (exit 1 when either direction is not delivered).
+    Trace(cmd::trace::TraceArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

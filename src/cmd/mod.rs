@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod demo;
 pub mod plan;
+pub mod trace;
 
 use crate::render::Style;
 

@@ -6,5 +6,6 @@ pub mod json;
 pub mod plan;
 pub mod style;
 pub mod table;
+pub mod trace;
 
 pub use style::{ColorChoice, Style};

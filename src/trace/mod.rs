@@ -1066,7 +1066,8 @@ impl Walker<'_, '_> {
             } else if let Some((port, pod)) = self.bridge_port_for(peer, br, gw) {
                 // Another pod on the same bridge: switched, not routed.
                 self.arrive(peer, &peer_dev, gw, dev, mtu);
-                return self.switch(peer, &port, pod, gw, mtu);
+                let br = br.clone();
+                return self.switch(peer, &br, &port, pod, gw, mtu);
             } else {
                 None
             }
@@ -1131,13 +1132,14 @@ impl Walker<'_, '_> {
     fn switch(
         &mut self,
         bridge_host: HostId,
+        bridge: &str,
         port: &str,
         to: HostId,
         ip: IpAddr,
         mtu: u32,
     ) -> Step {
         self.host = bridge_host;
-        self.hop(Some(port), Action::Bridge { port: port.into() });
+        self.hop(Some(bridge), Action::Bridge { port: port.into() });
         let to_dev = self
             .world
             .owners(ip)
@@ -1166,7 +1168,7 @@ impl Walker<'_, '_> {
                     },
                 );
                 let here = self.host;
-                self.switch(here, &port, to, gw, mtu)
+                self.switch(here, dev, &port, to, gw, mtu)
             }
             None => Step::Done(self.drop(
                 Some(dev),

@@ -381,3 +381,173 @@ fn readable_output_groups_hops_by_host() {
             .contains("✘ dropped at node-1 (eth0): next hop 192.168.2.11 is not on-link")
     );
 }
+
+#[test]
+fn all_pairs_matrix() {
+    let out = netpath()
+        .args([
+            "--json",
+            "trace",
+            "--all",
+            "-c",
+            "demo:flannel-host-gw-routed",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "netpath.trace-all/v1");
+    assert_eq!(v["pairs"], 6);
+    assert_eq!(v["ok"], 2);
+    assert_eq!(v["by_reason"][0]["code"], "next-hop-not-on-link");
+    assert_eq!(v["by_reason"][0]["count"], 8);
+    let broken: Vec<String> = v["broken"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            format!(
+                "{}>{}",
+                b["from"].as_str().unwrap(),
+                b["to"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        broken.iter().all(|b| b.contains("node-3")),
+        "only pairs across the router: {broken:?}"
+    );
+
+    let out = netpath()
+        .args(["trace", "--all", "-c", "demo:calico-bgp-routed"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no-route"));
+    for ok in [
+        "flannel-vxlan",
+        "calico-vxlan-crosssubnet",
+        "calico-bgp-routers",
+        "flannel-directrouting",
+    ] {
+        let out = netpath()
+            .args(["trace", "--all", "-c", &format!("demo:{ok}")])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{ok}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+mod property {
+    use netpath::model::file;
+    use netpath::plan;
+    use netpath::trace::{self, HostKind, Probe};
+    use proptest::prelude::*;
+
+    /// Working modes, and whether they allow nodes on several subnets joined by a router.
+    const MODES: &[(&str, bool)] = &[
+        (
+            "{cni: flannel, backend: host-gw, network: 10.244.0.0/16}",
+            false,
+        ),
+        (
+            "{cni: flannel, backend: vxlan, network: 10.244.0.0/16}",
+            true,
+        ),
+        (
+            "{cni: flannel, backend: vxlan, network: 10.244.0.0/16, directRouting: true}",
+            true,
+        ),
+        (
+            "{cni: calico, encapsulation: none, pool: 10.65.0.0/16}",
+            false,
+        ),
+        (
+            "{cni: calico, encapsulation: none, pool: 10.65.0.0/16, bgp: routers}",
+            true,
+        ),
+        (
+            "{cni: calico, encapsulation: ipip, pool: 10.65.0.0/16}",
+            true,
+        ),
+        (
+            "{cni: calico, encapsulation: ipip, crossSubnet: true, pool: 10.65.0.0/16}",
+            true,
+        ),
+        (
+            "{cni: calico, encapsulation: ipip, pool: 10.65.0.0/16, ipipRoutes: felix}",
+            true,
+        ),
+        (
+            "{cni: calico, encapsulation: vxlan, pool: 10.65.0.0/16}",
+            true,
+        ),
+        (
+            "{cni: calico, encapsulation: vxlan, crossSubnet: true, pool: 10.65.0.0/16}",
+            true,
+        ),
+    ];
+
+    fn cluster_file(mode: usize, subnet_of: &[usize], pods: &[usize]) -> String {
+        let (m, routed) = MODES[mode];
+        let subnets = if routed { 3 } else { 1 };
+        let mut s = format!("mode: {m}\nunderlay:\n  subnets:\n");
+        for i in 0..subnets {
+            s += &format!("    - {{cidr: 192.168.{i}.0/24, gateway: 192.168.{i}.1}}\n");
+        }
+        let ifs: Vec<String> = (0..subnets).map(|i| format!("192.168.{i}.1")).collect();
+        s += &format!(
+            "  routers:\n    - {{name: r, interfaces: [{}], bgp: true}}\nnodes:\n",
+            ifs.join(", ")
+        );
+        for (n, sub) in subnet_of.iter().enumerate() {
+            s += &format!(
+                "  - {{name: n{n}, ip: 192.168.{}.{}}}\n",
+                sub % subnets,
+                10 + n
+            );
+        }
+        s += "pods:\n";
+        for (n, k) in pods.iter().enumerate() {
+            for p in 0..*k {
+                s += &format!("  - default/p{n}-{p} n{n}\n");
+            }
+        }
+        s
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+        /// Every pod pair is delivered both ways in a working mode, and the reply crosses the
+        /// request's hosts in reverse (all these modes are symmetric).
+        #[test]
+        fn working_modes_deliver_every_pair(
+            mode in 0..MODES.len(),
+            subnet_of in proptest::collection::vec(0usize..3, 2..6),
+            pods in proptest::collection::vec(0usize..3, 6),
+        ) {
+            let text = cluster_file(mode, &subnet_of, &pods[..subnet_of.len()]);
+            let cluster = file::parse(&text, "prop.yaml").unwrap();
+            let world = plan::world(&cluster);
+            let mut ends: Vec<String> = world.ids(HostKind::Pod).map(|i| world.name(i).to_string()).collect();
+            ends.push("n0".into());
+            for a in &ends {
+                for b in &ends {
+                    if a == b {
+                        continue;
+                    }
+                    let src = trace::resolve(&world, a, true).unwrap();
+                    let dst = trace::resolve(&world, b, false).unwrap();
+                    let t = trace::trace(&world, &src, &dst, Probe::default());
+                    prop_assert!(t.ok(), "{a} -> {b} in\n{text}\n{:?}\n{:?}", t.request.verdict, t.reply.as_ref().map(|r| &r.verdict));
+                    prop_assert_eq!(t.symmetric, Some(true), "{} -> {} asymmetric in\n{}", a, b, text);
+                }
+            }
+        }
+    }
+}

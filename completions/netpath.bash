@@ -229,7 +229,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__plan)
-            opts="-c -n -h -V --cluster --node --color --json --help --version"
+            opts="-c -n -h -V --cluster --underlay --net-conf --ippool --node --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -240,6 +240,18 @@ _netpath() {
                     return 0
                     ;;
                 -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --underlay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --net-conf)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ippool)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -263,7 +275,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__trace)
-            opts="-c -h -V --cluster --all --proto --dport --size --timing --color --json --help --version"
+            opts="-c -h -V --cluster --underlay --net-conf --ippool --all --proto --dport --size --timing --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -274,6 +286,18 @@ _netpath() {
                     return 0
                     ;;
                 -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --underlay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --net-conf)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ippool)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

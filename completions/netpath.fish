@@ -48,7 +48,10 @@ never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand demo" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c netpath -n "__fish_netpath_using_subcommand plan" -s c -l cluster -d 'The cluster: `demo:NAME` (see `netpath demo`) or a netpath cluster file (YAML/JSON)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -s c -l cluster -d 'The cluster: `demo:NAME` (see `netpath demo`), a netpath cluster file (YAML/JSON), or `kubectl get nodes,pods[,ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,cm] -A -o json` output' -r
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -l underlay -d 'The underlay\'s L2 subnets, for kubectl dumps whose node addresses carry no mask (Flannel): nodes in one subnet are adjacent' -r
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -l net-conf -d 'Flannel\'s net-conf.json, when the dump has no kube-flannel-cfg ConfigMap' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -l ippool -d 'Calico IPPool YAML (repeatable), when the dump has no IPPools' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -s n -l node -d 'The node to plan' -r
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'
@@ -56,7 +59,10 @@ never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -s V -l version -d 'Print version'
-complete -c netpath -n "__fish_netpath_using_subcommand trace" -s c -l cluster -d 'The cluster: `demo:NAME` (see `netpath demo`) or a netpath cluster file (YAML/JSON)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -s c -l cluster -d 'The cluster: `demo:NAME` (see `netpath demo`), a netpath cluster file (YAML/JSON), or `kubectl get nodes,pods[,ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,cm] -A -o json` output' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l underlay -d 'The underlay\'s L2 subnets, for kubectl dumps whose node addresses carry no mask (Flannel): nodes in one subnet are adjacent' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l net-conf -d 'Flannel\'s net-conf.json, when the dump has no kube-flannel-cfg ConfigMap' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l ippool -d 'Calico IPPool YAML (repeatable), when the dump has no IPPools' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l proto -d 'Protocol of the probe' -r -f -a "tcp\t'TCP'
 udp\t'UDP'
 icmp\t'ICMP echo'"

@@ -88,3 +88,146 @@ fn plan_prints_commands_and_json() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("node-1, node-2"));
 }
+
+fn data(f: &str) -> String {
+    format!("{}/testdata/clusters/{f}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn json_trace(args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = netpath()
+        .arg("--json")
+        .arg("trace")
+        .args(args)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        v,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn kubectl_flannel_dump_with_annotations_and_net_conf() {
+    let dump = data("flannel-kubectl.json");
+    // DirectRouting from the ConfigMap; same-subnet pair is plain, cross-subnet is VXLAN.
+    let (code, v, err) = json_trace(&[
+        "-c",
+        &dump,
+        "--underlay",
+        "10.10.1.0/24,10.10.2.0/24",
+        "web-0",
+        "api-0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(v["mode"].as_str().unwrap().contains("DirectRouting"));
+    let hops = v["request"]["hops"].as_array().unwrap();
+    assert!(!hops.iter().any(|h| h["action"]["kind"] == "encap"));
+    let (code, v, _) = json_trace(&[
+        "-c",
+        &dump,
+        "--underlay",
+        "10.10.1.0/24,10.10.2.0/24",
+        "web-0",
+        "db-0",
+    ]);
+    assert_eq!(code, 0);
+    let fdb = v["request"]["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["action"]["kind"] == "fdb")
+        .unwrap()
+        .clone();
+    assert_eq!(fdb["action"]["dst"], "10.10.2.11");
+    let assumptions = v["assumptions"].to_string();
+    assert!(
+        assumptions.contains("node-v6"),
+        "IPv6-only node left out and said so: {assumptions}"
+    );
+    assert!(assumptions.contains("pending"), "{assumptions}");
+    assert!(
+        assumptions.contains("joined by one router"),
+        "{assumptions}"
+    );
+    // Without --underlay the /24 is an assumption, said out loud.
+    let (_, v, _) = json_trace(&["-c", &dump, "web-0", "db-0"]);
+    assert!(v["assumptions"].to_string().contains("assumed /24"));
+    // The VtepMAC from backend-data is used; node-c's (null backend-data) is derived.
+    let out = netpath()
+        .args(["plan", "-c", &dump, "-n", "node-c"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("lladdr 5e:0a:11:22:33:01"), "{text}");
+    assert!(text.contains("MAC") && text.contains("derived"), "{text}");
+    // Dual-stack pod: traced over IPv4; hostNetwork pod is its node; a pod without IP is refused.
+    let (code, v, _) = json_trace(&["-c", &dump, "kube-system/kube-proxy-x7k2p", "default/api-0"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["src"]["kind"], "node");
+    assert_eq!(v["dst"]["ip"], "10.244.1.7");
+    let (code, _, err) = json_trace(&["-c", &dump, "batch-0", "web-0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("default/batch-0 has no IPv4 address"), "{err}");
+}
+
+#[test]
+fn kubectl_calico_dump_with_and_without_ippools() {
+    let dump = data("calico-kubectl.json");
+    // No IPPool in the dump: IPIP Always assumed from the tunnel annotations.
+    let (code, v, err) = json_trace(&["-c", &dump, "frontend-6d4f9-abcde", "default/backend-0"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(v["assumptions"].to_string().contains("no IPPool"));
+    let route = |v: &serde_json::Value| {
+        v["request"]["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["host"] == "worker-1" && h["action"]["kind"] == "route")
+            .unwrap()["route"]
+            .clone()
+    };
+    assert_eq!(route(&v)["nexthops"][0]["dev"], "tunl0");
+    // With the CrossSubnet pool, same-subnet workers route on eth0 (BIRD, no onlink).
+    let (code, v, _) = json_trace(&[
+        "-c",
+        &dump,
+        "--ippool",
+        &data("ippool.yaml"),
+        "frontend-6d4f9-abcde",
+        "default/backend-0",
+    ]);
+    assert_eq!(code, 0);
+    let r = route(&v);
+    assert_eq!(r["nexthops"][0]["dev"], "eth0");
+    assert_eq!(r["nexthops"][0]["gateway"], "172.20.1.12");
+    assert_eq!(r["dst"], "10.65.40.0/26");
+    // pendingDeletion affinities are not blocks; names: ambiguous short name refused.
+    let (code, _, err) = json_trace(&["-c", &dump, "backend-0", "db-0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("ambiguous"), "{err}");
+    let (code, _, _) = json_trace(&[
+        "-c",
+        &dump,
+        "--ippool",
+        &data("ippool.yaml"),
+        "prod/backend-0",
+        "default/frontend-6d4f9-abcde",
+    ]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn kubectl_dump_without_annotations_needs_net_conf() {
+    let dump = data("plain-kubectl.json");
+    let (code, _, err) = json_trace(&["-c", &dump, "a", "b"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot tell the CNI") && err.contains("--net-conf"),
+        "{err}"
+    );
+    let (code, v, err) = json_trace(&["-c", &dump, "--net-conf", &data("net-conf.json"), "a", "b"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(v["mode"].as_str().unwrap().contains("host-gw"));
+}

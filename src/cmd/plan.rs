@@ -12,15 +12,33 @@ use crate::render::{json, plan as render};
 /// Where the cluster description comes from (shared by `plan` and `trace`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClusterArgs {
-    /// The cluster: `demo:NAME` (see `netpath demo`) or a netpath cluster file (YAML/JSON).
+    /// The cluster: `demo:NAME` (see `netpath demo`), a netpath cluster file (YAML/JSON), or
+    /// `kubectl get nodes,pods[,ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,cm] -A -o json` output.
     #[arg(long, short = 'c', value_name = "CLUSTER")]
     pub cluster: String,
+    /// The underlay's L2 subnets, for kubectl dumps whose node addresses carry no mask
+    /// (Flannel): nodes in one subnet are adjacent.
+    #[arg(long, value_delimiter = ',', value_name = "CIDR,...")]
+    pub underlay: Vec<ipnetwork::IpNetwork>,
+    /// Flannel's net-conf.json, when the dump has no kube-flannel-cfg ConfigMap.
+    #[arg(long, value_name = "FILE")]
+    pub net_conf: Option<std::path::PathBuf>,
+    /// Calico IPPool YAML (repeatable), when the dump has no IPPools.
+    #[arg(long, value_name = "FILE")]
+    pub ippool: Vec<std::path::PathBuf>,
 }
 
 impl ClusterArgs {
     /// Load the cluster.
     pub fn load(&self) -> anyhow::Result<Cluster> {
-        Cluster::load(&self.cluster)
+        Cluster::load(
+            &self.cluster,
+            &crate::model::kubectl::Options {
+                underlay: self.underlay.clone(),
+                net_conf: self.net_conf.clone(),
+                ippools: self.ippool.clone(),
+            },
+        )
     }
 }
 

@@ -6,8 +6,11 @@
 //! YAML), and [`demo`] (the built-in clusters). Every source ends in a [`Cluster`];
 //! `crate::plan` turns a cluster into each node's expected dataplane.
 
+pub mod calico;
 pub mod demo;
 pub mod file;
+pub mod flannel;
+pub mod kubectl;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -434,12 +437,16 @@ impl Cluster {
         Ok(c)
     }
 
-    /// Load `demo:NAME` or a cluster file (YAML or JSON).
-    pub fn load(spec: &str) -> anyhow::Result<Cluster> {
+    /// Load `demo:NAME`, a cluster file (YAML or JSON), or a kubectl List dump, deciding by
+    /// the content. `options` carries what a kubectl dump may lack.
+    pub fn load(spec: &str, options: &kubectl::Options) -> anyhow::Result<Cluster> {
         if let Some(name) = spec.strip_prefix("demo:") {
             return demo::load(name);
         }
         let path = Path::new(spec);
+        if kubectl::looks_like_list(path)? {
+            return kubectl::load(path, options);
+        }
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading cluster file {}", path.display()))?;
         file::parse(&text, spec)

@@ -68,10 +68,10 @@ pub fn resolve(world: &World, spec: &str, as_source: bool) -> anyhow::Result<End
     let (host, note) = match found {
         Some(f) => f,
         None => {
-            if let Some(why) = world.why_missing(spec) {
-                bail!("{why}");
-            }
             if spec.contains('/') {
+                if let Some(why) = world.why_missing(spec) {
+                    bail!("{why}");
+                }
                 bail!("no pod {spec} in the cluster{}", suggest(world, spec));
             }
             let suffix = format!("/{spec}");
@@ -81,6 +81,9 @@ pub fn resolve(world: &World, spec: &str, as_source: bool) -> anyhow::Result<End
                 .collect();
             match matches.as_slice() {
                 [one] => (*one, None),
+                [] if world.why_missing(spec).is_some() => {
+                    bail!("{}", world.why_missing(spec).unwrap_or_default())
+                }
                 [] => bail!(
                     "no pod, node or router named {spec:?}{}",
                     suggest(world, spec)

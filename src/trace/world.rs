@@ -340,9 +340,16 @@ impl<'a> World<'a> {
         self.aliases.get(name).map(|(h, n)| (*h, n.as_str()))
     }
 
-    /// Why a known name has no host.
+    /// Why a known name (`namespace/name`, or a bare pod name) has no host.
     pub fn why_missing(&self, name: &str) -> Option<&str> {
-        self.missing.get(name).map(String::as_str)
+        if let Some(why) = self.missing.get(name) {
+            return Some(why);
+        }
+        let suffix = format!("/{name}");
+        self.missing
+            .iter()
+            .find(|(k, _)| k.ends_with(&suffix))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Ids of every host of `kind`.

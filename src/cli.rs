@@ -42,6 +42,14 @@ pub enum Command {
     Completions(cmd::completions::CompletionsArgs),
     /// Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod.
     Decode(cmd::decode::DecodeArgs),
+    /// List the built-in demo clusters (`--cluster demo:NAME`), or print one's cluster file.
+    Demo(cmd::demo::DemoArgs),
+    /// A node's expected dataplane (devices, addresses, routes, neighbours, FDB), as the
+    /// ip/bridge commands that would create it.
+    Plan(cmd::plan::PlanArgs),
+    /// The expected path of a packet from SRC to DST and back, hop by hop, and where and
+    /// why it is dropped (exit 1 when either direction is not delivered).
+    Trace(cmd::trace::TraceArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

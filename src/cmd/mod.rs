@@ -2,6 +2,9 @@
 
 pub mod completions;
 pub mod decode;
+pub mod demo;
+pub mod plan;
+pub mod trace;
 
 use crate::render::Style;
 

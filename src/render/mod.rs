@@ -4,7 +4,9 @@
 
 pub mod decode;
 pub mod json;
+pub mod plan;
 pub mod style;
 pub mod table;
+pub mod trace;
 
 pub use style::{ColorChoice, Style};

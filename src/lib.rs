@@ -8,4 +8,5 @@ pub mod cmd;
 pub mod dataplane;
 pub mod error;
 pub mod netlink;
+pub mod pods;
 pub mod render;

@@ -3,7 +3,9 @@
 //! rtnetlink is async (tokio); each call builds a small current-thread runtime on the
 //! thread that runs in the target netns, so callers stay synchronous.
 
+pub mod link;
 pub mod netns;
+pub mod pods_routes;
 
 use std::future::Future;
 

@@ -577,10 +577,12 @@ pub fn analyze(snap: &Snapshot) -> Report {
                     .iter()
                     .find(|(_, e, _)| e.host_interfaces().any(|h| h == link.name))
             };
+            // By address only for entries whose netns could not be followed: an entry that
+            // points at another pod's netns is that pod's, whatever address this one has.
             let by_ip = || {
-                entries
-                    .iter()
-                    .find(|(_, e, _)| e.pod_ips().any(|ip| pod_ips.contains(&ip)))
+                entries.iter().find(|(_, e, r)| {
+                    !matches!(r, NetnsRef::Found(_)) && e.pod_ips().any(|ip| pod_ips.contains(&ip))
+                })
             };
             if let Some((i, e, _)) = by_netns.or_else(by_name).or_else(by_ip) {
                 row.pod = Some(identity_from_cache(e, &file_name(*i)));

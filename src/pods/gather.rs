@@ -177,6 +177,37 @@ pub fn gather(opts: &Options) -> anyhow::Result<Snapshot> {
         }
     }
 
+    // A veth still unpaired may belong to a pod deleted since the link dump (its netns
+    // unmounted, the kernel tearing it down): list the links again and drop veths gone since.
+    let paired: HashSet<i32> = held
+        .iter()
+        .map(|h| &h.ns)
+        .chain(&by_pid)
+        .filter_map(|n| n.nsid)
+        .collect();
+    if !wanted.is_subset(&paired) {
+        if let Ok(now) = sock.links() {
+            let alive: HashSet<(u32, &str)> =
+                now.iter().map(|l| (l.ifindex, l.name.as_str())).collect();
+            let mut gone = Vec::new();
+            snap.node_view.links.retain(|l| {
+                let unpaired = matches!(&l.kind, LinkKind::Veth(v)
+                    if v.peer_netnsid.is_some_and(|id| !paired.contains(&id)));
+                let keep = !unpaired || alive.contains(&(l.ifindex, l.name.as_str()));
+                if !keep {
+                    gone.push(l.name.clone());
+                }
+                keep
+            });
+            for name in gone {
+                snap.unread.push(Unread::new(
+                    name,
+                    "vanished during the scan (its pod was being deleted)",
+                ));
+            }
+        }
+    }
+
     // The CNI cache, and where each entry's netns leads.
     if let Some(dir) = opts
         .cni_cache

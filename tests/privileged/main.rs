@@ -6,6 +6,7 @@
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
 mod netns;
+mod pods;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -13,6 +14,7 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials: Vec<Trial> = Vec::new();
     trials.extend(netns::tests());
+    trials.extend(pods::tests());
 
     if !lab::is_root() {
         let n = trials.len();

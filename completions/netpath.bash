@@ -19,32 +19,17 @@ _netpath() {
             netpath,completions)
                 cmd="netpath__subcmd__completions"
                 ;;
-            netpath,decode)
-                cmd="netpath__subcmd__decode"
-                ;;
-            netpath,demo)
-                cmd="netpath__subcmd__demo"
-                ;;
             netpath,help)
                 cmd="netpath__subcmd__help"
                 ;;
             netpath,man)
                 cmd="netpath__subcmd__man"
                 ;;
-            netpath,plan)
-                cmd="netpath__subcmd__plan"
-                ;;
-            netpath,trace)
-                cmd="netpath__subcmd__trace"
+            netpath,pods)
+                cmd="netpath__subcmd__pods"
                 ;;
             netpath__subcmd__help,completions)
                 cmd="netpath__subcmd__help__subcmd__completions"
-                ;;
-            netpath__subcmd__help,decode)
-                cmd="netpath__subcmd__help__subcmd__decode"
-                ;;
-            netpath__subcmd__help,demo)
-                cmd="netpath__subcmd__help__subcmd__demo"
                 ;;
             netpath__subcmd__help,help)
                 cmd="netpath__subcmd__help__subcmd__help"
@@ -52,11 +37,8 @@ _netpath() {
             netpath__subcmd__help,man)
                 cmd="netpath__subcmd__help__subcmd__man"
                 ;;
-            netpath__subcmd__help,plan)
-                cmd="netpath__subcmd__help__subcmd__plan"
-                ;;
-            netpath__subcmd__help,trace)
-                cmd="netpath__subcmd__help__subcmd__trace"
+            netpath__subcmd__help,pods)
+                cmd="netpath__subcmd__help__subcmd__pods"
                 ;;
             *)
                 ;;
@@ -65,7 +47,7 @@ _netpath() {
 
     case "${cmd}" in
         netpath)
-            opts="-h -V --color --json --help --version completions decode demo plan trace man help"
+            opts="-h -V --color --json --help --version pods completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,72 +82,8 @@ _netpath() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        netpath__subcmd__decode)
-            opts="-f -c -h -V --tree --stats --filter --vxlan-port --cluster --count --mtu --no-checksums --color --json --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --filter)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -f)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --vxlan-port)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --cluster)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --count)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --mtu)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        netpath__subcmd__demo)
-            opts="-h -V --color --json --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         netpath__subcmd__help)
-            opts="completions decode demo plan trace man help"
+            opts="pods completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,34 +97,6 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__help__subcmd__completions)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        netpath__subcmd__help__subcmd__decode)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        netpath__subcmd__help__subcmd__demo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -248,21 +138,7 @@ _netpath() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        netpath__subcmd__help__subcmd__plan)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        netpath__subcmd__help__subcmd__trace)
+        netpath__subcmd__help__subcmd__pods)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -294,88 +170,34 @@ _netpath() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        netpath__subcmd__plan)
-            opts="-c -n -h -V --cluster --underlay --net-conf --ippool --node --color --json --help --version"
+        netpath__subcmd__pods)
+            opts="-h -V --netns --netns-dir --proc --cni-cache --pods --calico-prefix --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --cluster)
+                --netns)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -c)
+                --netns-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --underlay)
+                --proc)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --net-conf)
+                --cni-cache)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --ippool)
+                --pods)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --node)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        netpath__subcmd__trace)
-            opts="-c -h -V --cluster --underlay --net-conf --ippool --all --proto --dport --size --timing --color --json --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --cluster)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --underlay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --net-conf)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ippool)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --proto)
-                    COMPREPLY=($(compgen -W "tcp udp icmp" -- "${cur}"))
-                    return 0
-                    ;;
-                --dport)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --size)
+                --calico-prefix)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -38,6 +38,8 @@ pub struct Cli {
 /// netpath's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Map host veths to pods (by ifindex and netns id) and find what dead pods left behind.
+    Pods(cmd::pods::PodsArgs),
     /// Print shell completions (bash, zsh, fish) to standard output.
     Completions(cmd::completions::CompletionsArgs),
     /// Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod.

@@ -12,6 +12,7 @@ pub mod model;
 pub mod netlink;
 pub mod pcapfile;
 pub mod plan;
+pub mod pods;
 pub mod render;
 pub mod trace;
 pub mod wire;

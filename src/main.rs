@@ -35,6 +35,7 @@ fn main() -> ExitCode {
 fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
     let _ = ctx;
     match command {
+        Command::Pods(args) => cmd::pods::run(&args, ctx),
         Command::Completions(args) => {
             std::io::stdout().write_all(&cmd::completions::script(args.shell))?;
             Ok(Outcome::Clean)

@@ -4,6 +4,7 @@ pub mod completions;
 pub mod decode;
 pub mod demo;
 pub mod plan;
+pub mod pods;
 pub mod trace;
 
 use crate::render::Style;

@@ -8,6 +8,9 @@ pub mod neigh;
 pub mod netns;
 pub mod rule;
 pub mod sysctl;
+pub mod link;
+pub mod netns;
+pub mod pods_routes;
 
 use std::future::Future;
 

@@ -7,5 +7,6 @@ pub mod cli;
 pub mod cmd;
 pub mod dataplane;
 pub mod error;
+pub mod explain;
 pub mod netlink;
 pub mod render;

@@ -4,6 +4,7 @@
 //! thread that runs in the target netns, so callers stay synchronous.
 
 pub mod netns;
+pub mod route;
 
 use std::future::Future;
 

@@ -24,8 +24,8 @@ use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
 use super::Netns;
 use crate::dataplane::{
-    Family, Link, LinkKind, Nexthop, NexthopFlags, Protocol, Route, RouteType, Scope, Table,
-    Veth, Vxlan,
+    Family, Link, LinkKind, Nexthop, NexthopFlags, Protocol, Route, RouteType, Scope, Sysctls,
+    Table, Veth, Vxlan,
 };
 use crate::error::refused;
 
@@ -104,12 +104,9 @@ pub struct RouteLookup {
     /// For IPv6 the kernel reports drops as a route carrying an error (`error -113`):
     /// that errno, when there is one.
     pub route_error: Option<i32>,
-    /// `net.ipv4.ip_forward` (or `net.ipv6.conf.all.forwarding`), read inside the netns.
-    pub ip_forward: Option<bool>,
-    /// `net.ipv4.conf.<iif>.forwarding` (or the IPv6 one) when `iif` was given.
-    pub iif_forwarding: Option<bool>,
-    /// The effective `rp_filter` for `iif` (the larger of `all` and the device's), IPv4 only.
-    pub rp_filter: Option<u8>,
+    /// The forwarding sysctls (ip_forward, per-device forwarding and rp_filter), read
+    /// inside the netns at the same moment.
+    pub sysctls: Sysctls,
 }
 
 /// Ask the kernel which route it would use for `query` (RTM_GETROUTE), and which FIB entry
@@ -143,39 +140,12 @@ pub fn lookup(netns: &Netns, query: &RouteQuery) -> anyhow::Result<RouteLookup> 
         }
         let (resolved, route_error) = sock.get_route(query.dst, query.src, iif, false, &names)?;
         let (fib_entry, _) = sock.get_route(query.dst, None, None, true, &names)?;
-        let v4 = query.dst.is_ipv4();
-        let ip_forward = if v4 {
-            read_bool_sysctl("net/ipv4/ip_forward")
-        } else {
-            read_bool_sysctl("net/ipv6/conf/all/forwarding")
-        };
-        let iif_forwarding = query.iif.as_ref().and_then(|dev| {
-            if v4 {
-                read_bool_sysctl(&format!("net/ipv4/conf/{dev}/forwarding"))
-            } else {
-                read_bool_sysctl(&format!("net/ipv6/conf/{dev}/forwarding"))
-            }
-        });
-        let rp_filter = match (&query.iif, v4) {
-            (Some(dev), true) => {
-                let all = read_sysctl("net/ipv4/conf/all/rp_filter")
-                    .and_then(|s| s.parse::<u8>().ok());
-                let this = read_sysctl(&format!("net/ipv4/conf/{dev}/rp_filter"))
-                    .and_then(|s| s.parse::<u8>().ok());
-                match (all, this) {
-                    (None, None) => None,
-                    (a, t) => Some(a.unwrap_or(0).max(t.unwrap_or(0))),
-                }
-            }
-            _ => None,
-        };
+        let sysctls = super::sysctl::read_from(std::path::Path::new("/proc/sys/net"))?;
         Ok(RouteLookup {
             resolved,
             fib_entry,
             route_error,
-            ip_forward,
-            iif_forwarding,
-            rp_filter,
+            sysctls,
         })
     })
 }
@@ -184,16 +154,6 @@ impl RouteQuery {
     fn src_is_v4(&self) -> bool {
         self.src.is_none_or(|s| s.is_ipv4())
     }
-}
-
-fn read_sysctl(path: &str) -> Option<String> {
-    std::fs::read_to_string(format!("/proc/sys/{path}"))
-        .ok()
-        .map(|s| s.trim().to_string())
-}
-
-fn read_bool_sysctl(path: &str) -> Option<bool> {
-    read_sysctl(path).and_then(|s| s.parse::<u8>().ok()).map(|v| v != 0)
 }
 
 /// A synchronous NETLINK_ROUTE socket with a reusable receive buffer.
@@ -544,13 +504,11 @@ fn link_of(msg: netlink_packet_route::link::LinkMessage) -> Link {
     } else {
         LinkKind::Device
     };
-    let mut master_index = None;
     let mut oper = None;
     for attr in msg.attributes {
         match attr {
             LinkAttribute::IfName(n) => name = n,
             LinkAttribute::Mtu(m) => mtu = m,
-            LinkAttribute::Controller(i) => master_index = Some(i),
             LinkAttribute::OperState(s) => oper = Some(format!("{s:?}").to_lowercase()),
             LinkAttribute::LinkInfo(infos) => {
                 let mut k = None;
@@ -598,7 +556,6 @@ fn link_of(msg: netlink_packet_route::link::LinkMessage) -> Link {
             _ => {}
         }
     }
-    let _ = master_index;
     Link {
         ifindex: msg.header.index,
         name,

@@ -25,6 +25,9 @@ _netpath() {
             netpath,man)
                 cmd="netpath__subcmd__man"
                 ;;
+            netpath,routes)
+                cmd="netpath__subcmd__routes"
+                ;;
             netpath__subcmd__help,completions)
                 cmd="netpath__subcmd__help__subcmd__completions"
                 ;;
@@ -34,6 +37,24 @@ _netpath() {
             netpath__subcmd__help,man)
                 cmd="netpath__subcmd__help__subcmd__man"
                 ;;
+            netpath__subcmd__help,routes)
+                cmd="netpath__subcmd__help__subcmd__routes"
+                ;;
+            netpath__subcmd__help__subcmd__routes,get)
+                cmd="netpath__subcmd__help__subcmd__routes__subcmd__get"
+                ;;
+            netpath__subcmd__routes,get)
+                cmd="netpath__subcmd__routes__subcmd__get"
+                ;;
+            netpath__subcmd__routes,help)
+                cmd="netpath__subcmd__routes__subcmd__help"
+                ;;
+            netpath__subcmd__routes__subcmd__help,get)
+                cmd="netpath__subcmd__routes__subcmd__help__subcmd__get"
+                ;;
+            netpath__subcmd__routes__subcmd__help,help)
+                cmd="netpath__subcmd__routes__subcmd__help__subcmd__help"
+                ;;
             *)
                 ;;
         esac
@@ -41,7 +62,7 @@ _netpath() {
 
     case "${cmd}" in
         netpath)
-            opts="-h -V --color --json --help --version completions man help"
+            opts="-h -V --color --json --help --version completions routes man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -77,7 +98,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__help)
-            opts="completions man help"
+            opts="completions routes man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -132,6 +153,34 @@ _netpath() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        netpath__subcmd__help__subcmd__routes)
+            opts="get"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netpath__subcmd__help__subcmd__routes__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         netpath__subcmd__man)
             opts="-h -V --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -143,6 +192,104 @@ _netpath() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netpath__subcmd__routes)
+            opts="-4 -6 -h -V --table --netns --compat --color --json --help --version get help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netpath__subcmd__routes__subcmd__get)
+            opts="-h -V --from --iif --netns --color --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --iif)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netpath__subcmd__routes__subcmd__help)
+            opts="get help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netpath__subcmd__routes__subcmd__help__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netpath__subcmd__routes__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

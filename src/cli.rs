@@ -40,6 +40,10 @@ pub struct Cli {
 pub enum Command {
     /// Print shell completions (bash, zsh, fish) to standard output.
     Completions(cmd::completions::CompletionsArgs),
+    /// The kernel's routes with route -n's U/G/H flags and what route -n hides (blackhole,
+    /// onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR`
+    /// shows which route wins and why.
+    Routes(cmd::routes::RoutesArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

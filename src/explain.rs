@@ -197,7 +197,10 @@ fn classify(dev: &str, links: Option<&[Link]>) -> DevClass {
         (LinkKind::Vxlan(v), _) if v.port == 8472 => DevClass::FlannelVxlan,
         (LinkKind::Vxlan(_), _) | (LinkKind::Ipip { .. }, _) => DevClass::OtherTunnel,
         (LinkKind::Other { name }, _)
-            if matches!(name.as_str(), "gre" | "gretap" | "ip6tnl" | "sit" | "wireguard") =>
+            if matches!(
+                name.as_str(),
+                "gre" | "gretap" | "ip6tnl" | "sit" | "wireguard"
+            ) =>
         {
             DevClass::OtherTunnel
         }
@@ -361,7 +364,7 @@ impl fmt::Display for Explanation<'_> {
             Shape::Anycast => write!(f, "anycast address on {dev} (kernel)"),
             Shape::CalicoBlackhole(p) => write!(
                 f,
-                "calico local block (blackhole{}): drops what no pod /32 route covers",
+                "calico local block (blackhole{}): drops what no pod route covers",
                 p.suffix()
             ),
             Shape::FlannelBlackhole => f.write_str(
@@ -485,20 +488,28 @@ mod tests {
         let hostgw = route("10.244.2.0/24", Nexthop::via(ip("192.168.1.12"), "eth0"));
         assert_eq!(
             text(&hostgw, None).as_deref(),
-            Some("host-gw subnet via node IP 192.168.1.12 (flannel host-gw or vxlan DirectRouting)")
+            Some(
+                "host-gw subnet via node IP 192.168.1.12 (flannel host-gw or vxlan DirectRouting)"
+            )
         );
         let mut cni0 = route("10.244.1.0/24", Nexthop::dev("cni0"));
         cni0.proto = Protocol::KERNEL;
         cni0.nexthops[0].flags.linkdown = true;
         assert_eq!(
             text(&cni0, None).as_deref(),
-            Some("pod subnet of this node on bridge cni0 (flannel's bridge CNI); linkdown: no pod attached to cni0")
+            Some(
+                "pod subnet of this node on bridge cni0 (flannel's bridge CNI); linkdown: no pod attached to cni0"
+            )
         );
         let ipip = route(
             "10.244.2.0/24",
             Nexthop::via(ip("192.168.1.12"), "flannel.ipip").onlink(),
         );
-        assert!(text(&ipip, None).unwrap().starts_with("flannel ipip subnet"));
+        assert!(
+            text(&ipip, None)
+                .unwrap()
+                .starts_with("flannel ipip subnet")
+        );
         let legacy = route("10.244.0.0/16", Nexthop::dev("flannel.1"));
         assert!(text(&legacy, None).unwrap().contains("legacy"));
     }
@@ -552,7 +563,10 @@ mod tests {
 
     #[test]
     fn links_tell_a_renamed_vxlan_and_a_fake_cali() {
-        let r = route("10.244.2.0/24", Nexthop::via(ip("10.244.2.0"), "vx0").onlink());
+        let r = route(
+            "10.244.2.0/24",
+            Nexthop::via(ip("10.244.2.0"), "vx0").onlink(),
+        );
         assert_eq!(text(&r, None), None);
         let links = vec![Link {
             ifindex: 5,

@@ -232,8 +232,10 @@ impl RtSocket {
                 }
                 let bytes = &self.buf[off..off + len];
                 off += (len + 3) & !3;
-                let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes)
-                    .map_err(|e| anyhow::anyhow!("cannot parse the kernel's netlink message: {e}"))?;
+                let msg =
+                    NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes).map_err(|e| {
+                        anyhow::anyhow!("cannot parse the kernel's netlink message: {e}")
+                    })?;
                 if msg.header.sequence_number != seq {
                     continue;
                 }
@@ -341,9 +343,7 @@ impl RtSocket {
         let err = self.receive(seq, false, |m| {
             if let RouteNetlinkMessage::NewRoute(r) = m {
                 let cache_error = r.attributes.iter().find_map(|a| match a {
-                    RouteAttribute::CacheInfo(ci) if ci.error != 0 => {
-                        Some((ci.error as i32).abs())
-                    }
+                    RouteAttribute::CacheInfo(ci) if ci.error != 0 => Some((ci.error as i32).abs()),
                     _ => None,
                 });
                 if let Some(route) = route_of(&r, names) {
@@ -592,7 +592,10 @@ mod tests {
             RouteAttribute::Oif(3),
         ];
         let r = route_of(&m, &names()).unwrap();
-        assert_eq!(r.to_string(), "10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink");
+        assert_eq!(
+            r.to_string(),
+            "10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink"
+        );
         assert_eq!(r.metric, None);
     }
 

@@ -3,6 +3,7 @@
 //! Computation never prints; commands hand their results to these helpers.
 
 pub mod json;
+pub mod routes;
 pub mod style;
 pub mod table;
 

@@ -53,7 +53,6 @@ only, broadcast and multicast routes left out.";
 #[derive(Debug, clap::Args)]
 #[command(
     after_long_help = MARKERS,
-    args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
 pub struct RoutesArgs {
@@ -146,6 +145,12 @@ fn parse_table_filter(s: &str) -> Result<TableFilter, String> {
 /// Run `netpath routes`.
 pub fn run(args: RoutesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     if let Some(RoutesCommand::Get(get)) = args.command {
+        if args.table.is_some() || args.ipv4 || args.ipv6 || args.compat {
+            anyhow::bail!(
+                "--table, -4, -6 and --compat apply to the route list, not to `routes get` \
+                 (the address decides the family; the policy rules decide the table)"
+            );
+        }
         return run_get(get, args.netns.as_deref(), ctx);
     }
     let family = if args.ipv4 || args.compat {
@@ -346,7 +351,7 @@ pub fn verdict(q: &RouteQuery, steps: &[Step<'_>], k: &RouteLookup) -> Verdict {
         },
         (KernelAnswer::Route(_), None) => return Verdict::Routed,
     };
-    let said = std::io::Error::from_raw_os_error(errno).to_string();
+    let said = view::errno_text(errno);
     let dst = q.dst;
     let drop_route = |what: &str| match predicted {
         Some(r) => format!("{what} route \"{r}\" covers {dst}"),
@@ -381,10 +386,10 @@ pub fn verdict(q: &RouteQuery, steps: &[Step<'_>], k: &RouteLookup) -> Verdict {
             drop_route("unreachable")
         ),
         libc::EHOSTUNREACH if forwarding_off => format!(
-            "ip_forward is off: {} does not forward packets arriving on {}",
+            "ip_forward is off ({}): the kernel does not forward packets arriving on {}",
             if v4 {
                 format!(
-                    "net.ipv4.ip_forward={} / net.ipv4.conf.{}.forwarding={}",
+                    "net.ipv4.ip_forward={}, net.ipv4.conf.{}.forwarding={}",
                     bit(k.sysctls.ip_forward),
                     iif.unwrap_or("?"),
                     bit(iif.and_then(|d| k.sysctls.dev_forwarding(d)))

@@ -12,12 +12,13 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use anyhow::Context;
 use ipnetwork::IpNetwork;
 use netlink_packet_core::{
-    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload, Parseable,
 };
-use netlink_packet_route::link::{InfoData, InfoKind, InfoVxlan, LinkAttribute, LinkInfo};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage,
+};
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags as NlRouteFlags, RouteHeader, RouteMessage,
-    RouteMetric, RouteVia,
+    RouteAddress, RouteAttribute, RouteFlags as NlRouteFlags, RouteMessage,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
@@ -198,14 +199,14 @@ impl RtSocket {
         Ok(self.seq)
     }
 
-    /// Receive the answers to request `seq`, handing each inner message to `each`, until
-    /// the dump is done (or, for a non-dump request, after the first answer). Returns the
-    /// errno when the kernel answered with an error.
+    /// Receive the answers to request `seq`, handing each message's type and payload to
+    /// `each`, until the dump is done (or, for a non-dump request, after the first answer).
+    /// Returns the errno when the kernel answered with an error.
     fn receive(
         &mut self,
         seq: u32,
         dump: bool,
-        mut each: impl FnMut(RouteNetlinkMessage) -> anyhow::Result<()>,
+        mut each: impl FnMut(u16, &[u8]) -> anyhow::Result<()>,
     ) -> anyhow::Result<Option<i32>> {
         loop {
             self.buf.clear();
@@ -220,40 +221,36 @@ impl RtSocket {
                 anyhow::bail!("the kernel closed the netlink socket in the middle of an answer");
             }
             let mut off = 0;
-            while off + 16 <= self.buf.len() {
-                let len = u32::from_ne_bytes([
-                    self.buf[off],
-                    self.buf[off + 1],
-                    self.buf[off + 2],
-                    self.buf[off + 3],
-                ]) as usize;
-                if len < 16 || off + len > self.buf.len() {
+            while off + NLMSG_HDRLEN <= self.buf.len() {
+                let b = &self.buf[off..];
+                let len = u32_at(b, 0) as usize;
+                let kind = u16::from_ne_bytes([b[4], b[5]]);
+                let msg_seq = u32_at(b, 8);
+                if len < NLMSG_HDRLEN || len > b.len() {
                     anyhow::bail!("the kernel sent a malformed netlink message (length {len})");
                 }
-                let bytes = &self.buf[off..off + len];
+                let payload = &b[NLMSG_HDRLEN..len];
                 off += (len + 3) & !3;
-                let msg =
-                    NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes).map_err(|e| {
-                        anyhow::anyhow!("cannot parse the kernel's netlink message: {e}")
-                    })?;
-                if msg.header.sequence_number != seq {
+                if msg_seq != seq {
                     continue;
                 }
-                match msg.payload {
-                    NetlinkPayload::Done(_) => return Ok(None),
-                    NetlinkPayload::Error(e) => {
-                        return match e.code {
-                            None => Ok(None), // an ACK
-                            Some(code) => Ok(Some(-code.get())),
-                        };
+                match kind {
+                    NLMSG_DONE => return Ok(None),
+                    NLMSG_ERROR => {
+                        if payload.len() < 4 {
+                            anyhow::bail!("the kernel sent a truncated netlink error");
+                        }
+                        let code =
+                            i32::from_ne_bytes([payload[0], payload[1], payload[2], payload[3]]);
+                        return Ok((code != 0).then_some(-code));
                     }
-                    NetlinkPayload::InnerMessage(inner) => {
-                        each(inner)?;
+                    NLMSG_NOOP => {}
+                    _ => {
+                        each(kind, payload)?;
                         if !dump {
                             return Ok(None);
                         }
                     }
-                    _ => {}
                 }
             }
         }
@@ -261,16 +258,18 @@ impl RtSocket {
 
     /// The devices of the netns (`RTM_GETLINK` dump).
     fn links(&mut self) -> anyhow::Result<Vec<Link>> {
-        let mut req = netlink_packet_route::link::LinkMessage::default();
+        let mut req = LinkMessage::default();
         req.header.interface_family = AddressFamily::Unspec;
         let seq = self.send(
             RouteNetlinkMessage::GetLink(req),
             NLM_F_REQUEST | NLM_F_DUMP,
         )?;
         let mut links = Vec::new();
-        let err = self.receive(seq, true, |m| {
-            if let RouteNetlinkMessage::NewLink(l) = m {
-                links.push(link_of(l));
+        let err = self.receive(seq, true, |kind, payload| {
+            if kind == RTM_NEWLINK {
+                let msg = LinkMessage::parse(payload)
+                    .map_err(|e| anyhow::anyhow!("cannot parse the kernel's device list: {e}"))?;
+                links.push(link_of(msg));
             }
             Ok(())
         })?;
@@ -292,13 +291,12 @@ impl RtSocket {
             RouteNetlinkMessage::GetRoute(req),
             NLM_F_REQUEST | NLM_F_DUMP,
         )?;
-        let err = self.receive(seq, true, |m| {
-            if let RouteNetlinkMessage::NewRoute(r) = m {
-                if r.header.flags.contains(NlRouteFlags::Cloned) {
-                    return Ok(());
-                }
-                if let Some(route) = route_of(&r, names) {
-                    out.push(route);
+        let err = self.receive(seq, true, |kind, payload| {
+            if kind == RTM_NEWROUTE {
+                if let Some(parsed) = parse_route(payload, names)? {
+                    if !parsed.cloned {
+                        out.push(parsed.route);
+                    }
                 }
             }
             Ok(())
@@ -340,14 +338,10 @@ impl RtSocket {
         }
         let seq = self.send(RouteNetlinkMessage::GetRoute(req), NLM_F_REQUEST)?;
         let mut found: Option<(Route, Option<i32>)> = None;
-        let err = self.receive(seq, false, |m| {
-            if let RouteNetlinkMessage::NewRoute(r) = m {
-                let cache_error = r.attributes.iter().find_map(|a| match a {
-                    RouteAttribute::CacheInfo(ci) if ci.error != 0 => Some((ci.error as i32).abs()),
-                    _ => None,
-                });
-                if let Some(route) = route_of(&r, names) {
-                    found = Some((route, cache_error));
+        let err = self.receive(seq, false, |kind, payload| {
+            if kind == RTM_NEWROUTE {
+                if let Some(parsed) = parse_route(payload, names)? {
+                    found = Some((parsed.route, parsed.cache_error));
                 }
             }
             Ok(())
@@ -384,22 +378,6 @@ fn errno_error(what: &str, errno: i32) -> anyhow::Error {
     anyhow::anyhow!("{what}: the kernel said {io}")
 }
 
-fn addr_of(a: &RouteAddress) -> Option<IpAddr> {
-    match a {
-        RouteAddress::Inet(v4) => Some(IpAddr::V4(*v4)),
-        RouteAddress::Inet6(v6) => Some(IpAddr::V6(*v6)),
-        _ => None,
-    }
-}
-
-fn via_of(v: &RouteVia) -> Option<IpAddr> {
-    match v {
-        RouteVia::Inet(v4) => Some(IpAddr::V4(*v4)),
-        RouteVia::Inet6(v6) => Some(IpAddr::V6(*v6)),
-        _ => None,
-    }
-}
-
 fn dev_name(names: &HashMap<u32, &str>, ifindex: u32) -> String {
     match names.get(&ifindex) {
         Some(n) => (*n).to_string(),
@@ -408,94 +386,216 @@ fn dev_name(names: &HashMap<u32, &str>, ifindex: u32) -> String {
     }
 }
 
-/// Convert one RTM_NEWROUTE message. `None` for families netpath does not model (MPLS …).
-fn route_of(msg: &RouteMessage, names: &HashMap<u32, &str>) -> Option<Route> {
-    let h: &RouteHeader = &msg.header;
-    let family = match h.address_family {
-        AddressFamily::Inet => Family::Inet,
-        AddressFamily::Inet6 => Family::Inet6,
-        _ => return None,
+const NLMSG_HDRLEN: usize = 16;
+const NLMSG_NOOP: u16 = 1;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const RTM_NEWLINK: u16 = 16;
+const RTM_NEWROUTE: u16 = 24;
+
+const RTA_DST: u16 = 1;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const RTA_PRIORITY: u16 = 6;
+const RTA_PREFSRC: u16 = 7;
+const RTA_METRICS: u16 = 8;
+const RTA_MULTIPATH: u16 = 9;
+const RTA_CACHEINFO: u16 = 12;
+const RTA_TABLE: u16 = 15;
+const RTA_VIA: u16 = 18;
+const RTAX_MTU: u16 = 2;
+const RTM_F_CLONED: u32 = 0x200;
+const AF_INET: u8 = 2;
+const AF_INET6: u8 = 10;
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// Iterate the attributes (`struct rtattr`) in `b`: (type, value). Stops at the first
+/// malformed one, which the caller reports.
+struct Attrs<'a> {
+    b: &'a [u8],
+    bad: bool,
+}
+
+impl<'a> Iterator for Attrs<'a> {
+    type Item = (u16, &'a [u8]);
+    fn next(&mut self) -> Option<(u16, &'a [u8])> {
+        if self.b.len() < 4 {
+            return None;
+        }
+        let len = usize::from(u16::from_ne_bytes([self.b[0], self.b[1]]));
+        // NLA_F_NESTED and NLA_F_NET_BYTEORDER live in the two top bits.
+        let kind = u16::from_ne_bytes([self.b[2], self.b[3]]) & 0x3fff;
+        if len < 4 || len > self.b.len() {
+            self.bad = true;
+            return None;
+        }
+        let value = &self.b[4..len];
+        let next = ((len + 3) & !3).min(self.b.len());
+        self.b = &self.b[next..];
+        Some((kind, value))
+    }
+}
+
+fn attrs(b: &[u8]) -> Attrs<'_> {
+    Attrs { b, bad: false }
+}
+
+fn addr_from(family: u8, v: &[u8]) -> Option<IpAddr> {
+    match (family, v.len()) {
+        (AF_INET, 4) => Some(IpAddr::V4(Ipv4Addr::new(v[0], v[1], v[2], v[3]))),
+        (AF_INET6, 16) => {
+            let mut o = [0u8; 16];
+            o.copy_from_slice(v);
+            Some(IpAddr::V6(Ipv6Addr::from(o)))
+        }
+        _ => None,
+    }
+}
+
+/// `RTA_VIA`: a `struct rtvia` (family u16, then the address).
+fn via_from(v: &[u8]) -> Option<IpAddr> {
+    if v.len() < 2 {
+        return None;
+    }
+    let fam = u16::from_ne_bytes([v[0], v[1]]);
+    addr_from(u8::try_from(fam).ok()?, &v[2..])
+}
+
+/// One route message, decoded.
+struct Parsed {
+    route: Route,
+    /// RTM_F_CLONED: a cache entry, not a FIB route.
+    cloned: bool,
+    /// The error in RTA_CACHEINFO (IPv6 lookups report drops this way), positive.
+    cache_error: Option<i32>,
+}
+
+/// Decode one RTM_NEWROUTE payload (`struct rtmsg` and its attributes). `None` for
+/// families netpath does not model (MPLS …); an error for a malformed message.
+fn parse_route(p: &[u8], names: &HashMap<u32, &str>) -> anyhow::Result<Option<Parsed>> {
+    if p.len() < 12 {
+        anyhow::bail!(
+            "the kernel sent a truncated route message ({} bytes)",
+            p.len()
+        );
+    }
+    let (family, dst_len, tos, table_u8, proto, scope, kind) =
+        (p[0], p[1], p[3], p[4], p[5], p[6], p[7]);
+    let rtm_flags = u32_at(p, 8);
+    let fam = match family {
+        AF_INET => Family::Inet,
+        AF_INET6 => Family::Inet6,
+        _ => return Ok(None),
     };
-    let mut dst: Option<IpAddr> = None;
-    let mut gateway: Option<IpAddr> = None;
-    let mut oif: Option<u32> = None;
-    let mut table = u32::from(h.table);
+    let mut dst = None;
+    let mut gateway = None;
+    let mut oif = None;
+    let mut table = u32::from(table_u8);
     let mut metric = None;
     let mut prefsrc = None;
     let mut mtu = None;
-    let mut multipath = None;
-    for attr in &msg.attributes {
-        match attr {
-            RouteAttribute::Destination(a) => dst = addr_of(a),
-            RouteAttribute::Gateway(a) => gateway = addr_of(a),
-            RouteAttribute::Via(v) => gateway = via_of(v),
-            RouteAttribute::Oif(i) => oif = Some(*i),
-            RouteAttribute::Table(t) => table = *t,
-            RouteAttribute::Priority(p) => metric = Some(*p),
-            RouteAttribute::PrefSource(a) => prefsrc = addr_of(a),
-            RouteAttribute::Metrics(ms) => {
-                for m in ms {
-                    if let RouteMetric::Mtu(v) = m {
-                        mtu = Some(*v);
+    let mut multipath: Option<&[u8]> = None;
+    let mut cache_error = None;
+    let mut it = attrs(&p[12..]);
+    for (t, v) in &mut it {
+        match t {
+            RTA_DST => dst = addr_from(family, v),
+            RTA_GATEWAY => gateway = addr_from(family, v),
+            RTA_VIA => gateway = via_from(v),
+            RTA_OIF if v.len() >= 4 => oif = Some(u32_at(v, 0)),
+            RTA_TABLE if v.len() >= 4 => table = u32_at(v, 0),
+            RTA_PRIORITY if v.len() >= 4 => metric = Some(u32_at(v, 0)),
+            RTA_PREFSRC => prefsrc = addr_from(family, v),
+            RTA_METRICS => {
+                for (mt, mv) in attrs(v) {
+                    if mt == RTAX_MTU && mv.len() >= 4 {
+                        mtu = Some(u32_at(mv, 0));
                     }
                 }
             }
-            RouteAttribute::MultiPath(hops) => multipath = Some(hops),
+            RTA_MULTIPATH => multipath = Some(v),
+            RTA_CACHEINFO if v.len() >= 16 => {
+                let e = u32_at(v, 12) as i32;
+                if e != 0 {
+                    cache_error = Some(e.abs());
+                }
+            }
             _ => {}
         }
     }
-    let unspecified = match family {
+    if it.bad {
+        anyhow::bail!("the kernel sent a route message with a malformed attribute");
+    }
+    let unspecified = match fam {
         Family::Inet => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         Family::Inet6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
     };
-    let dst = IpNetwork::new(dst.unwrap_or(unspecified), h.destination_prefix_length).ok()?;
+    let Ok(dst) = IpNetwork::new(dst.unwrap_or(unspecified), dst_len) else {
+        anyhow::bail!("the kernel sent a route with prefix length {dst_len}");
+    };
     let nexthops = match multipath {
-        Some(hops) => hops
-            .iter()
-            .map(|hop| {
+        Some(mut b) => {
+            // A sequence of `struct rtnexthop` (len u16, flags u8, hops u8, ifindex i32),
+            // each followed by its own attributes.
+            let mut hops = Vec::new();
+            while b.len() >= 8 {
+                let len = usize::from(u16::from_ne_bytes([b[0], b[1]]));
+                if len < 8 || len > b.len() {
+                    anyhow::bail!("the kernel sent a malformed multipath nexthop");
+                }
+                let (flags, weight, ifindex) = (b[2], b[3], u32_at(b, 4));
                 let mut gw = None;
-                for a in &hop.attributes {
-                    match a {
-                        RouteAttribute::Gateway(a) => gw = addr_of(a),
-                        RouteAttribute::Via(v) => gw = via_of(v),
+                for (t, v) in attrs(&b[8..len]) {
+                    match t {
+                        RTA_GATEWAY => gw = addr_from(family, v),
+                        RTA_VIA => gw = via_from(v),
                         _ => {}
                     }
                 }
-                let ifindex = (hop.interface_index != 0).then_some(hop.interface_index);
-                Nexthop {
+                let ifindex = (ifindex != 0).then_some(ifindex);
+                hops.push(Nexthop {
                     gateway: gw,
                     dev: ifindex.map(|i| dev_name(names, i)),
                     ifindex,
-                    weight: u16::from(hop.hops) + 1,
-                    flags: NexthopFlags::from_bits(u32::from(hop.flags.bits())),
-                }
-            })
-            .collect(),
+                    weight: u16::from(weight) + 1,
+                    flags: NexthopFlags::from_bits(u32::from(flags)),
+                });
+                b = &b[((len + 3) & !3).min(b.len())..];
+            }
+            hops
+        }
         None if gateway.is_none() && oif.is_none() => Vec::new(),
         None => vec![Nexthop {
             gateway,
             dev: oif.map(|i| dev_name(names, i)),
             ifindex: oif,
             weight: 1,
-            flags: NexthopFlags::from_bits(h.flags.bits() & 0xff),
+            flags: NexthopFlags::from_bits(rtm_flags & 0xff),
         }],
     };
-    Some(Route {
-        dst,
-        kind: RouteType::from_number(u8::from(h.kind)),
-        table: Table(table),
-        proto: Protocol(u8::from(h.protocol)),
-        scope: Scope::from_number(u8::from(h.scope)),
-        metric,
-        prefsrc,
-        tos: h.tos,
-        mtu,
-        nexthops,
-    })
+    Ok(Some(Parsed {
+        route: Route {
+            dst,
+            kind: RouteType::from_number(kind),
+            table: Table(table),
+            proto: Protocol(proto),
+            scope: Scope::from_number(scope),
+            metric,
+            prefsrc,
+            tos,
+            mtu,
+            nexthops,
+        },
+        cloned: rtm_flags & RTM_F_CLONED != 0,
+        cache_error,
+    }))
 }
 
 /// Convert one RTM_NEWLINK message into the parts of a [`Link`] a route view needs.
-fn link_of(msg: netlink_packet_route::link::LinkMessage) -> Link {
+fn link_of(msg: LinkMessage) -> Link {
     use netlink_packet_route::link::LinkFlags;
     let mut name = String::new();
     let mut mtu = 0;
@@ -577,6 +677,14 @@ mod tests {
         HashMap::from([(2, "eth0"), (3, "flannel.1")])
     }
 
+    /// Encode with netlink-packet-route, decode with netpath's parser: the two agree.
+    fn roundtrip(m: &RouteMessage) -> Route {
+        use netlink_packet_core::Emitable;
+        let mut bytes = vec![0u8; m.buffer_len()];
+        m.emit(&mut bytes);
+        parse_route(&bytes, &names()).unwrap().unwrap().route
+    }
+
     #[test]
     fn single_nexthop_with_onlink_from_rtm_flags() {
         let mut m = RouteMessage::default();
@@ -591,7 +699,7 @@ mod tests {
             RouteAttribute::Gateway(RouteAddress::Inet("10.244.1.0".parse().unwrap())),
             RouteAttribute::Oif(3),
         ];
-        let r = route_of(&m, &names()).unwrap();
+        let r = roundtrip(&m);
         assert_eq!(
             r.to_string(),
             "10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink"
@@ -623,7 +731,7 @@ mod tests {
             RouteAttribute::Destination(RouteAddress::Inet("10.244.3.0".parse().unwrap())),
             RouteAttribute::MultiPath(vec![a, b]),
         ];
-        let r = route_of(&m, &names()).unwrap();
+        let r = roundtrip(&m);
         assert_eq!(r.nexthops.len(), 2);
         assert_eq!(r.nexthops[1].weight, 2);
         assert_eq!(r.nexthops[1].dev.as_deref(), Some("if9"));
@@ -638,9 +746,49 @@ mod tests {
         m.header.destination_prefix_length = 0;
         m.header.table = 254;
         m.header.kind = netlink_packet_route::route::RouteType::BlackHole;
-        let r = route_of(&m, &names()).unwrap();
+        let r = roundtrip(&m);
         assert!(r.nexthops.is_empty());
         assert_eq!(r.dst_label(), "default");
         assert_eq!(r.kind, RouteType::Blackhole);
+    }
+
+    #[test]
+    fn metrics_table_and_ipv6_via_are_read() {
+        use netlink_packet_route::route::RouteMetric;
+        let mut m = RouteMessage::default();
+        m.header.address_family = AddressFamily::Inet;
+        m.header.destination_prefix_length = 16;
+        m.header.table = 252;
+        m.header.protocol = RouteProtocol::Other(80);
+        m.header.kind = netlink_packet_route::route::RouteType::Unicast;
+        m.attributes = vec![
+            RouteAttribute::Destination(RouteAddress::Inet("10.60.0.0".parse().unwrap())),
+            RouteAttribute::Via(netlink_packet_route::route::RouteVia::Inet6(
+                "fe80::1".parse().unwrap(),
+            )),
+            RouteAttribute::Oif(2),
+            RouteAttribute::Table(1000),
+            RouteAttribute::Priority(100),
+            RouteAttribute::Metrics(vec![RouteMetric::Mtu(1450)]),
+        ];
+        let r = roundtrip(&m);
+        assert_eq!(r.table, Table(1000));
+        assert_eq!(r.metric, Some(100));
+        assert_eq!(r.mtu, Some(1450));
+        assert_eq!(r.proto, Protocol::FELIX);
+        assert_eq!(r.gateway(), Some("fe80::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn malformed_messages_are_errors_not_panics() {
+        assert!(parse_route(&[2, 24], &names()).is_err());
+        let mut b = vec![2u8, 24, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0];
+        b.extend_from_slice(&[40, 0, 1, 0, 10, 0]); // attribute longer than the message
+        assert!(parse_route(&b, &names()).is_err());
+        let mut b = vec![2u8, 40, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0];
+        b.extend_from_slice(&[8, 0, 1, 0, 10, 0, 0, 0]); // prefix length 40 on IPv4
+        assert!(parse_route(&b, &names()).is_err());
+        let mpls = vec![28u8, 20, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0];
+        assert!(parse_route(&mpls, &names()).unwrap().is_none());
     }
 }

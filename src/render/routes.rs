@@ -4,7 +4,7 @@
 //! The table is written straight into one text arena and then padded, so that 100,000
 //! routes cost no allocation per route (comfy-table would cost several per cell).
 
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
@@ -121,6 +121,63 @@ fn v4_mask(prefix: u8) -> Ipv4Addr {
     }
 }
 
+/// Append an address the way its Display does, without going through `fmt` for IPv4 (four
+/// `u8` formats per address add up over 100,000 routes).
+fn push_ip(out: &mut String, a: IpAddr) {
+    match a {
+        IpAddr::V4(v4) => push_v4(out, v4),
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+fn push_v4(out: &mut String, a: Ipv4Addr) {
+    let mut buf = [0u8; 15];
+    let mut n = 0;
+    for (i, o) in a.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            buf[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            buf[n] = b'0' + (o / 10) % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + o % 10;
+        n += 1;
+    }
+    // Only ASCII digits and dots were written.
+    out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+}
+
+fn push_u32(out: &mut String, mut n: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
+fn display_width(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
 fn unspecified(f: Family) -> IpAddr {
     match f {
         Family::Inet => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
@@ -170,93 +227,107 @@ const HEADER: [&str; 14] = [
 ];
 const NCOLS: usize = HEADER.len();
 
-/// Cells of every row in one string: `ends[i]` is where cell `i` ends.
-struct Grid {
-    text: String,
-    ends: Vec<u32>,
-    paint: Vec<Paint>,
-    widths: [usize; NCOLS],
-    col: usize,
-    start: usize,
+const SPACES: &str = "                                                                ";
+
+/// Where cells go: the first pass measures column widths, the second writes padded lines.
+/// Every row is formatted twice into one scratch string, so the view costs no memory per
+/// route and no allocation per cell.
+trait Sink {
+    fn cell(&mut self, text: &str, paint: Paint) -> io::Result<()>;
+    /// Whether the text of the last column matters (not for measuring widths).
+    fn wants_last(&self) -> bool {
+        true
+    }
 }
 
-impl Grid {
-    fn with_rows(rows: usize) -> Grid {
-        Grid {
-            text: String::with_capacity(rows * 128),
-            ends: Vec::with_capacity(rows * NCOLS),
-            paint: Vec::with_capacity(rows * NCOLS),
-            widths: [0; NCOLS],
-            col: 0,
-            start: 0,
-        }
-    }
+struct Widths {
+    widths: [usize; NCOLS],
+    col: usize,
+}
 
-    /// Close the cell being written.
-    fn end(&mut self, paint: Paint) {
-        let len = self.text[self.start..].chars().count();
-        if len > self.widths[self.col] {
-            self.widths[self.col] = len;
+impl Sink for Widths {
+    fn cell(&mut self, text: &str, _: Paint) -> io::Result<()> {
+        // The last column is never padded: its width does not matter.
+        if self.col + 1 < NCOLS {
+            let w = display_width(text);
+            if w > self.widths[self.col] {
+                self.widths[self.col] = w;
+            }
         }
-        self.ends.push(self.text.len() as u32);
-        self.paint.push(paint);
-        self.start = self.text.len();
         self.col = (self.col + 1) % NCOLS;
+        Ok(())
     }
 
-    fn str(&mut self, s: &str, paint: Paint) {
-        self.text.push_str(s);
-        self.end(paint);
+    fn wants_last(&self) -> bool {
+        false
     }
+}
 
-    fn fmt(&mut self, args: fmt::Arguments<'_>, paint: Paint) {
-        let _ = self.text.write_fmt(args);
-        self.end(paint);
-    }
+struct Lines<'w, W: Write> {
+    widths: [usize; NCOLS],
+    col: usize,
+    /// Spaces owed before the next non-empty cell (never written at the end of a line).
+    pad: usize,
+    color: bool,
+    line: String,
+    out: &'w mut W,
+}
 
-    fn empty(&mut self, n: usize) {
-        for _ in 0..n {
-            self.end(Paint::Plain);
+impl<W: Write> Sink for Lines<'_, W> {
+    fn cell(&mut self, text: &str, paint: Paint) -> io::Result<()> {
+        if !text.is_empty() {
+            while self.pad > 0 {
+                let n = self.pad.min(SPACES.len());
+                self.line.push_str(&SPACES[..n]);
+                self.pad -= n;
+            }
+            if self.color && paint != Paint::Plain {
+                self.line.push_str(paint.code());
+                self.line.push_str(text);
+                self.line.push_str("\x1b[0m");
+            } else {
+                self.line.push_str(text);
+            }
         }
+        self.pad += (self.widths[self.col] + 2).saturating_sub(display_width(text));
+        self.col += 1;
+        if self.col == NCOLS {
+            self.line.push('\n');
+            self.out.write_all(self.line.as_bytes())?;
+            self.line.clear();
+            self.col = 0;
+            self.pad = 0;
+        }
+        Ok(())
+    }
+}
+
+/// Formats cells into one reused string and hands them to a sink.
+struct Cells<'s, S: Sink> {
+    buf: String,
+    sink: &'s mut S,
+}
+
+impl<S: Sink> Cells<'_, S> {
+    fn put(&mut self, paint: Paint) -> io::Result<()> {
+        let r = self.sink.cell(&self.buf, paint);
+        self.buf.clear();
+        r
     }
 
-    fn write(&self, color: bool, out: &mut impl Write) -> io::Result<()> {
-        let mut line = String::with_capacity(256);
-        let rows = self.ends.len() / NCOLS;
-        let mut begin = 0usize;
-        for row in 0..rows {
-            line.clear();
-            let cells = &self.ends[row * NCOLS..(row + 1) * NCOLS];
-            let mut starts = [0usize; NCOLS];
-            let mut b = begin;
-            for (i, &e) in cells.iter().enumerate() {
-                starts[i] = b;
-                b = e as usize;
-            }
-            let last = (0..NCOLS)
-                .rev()
-                .find(|&i| cells[i] as usize > starts[i])
-                .unwrap_or(0);
-            for i in 0..=last {
-                let cell = &self.text[starts[i]..cells[i] as usize];
-                let paint = self.paint[row * NCOLS + i];
-                if color && paint != Paint::Plain && !cell.is_empty() {
-                    line.push_str(paint.code());
-                    line.push_str(cell);
-                    line.push_str("\x1b[0m");
-                } else {
-                    line.push_str(cell);
-                }
-                if i < last {
-                    let pad = self.widths[i] - cell.chars().count() + 2;
-                    for _ in 0..pad {
-                        line.push(' ');
-                    }
-                }
-            }
-            line.push('\n');
-            out.write_all(line.as_bytes())?;
-            begin = cells[NCOLS - 1] as usize;
+    fn str(&mut self, s: &str, paint: Paint) -> io::Result<()> {
+        self.buf.push_str(s);
+        self.put(paint)
+    }
+
+    fn ip(&mut self, a: IpAddr) -> io::Result<()> {
+        push_ip(&mut self.buf, a);
+        self.put(Paint::Plain)
+    }
+
+    fn empty(&mut self, n: usize) -> io::Result<()> {
+        for _ in 0..n {
+            self.sink.cell("", Paint::Plain)?;
         }
         Ok(())
     }
@@ -264,154 +335,170 @@ impl Grid {
 
 fn hop_words(hop: &Nexthop, out: &mut String) {
     for w in hop.flags.words() {
-        if !out.is_empty() {
+        if !out.is_empty() && !out.ends_with(' ') {
             out.push(' ');
         }
         out.push_str(w);
     }
 }
 
-fn push_row(g: &mut Grid, row: &Row<'_>) {
+fn sep(out: &mut String) {
+    if !out.is_empty() {
+        out.push(' ');
+    }
+}
+
+fn emit_row<S: Sink>(c: &mut Cells<'_, S>, row: &Row<'_>) -> io::Result<()> {
     let r = row.route;
     let fam = r.family();
     let v4 = fam == Family::Inet;
     let reject_v4 = row.flags.reject && v4;
     let hop = r.first_hop();
 
-    g.fmt(format_args!("{}", r.dst.network()), Paint::Plain);
+    c.ip(r.dst.network())?;
     if reject_v4 {
-        g.str("-", Paint::Plain);
+        c.str("-", Paint::Plain)?;
     } else {
-        let gw = hop
+        c.ip(hop
             .and_then(|h| h.gateway)
-            .unwrap_or_else(|| unspecified(fam));
-        g.fmt(format_args!("{gw}"), Paint::Plain);
+            .unwrap_or_else(|| unspecified(fam)))?;
     }
     if v4 {
-        g.fmt(format_args!("{}", v4_mask(r.dst.prefix())), Paint::Plain);
+        c.ip(IpAddr::V4(v4_mask(r.dst.prefix())))?;
     } else {
-        g.fmt(format_args!("/{}", r.dst.prefix()), Paint::Plain);
+        c.buf.push('/');
+        push_u32(&mut c.buf, u32::from(r.dst.prefix()));
+        c.put(Paint::Plain)?;
     }
     let f = row.flags;
     if f.reject {
-        g.text.push('!');
+        c.buf.push('!');
     } else {
         if f.up {
-            g.text.push('U');
+            c.buf.push('U');
         }
         if f.gateway {
-            g.text.push('G');
+            c.buf.push('G');
         }
     }
     if f.host {
-        g.text.push('H');
+        c.buf.push('H');
     }
-    g.end(Paint::Plain);
-    g.fmt(format_args!("{}", r.metric.unwrap_or(0)), Paint::Plain);
-    g.str(if reject_v4 { "-" } else { "0" }, Paint::Plain);
-    g.str("0", Paint::Plain);
+    c.put(Paint::Plain)?;
+    push_u32(&mut c.buf, r.metric.unwrap_or(0));
+    c.put(Paint::Plain)?;
+    c.str(if reject_v4 { "-" } else { "0" }, Paint::Plain)?;
+    c.str("0", Paint::Plain)?;
     if reject_v4 {
-        g.str("-", Paint::Plain);
+        c.str("-", Paint::Plain)?;
     } else {
-        g.str(
+        c.str(
             hop.and_then(|h| h.dev.as_deref()).unwrap_or("*"),
             Paint::Plain,
-        );
+        )?;
     }
-    proto_word(r.proto, &mut g.text);
-    g.end(Paint::Plain);
-    scope_word(r.scope, &mut g.text);
-    g.end(Paint::Plain);
-    table_word(r.table, &mut g.text);
-    g.end(Paint::Plain);
+    proto_word(r.proto, &mut c.buf);
+    c.put(Paint::Plain)?;
+    scope_word(r.scope, &mut c.buf);
+    c.put(Paint::Plain)?;
+    table_word(r.table, &mut c.buf);
+    c.put(Paint::Plain)?;
     match r.prefsrc {
-        Some(s) => g.fmt(format_args!("{s}"), Paint::Plain),
-        None => g.empty(1),
+        Some(s) => c.ip(s)?,
+        None => c.empty(1)?,
     }
     // Notes.
-    let start = g.text.len();
     let mut paint = Paint::Plain;
     if let Some(t) = type_word(r.kind) {
-        g.text.push_str(t);
+        c.buf.push_str(t);
         if r.kind.drops() {
             paint = Paint::Red;
         }
     }
     if let Some(h) = hop {
-        let mut words = String::new();
-        hop_words(h, &mut words);
-        if !words.is_empty() {
-            if g.text.len() > start {
-                g.text.push(' ');
-            }
-            g.text.push_str(&words);
+        if h.flags != Default::default() {
+            sep(&mut c.buf);
+            hop_words(h, &mut c.buf);
             if paint == Paint::Plain && (h.flags.linkdown || h.flags.dead) {
                 paint = Paint::Yellow;
             }
         }
     }
     if let Some(mtu) = r.mtu {
-        if g.text.len() > start {
-            g.text.push(' ');
-        }
-        let _ = write!(g.text, "mtu {mtu}");
+        sep(&mut c.buf);
+        let _ = write!(c.buf, "mtu {mtu}");
     }
     if r.tos != 0 {
-        if g.text.len() > start {
-            g.text.push(' ');
-        }
-        let _ = write!(g.text, "tos 0x{:02x}", r.tos);
+        sep(&mut c.buf);
+        let _ = write!(c.buf, "tos 0x{:02x}", r.tos);
     }
     if r.is_multipath() {
-        if g.text.len() > start {
-            g.text.push(' ');
-        }
+        sep(&mut c.buf);
         let w = hop.map(|h| h.weight).unwrap_or(1);
-        let _ = write!(g.text, "multipath {} weight {w}", r.nexthops.len());
+        let _ = write!(c.buf, "multipath {} weight {w}", r.nexthops.len());
     }
-    g.end(paint);
+    c.put(paint)?;
     match &row.explanation {
-        Some(e) => g.fmt(format_args!("{e}"), Paint::Cyan),
-        None => g.empty(1),
+        Some(e) if c.sink.wants_last() => {
+            let _ = write!(c.buf, "{e}");
+            c.put(Paint::Cyan)?;
+        }
+        _ => c.empty(1)?,
     }
 
     for h in r.nexthops.iter().skip(1) {
-        g.empty(1);
-        let gw = h.gateway.unwrap_or_else(|| unspecified(fam));
-        g.fmt(format_args!("{gw}"), Paint::Plain);
-        g.empty(5);
-        g.str(h.dev.as_deref().unwrap_or("*"), Paint::Plain);
-        g.empty(4);
-        let start = g.text.len();
-        let _ = write!(g.text, "nexthop weight {}", h.weight);
-        let mut words = String::new();
-        hop_words(h, &mut words);
-        if !words.is_empty() {
-            g.text.push(' ');
-            g.text.push_str(&words);
+        c.empty(1)?;
+        c.ip(h.gateway.unwrap_or_else(|| unspecified(fam)))?;
+        c.empty(5)?;
+        c.str(h.dev.as_deref().unwrap_or("*"), Paint::Plain)?;
+        c.empty(4)?;
+        let _ = write!(c.buf, "nexthop weight {}", h.weight);
+        if h.flags != Default::default() {
+            c.buf.push(' ');
+            hop_words(h, &mut c.buf);
         }
-        let _ = start;
         let paint = if h.flags.linkdown || h.flags.dead {
             Paint::Yellow
         } else {
             Paint::Plain
         };
-        g.end(paint);
-        g.empty(1);
+        c.put(paint)?;
+        c.empty(1)?;
     }
+    Ok(())
+}
+
+fn emit_all<S: Sink>(v: &RoutesView<'_>, sink: &mut S) -> io::Result<()> {
+    let mut c = Cells {
+        buf: String::with_capacity(256),
+        sink,
+    };
+    for h in HEADER {
+        c.str(h, Paint::Bold)?;
+    }
+    for row in &v.rows {
+        emit_row(&mut c, row)?;
+    }
+    Ok(())
 }
 
 /// The default view: route -n's columns, then Proto, Scope, Table, Src, Notes and the CNI
 /// explanation; multipath nexthops on their own rows.
 pub fn write_table(v: &RoutesView<'_>, style: &Style, out: &mut impl Write) -> io::Result<()> {
-    let mut g = Grid::with_rows(v.rows.len() + 1);
-    for h in HEADER {
-        g.str(h, Paint::Bold);
-    }
-    for row in &v.rows {
-        push_row(&mut g, row);
-    }
-    g.write(style.color, out)
+    let mut widths = Widths {
+        widths: [0; NCOLS],
+        col: 0,
+    };
+    emit_all(v, &mut widths)?;
+    let mut lines = Lines {
+        widths: widths.widths,
+        col: 0,
+        pad: 0,
+        color: style.color,
+        line: String::with_capacity(512),
+        out,
+    };
+    emit_all(v, &mut lines)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -749,19 +836,16 @@ pub fn write_get(r: &GetReport<'_>, style: &Style, out: &mut impl Write) -> io::
     writeln!(out, "{}", paint(Paint::Bold, "kernel (ip route get):"))?;
     match &r.kernel.resolved {
         KernelAnswer::Route(route) => {
-            write!(out, "  {route}")?;
+            write!(out, "  {}", resolved_text(route))?;
             if let Some(e) = r.kernel.route_error {
-                write!(out, " error -{e}")?;
+                write!(out, " error: {}", errno_text(e))?;
             }
             writeln!(out)?;
         }
         KernelAnswer::Error(e) => writeln!(
             out,
             "  {}",
-            paint(
-                Paint::Red,
-                &format!("refused: {}", std::io::Error::from_raw_os_error(*e))
-            )
+            paint(Paint::Red, &format!("refused: {}", errno_text(*e)))
         )?,
     }
     match &r.kernel.fib_entry {
@@ -881,6 +965,51 @@ pub fn write_get(r: &GetReport<'_>, style: &Style, out: &mut impl Write) -> io::
     Ok(())
 }
 
+/// The kernel's message for an errno with its symbolic name: `Invalid argument (EINVAL)`.
+pub fn errno_text(errno: i32) -> String {
+    let msg = std::io::Error::from_raw_os_error(errno).to_string();
+    let msg = match msg.find(" (os error") {
+        Some(i) => msg[..i].to_string(),
+        None => msg,
+    };
+    let name = match errno {
+        libc::ENETUNREACH => "ENETUNREACH",
+        libc::EHOSTUNREACH => "EHOSTUNREACH",
+        libc::EINVAL => "EINVAL",
+        libc::EACCES => "EACCES",
+        libc::EPERM => "EPERM",
+        libc::EXDEV => "EXDEV",
+        libc::ENODEV => "ENODEV",
+        libc::EAGAIN => "EAGAIN",
+        _ => return format!("{msg} (errno {errno})"),
+    };
+    format!("{msg} ({name})")
+}
+
+/// The resolved route the way `ip route get` prints it: `DST [via GW] dev DEV [table T]
+/// [src SRC]`.
+fn resolved_text(r: &Route) -> String {
+    let mut s = String::new();
+    if let Some(t) = type_word(r.kind) {
+        s.push_str(t);
+        s.push(' ');
+    }
+    let _ = write!(s, "{}", r.dst.network());
+    if let Some(gw) = r.gateway() {
+        let _ = write!(s, " via {gw}");
+    }
+    if let Some(dev) = r.dev() {
+        let _ = write!(s, " dev {dev}");
+    }
+    if r.table != Table::MAIN {
+        let _ = write!(s, " table {}", r.table.name());
+    }
+    if let Some(src) = r.prefsrc {
+        let _ = write!(s, " src {src}");
+    }
+    s
+}
+
 /// Whether the kernel's FIB match and netpath's prediction are the same route.
 pub fn same_entry(a: &Route, b: &Route) -> bool {
     a.dst == b.dst
@@ -913,14 +1042,14 @@ fn json_answer<'a>(a: &'a KernelAnswer, extra: Option<i32>) -> JsonAnswer<'a> {
             })),
             error: extra.map(|e| JsonErr {
                 errno: e,
-                message: std::io::Error::from_raw_os_error(e).to_string(),
+                message: errno_text(e),
             }),
         },
         KernelAnswer::Error(e) => JsonAnswer {
             route: None,
             error: Some(JsonErr {
                 errno: *e,
-                message: std::io::Error::from_raw_os_error(*e).to_string(),
+                message: errno_text(*e),
             }),
         },
     }
@@ -1077,6 +1206,28 @@ mod tests {
                 .collect(),
             warnings: &[],
         }
+    }
+
+    #[test]
+    fn fast_writers_match_display() {
+        for a in [
+            "0.0.0.0",
+            "10.244.1.0",
+            "255.255.255.255",
+            "192.168.100.9",
+            "fd00::1",
+        ] {
+            let ip: IpAddr = a.parse().unwrap();
+            let mut s = String::new();
+            push_ip(&mut s, ip);
+            assert_eq!(s, ip.to_string());
+        }
+        for n in [0u32, 7, 10, 1024, u32::MAX] {
+            let mut s = String::new();
+            push_u32(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+        assert_eq!(display_width("calico pod route → cali1"), 24);
     }
 
     #[test]

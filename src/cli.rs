@@ -52,6 +52,10 @@ pub enum Command {
     /// The expected path of a packet from SRC to DST and back, hop by hop, and where and
     /// why it is dropped (exit 1 when either direction is not delivered).
     Trace(cmd::trace::TraceArgs),
+    /// The kernel's routes with route -n's U/G/H flags and what route -n hides (blackhole,
+    /// onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR`
+    /// shows which route wins and why.
+    Routes(cmd::routes::RoutesArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

@@ -8,6 +8,7 @@ pub mod cmd;
 pub mod dataplane;
 pub mod decode;
 pub mod error;
+pub mod explain;
 pub mod model;
 pub mod netlink;
 pub mod pcapfile;

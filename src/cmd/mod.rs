@@ -5,6 +5,7 @@ pub mod decode;
 pub mod demo;
 pub mod plan;
 pub mod pods;
+pub mod routes;
 pub mod trace;
 
 use crate::render::Style;

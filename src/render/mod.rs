@@ -6,6 +6,7 @@ pub mod decode;
 pub mod json;
 pub mod plan;
 pub mod pods;
+pub mod routes;
 pub mod style;
 pub mod table;
 pub mod trace;

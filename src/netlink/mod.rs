@@ -4,14 +4,13 @@
 //! thread that runs in the target netns, so callers stay synchronous.
 
 pub mod ifnames;
+pub mod link;
 pub mod neigh;
 pub mod netns;
+pub mod pods_routes;
 pub mod route;
 pub mod rule;
 pub mod sysctl;
-pub mod link;
-pub mod netns;
-pub mod pods_routes;
 
 use std::future::Future;
 

@@ -37,6 +37,7 @@ complete -c netpath -n "__fish_netpath_needs_command" -f -a "demo" -d 'List the 
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "plan" -d 'A node\'s expected dataplane (devices, addresses, routes, neighbours, FDB), as the ip/bridge commands that would create it'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "trace" -d 'The expected path of a packet from SRC to DST and back, hop by hop, and where and why it is dropped (exit 1 when either direction is not delivered)'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "routes" -d 'The kernel\'s routes with route -n\'s U/G/H flags and what route -n hides (blackhole, onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR` shows which route wins and why'
+complete -c netpath -n "__fish_netpath_needs_command" -f -a "leases" -d 'Flannel\'s subnet leases in etcd: who holds which subnet, TTLs, conflicts; --watch follows them'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "man" -d 'Print the man page (roff) to standard output'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c netpath -n "__fish_netpath_using_subcommand pods" -l netns -d 'The node\'s network namespace (a name under /run/netns or a path such as /proc/PID/ns/net); default: the current one' -r
@@ -78,6 +79,13 @@ complete -c netpath -n "__fish_netpath_using_subcommand demo" -l json -d 'Print 
 complete -c netpath -n "__fish_netpath_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -s c -l cluster -d 'The cluster: `demo:NAME` (see `netpath demo`), a netpath cluster file (YAML/JSON), or `kubectl get nodes,pods[,ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,cm] -A -o json` output' -r
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -l etcd-endpoints -d 'etcd client URLs (comma-separated), where Flannel keeps its subnet leases; the cluster is then read from the leases' -r
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -l etcd-prefix -d 'Flannel\'s etcd prefix (flanneld\'s --etcd-prefix)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -l etcd-cafile -d 'CA bundle (PEM) to verify etcd\'s certificate' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -l etcd-certfile -d 'Client certificate (PEM) for etcd' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -l etcd-keyfile -d 'Client private key (PEM) for etcd' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -l etcd-username -d 'etcd user name (authentication)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -l etcd-password -d 'etcd password; prefer the NETPATH_ETCD_PASSWORD environment variable (a command line is visible to every user of the machine). Never printed' -r
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -l underlay -d 'The underlay\'s L2 subnets, for kubectl dumps whose node addresses carry no mask (Flannel): nodes in one subnet are adjacent' -r
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -l net-conf -d 'Flannel\'s net-conf.json, when the dump has no kube-flannel-cfg ConfigMap' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -l ippool -d 'Calico IPPool YAML (repeatable), when the dump has no IPPools' -r -F
@@ -89,6 +97,13 @@ complete -c netpath -n "__fish_netpath_using_subcommand plan" -l json -d 'Print 
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -s c -l cluster -d 'The cluster: `demo:NAME` (see `netpath demo`), a netpath cluster file (YAML/JSON), or `kubectl get nodes,pods[,ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,cm] -A -o json` output' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l etcd-endpoints -d 'etcd client URLs (comma-separated), where Flannel keeps its subnet leases; the cluster is then read from the leases' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l etcd-prefix -d 'Flannel\'s etcd prefix (flanneld\'s --etcd-prefix)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l etcd-cafile -d 'CA bundle (PEM) to verify etcd\'s certificate' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l etcd-certfile -d 'Client certificate (PEM) for etcd' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l etcd-keyfile -d 'Client private key (PEM) for etcd' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l etcd-username -d 'etcd user name (authentication)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l etcd-password -d 'etcd password; prefer the NETPATH_ETCD_PASSWORD environment variable (a command line is visible to every user of the machine). Never printed' -r
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l underlay -d 'The underlay\'s L2 subnets, for kubectl dumps whose node addresses carry no mask (Flannel): nodes in one subnet are adjacent' -r
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l net-conf -d 'Flannel\'s net-conf.json, when the dump has no kube-flannel-cfg ConfigMap' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l ippool -d 'Calico IPPool YAML (repeatable), when the dump has no IPPools' -r -F
@@ -129,19 +144,35 @@ complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_
 complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from help" -f -a "get" -d 'Which route wins for an address and why, beside the kernel\'s own answer (like `ip route get`). Exits 1 when the address is not routable'
 complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -l etcd-endpoints -d 'etcd client URLs (comma-separated), where Flannel keeps its subnet leases; the cluster is then read from the leases' -r
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -l etcd-prefix -d 'Flannel\'s etcd prefix (flanneld\'s --etcd-prefix)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -l etcd-cafile -d 'CA bundle (PEM) to verify etcd\'s certificate' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -l etcd-certfile -d 'Client certificate (PEM) for etcd' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -l etcd-keyfile -d 'Client private key (PEM) for etcd' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -l etcd-username -d 'etcd user name (authentication)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -l etcd-password -d 'etcd password; prefer the NETPATH_ETCD_PASSWORD environment variable (a command line is visible to every user of the machine). Never printed' -r
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -l delete -d 'Delete the lease of this subnet (a node that is gone for good; flannel would keep its routes on every node until the lease expires, up to 24 h)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -l watch -d 'Follow the leases: print each change as it happens (JSON: one object per line)'
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netpath -n "__fish_netpath_using_subcommand leases" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand man" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -s V -l version -d 'Print version'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "pods" -d 'Map host veths to pods (by ifindex and netns id) and find what dead pods left behind'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "decode" -d 'Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "demo" -d 'List the built-in demo clusters (`--cluster demo:NAME`), or print one\'s cluster file'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "plan" -d 'A node\'s expected dataplane (devices, addresses, routes, neighbours, FDB), as the ip/bridge commands that would create it'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "trace" -d 'The expected path of a packet from SRC to DST and back, hop by hop, and where and why it is dropped (exit 1 when either direction is not delivered)'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "routes" -d 'The kernel\'s routes with route -n\'s U/G/H flags and what route -n hides (blackhole, onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR` shows which route wins and why'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "man" -d 'Print the man page (roff) to standard output'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "pods" -d 'Map host veths to pods (by ifindex and netns id) and find what dead pods left behind'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "decode" -d 'Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "demo" -d 'List the built-in demo clusters (`--cluster demo:NAME`), or print one\'s cluster file'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "plan" -d 'A node\'s expected dataplane (devices, addresses, routes, neighbours, FDB), as the ip/bridge commands that would create it'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "trace" -d 'The expected path of a packet from SRC to DST and back, hop by hop, and where and why it is dropped (exit 1 when either direction is not delivered)'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "routes" -d 'The kernel\'s routes with route -n\'s U/G/H flags and what route -n hides (blackhole, onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR` shows which route wins and why'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "leases" -d 'Flannel\'s subnet leases in etcd: who holds which subnet, TTLs, conflicts; --watch follows them'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "man" -d 'Print the man page (roff) to standard output'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c netpath -n "__fish_netpath_using_subcommand help; and __fish_seen_subcommand_from routes" -f -a "get" -d 'Which route wins for an address and why, beside the kernel\'s own answer (like `ip route get`). Exits 1 when the address is not routable'

@@ -56,6 +56,8 @@ pub enum Command {
     /// onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR`
     /// shows which route wins and why.
     Routes(cmd::routes::RoutesArgs),
+    /// Flannel's subnet leases in etcd: who holds which subnet, TTLs, conflicts; --watch follows them.
+    Leases(cmd::lease::LeasesArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

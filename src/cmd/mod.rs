@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod decode;
 pub mod demo;
+pub mod lease;
 pub mod plan;
 pub mod pods;
 pub mod routes;

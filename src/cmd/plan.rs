@@ -14,8 +14,19 @@ use crate::render::{json, plan as render};
 pub struct ClusterArgs {
     /// The cluster: `demo:NAME` (see `netpath demo`), a netpath cluster file (YAML/JSON), or
     /// `kubectl get nodes,pods[,ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,cm] -A -o json` output.
-    #[arg(long, short = 'c', value_name = "CLUSTER")]
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "CLUSTER",
+        required_unless_present = "etcd_endpoints",
+        conflicts_with = "etcd_endpoints",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub cluster: String,
+    /// Or read the cluster from Flannel's subnet leases in etcd.
+    #[command(flatten)]
+    pub etcd: super::lease::EtcdArgs,
     /// The underlay's L2 subnets, for kubectl dumps whose node addresses carry no mask
     /// (Flannel): nodes in one subnet are adjacent.
     #[arg(long, value_delimiter = ',', value_name = "CIDR,...")]
@@ -31,6 +42,9 @@ pub struct ClusterArgs {
 impl ClusterArgs {
     /// Load the cluster.
     pub fn load(&self) -> anyhow::Result<Cluster> {
+        if self.etcd.is_set() {
+            return self.etcd.load_cluster(&self.underlay);
+        }
         Cluster::load(
             &self.cluster,
             &crate::model::kubectl::Options {

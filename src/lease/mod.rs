@@ -12,6 +12,7 @@
 //! transaction, reuse after restart, renewal, re-acquisition) and follows everybody else's
 //! through a watch; [`cluster`] turns leases into a [`crate::model::Cluster`].
 
+pub mod check;
 pub mod cluster;
 pub mod manager;
 

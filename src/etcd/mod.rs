@@ -384,6 +384,12 @@ impl Client {
         })
     }
 
+    /// Any gateway call (`/v3/auth/user/add`, `/v3/maintenance/status`…): POST `body` to
+    /// `path`, the JSON answer back.
+    pub fn request(&self, path: &str, body: &Value) -> Result<Value, Error> {
+        self.call(path, body)
+    }
+
     /// The key `key` (or every key in `[key, range_end)`), and the store's revision.
     pub fn range(
         &self,

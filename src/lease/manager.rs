@@ -128,8 +128,9 @@ pub struct Manager {
     watch: Option<Receiver<WatchMsg>>,
     health: Health,
     pending: Vec<Change>,
-    /// The subnet of a lease just lost, tried first when re-acquiring.
-    lost_subnet: Option<Ipv4Network>,
+    /// This node's lease just lost: its subnet is tried first when re-acquiring, and its
+    /// VTEP MAC kept.
+    lost: Option<Lease>,
 }
 
 impl std::fmt::Debug for Manager {
@@ -160,9 +161,11 @@ impl Manager {
             watch: None,
             health: Health::Connected,
             pending: Vec::new(),
-            lost_subnet: None,
+            lost: None,
         };
         m.relist()?;
+        // The leases found now are the starting point, not changes.
+        m.pending.clear();
         Ok(m)
     }
 
@@ -238,7 +241,7 @@ impl Manager {
     }
 
     /// Flannel's acquisition, retried on conflicting writes. `prefer`: a subnet to try first.
-    fn acquire_now(&mut self, prefer: Option<Ipv4Network>) -> anyhow::Result<Lease> {
+    fn acquire_now(&mut self, lost: Option<&Lease>) -> anyhow::Result<Lease> {
         let Some(request) = self.request.clone() else {
             bail!("no lease requested");
         };
@@ -279,7 +282,8 @@ impl Manager {
                     .iter()
                     .any(|t| t.contains(sn.network()) || sn.contains(t.network()))
             };
-            let preferred = prefer
+            let preferred = lost
+                .map(|l| l.subnet)
                 .or(request.previous_subnet)
                 .filter(|sn| self.config.compatible(sn) && free_of(sn));
             let subnet = match preferred {
@@ -300,7 +304,7 @@ impl Manager {
                     free[random_below(free.len())]
                 }
             };
-            let attrs = self.attrs_for(&request, None);
+            let attrs = self.attrs_for(&request, lost);
             if let Some(lease) = self.registry.create(&subnet, &attrs, ttl)? {
                 return Ok(self.hold(lease, listing.revision));
             }
@@ -362,7 +366,7 @@ impl Manager {
         self.own = None;
         self.next_renew = Some(Instant::now());
         // Re-acquired (preferring the same subnet) by the next renewal step.
-        self.lost_subnet = Some(own.subnet);
+        self.lost = Some(own);
     }
 
     /// Read every lease again (a fresh read at one revision) and record what changed.
@@ -476,9 +480,10 @@ impl Manager {
                         if new.attrs.public_ip != own.attrs.public_ip {
                             // Somebody overwrote our key: we no longer hold this subnet.
                             self.own = None;
+                            // Its subnet is taken now (so not preferred); its MAC is kept.
+                            self.lost = Some(own.clone());
                             self.pending.push(Change::Lost(own));
                             self.next_renew = Some(Instant::now());
-                            self.lost_subnet = None;
                         } else {
                             let mut own = own;
                             own.mod_revision = new.mod_revision;
@@ -570,8 +575,12 @@ impl Manager {
                 let step = if self.own.is_some() {
                     self.renew().map_err(anyhow::Error::from)
                 } else {
-                    let prefer = self.lost_subnet.take();
-                    self.acquire_now(prefer).map(|_| ())
+                    let lost = self.lost.clone();
+                    let r = self.acquire_now(lost.as_ref()).map(|_| ());
+                    if r.is_ok() {
+                        self.lost = None;
+                    }
+                    r
                 };
                 if let Err(e) = step {
                     match e.downcast_ref::<etcd::Error>() {

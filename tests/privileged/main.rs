@@ -3,6 +3,7 @@
 //! As root every test runs. Without root they are all reported as ignored, with a loud
 //! count on stderr; with `NETPATH_REQUIRE_ROOT=1` (set by `.ci/run`) a non-root run fails.
 
+mod etcd;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
 mod neigh;
@@ -20,6 +21,7 @@ fn main() {
     trials.extend(neigh::rule_tests());
     trials.extend(offline::tests());
     trials.extend(pods::tests());
+    trials.extend(etcd::tests());
 
     if !lab::is_root() {
         let n = trials.len();

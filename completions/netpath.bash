@@ -174,12 +174,16 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__demo)
-            opts="-h -V --color --json --help --version"
+            opts="-h -V --generate-kubectl --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --generate-kubectl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

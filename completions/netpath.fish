@@ -71,6 +71,7 @@ complete -c netpath -n "__fish_netpath_using_subcommand decode" -l no-checksums 
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -s V -l version -d 'Print version'
+complete -c netpath -n "__fish_netpath_using_subcommand demo" -l generate-kubectl -d 'Write a synthetic kubectl List of NODES nodes and PODS pods (Calico VXLAN CrossSubnet) to standard output, for benchmarks' -r
 complete -c netpath -n "__fish_netpath_using_subcommand demo" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"

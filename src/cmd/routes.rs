@@ -163,7 +163,11 @@ pub fn run(args: RoutesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let table = args.table.unwrap_or(TableFilter::One(Table::MAIN));
     let netns = Netns::from_arg(args.netns.as_deref());
 
-    let dump = nlroute::dump_routes(&netns, family)?;
+    let only = match table {
+        TableFilter::One(t) => Some(t),
+        TableFilter::All => None,
+    };
+    let dump = nlroute::dump_routes(&netns, family, only)?;
     let (routes, links, source, warnings) = (
         dump.routes,
         Some(dump.links),
@@ -214,7 +218,7 @@ fn run_get(args: GetArgs, netns: Option<&str>, ctx: Ctx) -> anyhow::Result<Outco
         iif: args.iif.clone(),
     };
     let kernel = nlroute::lookup(&netns, &query)?;
-    let dump = nlroute::dump_routes(&netns, Some(family))?;
+    let dump = nlroute::dump_routes(&netns, Some(family), None)?;
     let mut rules: Vec<Rule> = crate::netlink::rule::rules(&netns)?
         .into_iter()
         .filter(|r| r.family == family)

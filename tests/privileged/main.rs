@@ -7,6 +7,7 @@
 mod lab;
 mod neigh;
 mod netns;
+mod routes;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -14,6 +15,7 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials: Vec<Trial> = Vec::new();
     trials.extend(netns::tests());
+    trials.extend(routes::tests());
     trials.extend(neigh::tests());
     trials.extend(neigh::rule_tests());
 

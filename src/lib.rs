@@ -6,7 +6,14 @@
 pub mod cli;
 pub mod cmd;
 pub mod dataplane;
+pub mod decode;
 pub mod error;
 pub mod explain;
+pub mod model;
 pub mod netlink;
+pub mod pcapfile;
+pub mod plan;
+pub mod pods;
 pub mod render;
+pub mod trace;
+pub mod wire;

@@ -1,7 +1,12 @@
 //! One module per subcommand: gather inputs, call the core, render.
 
 pub mod completions;
+pub mod decode;
+pub mod demo;
+pub mod plan;
+pub mod pods;
 pub mod routes;
+pub mod trace;
 
 use crate::render::Style;
 

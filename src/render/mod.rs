@@ -2,9 +2,13 @@
 //!
 //! Computation never prints; commands hand their results to these helpers.
 
+pub mod decode;
 pub mod json;
+pub mod plan;
+pub mod pods;
 pub mod routes;
 pub mod style;
 pub mod table;
+pub mod trace;
 
 pub use style::{ColorChoice, Style};

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod dataplane;
+pub mod diff;
 pub mod error;
 pub mod netlink;
 pub mod render;

@@ -7,6 +7,7 @@ pub mod ifnames;
 pub mod neigh;
 pub mod netns;
 pub mod sysctl;
+pub mod write;
 
 use std::future::Future;
 

@@ -6,6 +6,7 @@
 pub mod ifnames;
 pub mod neigh;
 pub mod netns;
+pub mod rule;
 pub mod sysctl;
 pub mod write;
 

@@ -15,6 +15,7 @@ fn main() {
     let mut trials: Vec<Trial> = Vec::new();
     trials.extend(netns::tests());
     trials.extend(neigh::tests());
+    trials.extend(neigh::rule_tests());
 
     if !lab::is_root() {
         let n = trials.len();

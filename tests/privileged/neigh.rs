@@ -76,3 +76,33 @@ fn sysctls_are_per_netns() -> Result<(), Failed> {
     assert!(sa.forwarding.contains_key("lo"));
     Ok(())
 }
+
+pub fn rule_tests() -> Vec<Trial> {
+    vec![Trial::test(
+        "rule::rules_match_ip_rule",
+        rules_match_ip_rule,
+    )]
+}
+
+fn rules_match_ip_rule() -> Result<(), Failed> {
+    let ns = TestNetns::new("rule");
+    ns.exec(
+        "ip rule add priority 99 not fwmark 0x100000/0x100000 lookup 1 && \
+         ip rule add priority 100 from 10.244.0.0/16 to 10.96.0.0/12 iif cni0 lookup 200 && \
+         ip rule add priority 101 blackhole to 10.66.0.0/16",
+    );
+    let rules =
+        netpath::netlink::rule::rules(&Netns::parse(&ns.name)).map_err(|e| format!("{e:#}"))?;
+    let ours: Vec<String> = rules
+        .iter()
+        .filter(|r| r.family == netpath::dataplane::Family::Inet)
+        .map(|r| r.to_string())
+        .collect();
+    let shown: Vec<String> = ns
+        .exec("ip -4 rule show")
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect();
+    assert_eq!(ours, shown);
+    Ok(())
+}

@@ -40,6 +40,8 @@ pub struct Cli {
 pub enum Command {
     /// Print shell completions (bash, zsh, fish) to standard output.
     Completions(cmd::completions::CompletionsArgs),
+    /// Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod.
+    Decode(cmd::decode::DecodeArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

@@ -6,7 +6,10 @@
 pub mod cli;
 pub mod cmd;
 pub mod dataplane;
+pub mod decode;
 pub mod diff;
 pub mod error;
 pub mod netlink;
+pub mod pcapfile;
 pub mod render;
+pub mod wire;

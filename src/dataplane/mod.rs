@@ -7,6 +7,7 @@
 pub mod link;
 pub mod mac;
 pub mod neigh;
+pub mod parse;
 pub mod route;
 pub mod rule;
 pub mod state;

@@ -27,8 +27,8 @@ use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
 };
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric,
-    RouteNextHop, RouteNextHopFlags, RouteProtocol, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric, RouteNextHop,
+    RouteNextHopFlags, RouteProtocol, RouteScope, RouteType,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
@@ -367,7 +367,9 @@ fn neigh_message(n: &Neighbour, names: &HashMap<String, u32>) -> Result<Neighbou
     m.header.ifindex = index_of(names, &n.dev)?;
     m.header.state = NeighbourState::Permanent;
     m.attributes
-        .push(NeighbourAttribute::Destination(NeighbourAddress::from(n.dst)));
+        .push(NeighbourAttribute::Destination(NeighbourAddress::from(
+            n.dst,
+        )));
     if let Some(mac) = n.lladdr {
         m.attributes
             .push(NeighbourAttribute::LinkLayerAddress(mac.0.to_vec()));
@@ -445,7 +447,8 @@ fn route_message(
                     .push(RouteAttribute::Gateway(RouteAddress::from(gw)));
             }
             if let Some(dev) = &hop.dev {
-                m.attributes.push(RouteAttribute::Oif(index_of(names, dev)?));
+                m.attributes
+                    .push(RouteAttribute::Oif(index_of(names, dev)?));
             }
             if hop.flags.onlink && !delete {
                 m.header.flags.insert(RouteFlags::Onlink);
@@ -567,7 +570,9 @@ impl Batch {
             if len < 16 || off + len > self.buf.len() {
                 break;
             }
-            if let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&self.buf[off..off + len]) {
+            if let Ok(m) =
+                NetlinkMessage::<RouteNetlinkMessage>::deserialize(&self.buf[off..off + len])
+            {
                 out.push(m);
             }
             off += (len + 3) & !3;
@@ -606,7 +611,8 @@ impl Batch {
             NLM_F_DUMP,
         );
         let seq = m.header.sequence_number;
-        self.send_one(&m).context("asking the kernel for its devices")?;
+        self.send_one(&m)
+            .context("asking the kernel for its devices")?;
         let mut names = HashMap::new();
         loop {
             for m in self.recv(0).context("reading the device list")? {

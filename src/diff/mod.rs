@@ -298,6 +298,9 @@ fn diff_links(
                     attrs.push(("remote", FindingKind::WrongLocal));
                 }
             }
+            // A plan's "device" is whatever the machine's uplink is (a NIC, a bond, a
+            // veth in a lab): only kinds the CNI makes are checked.
+            (LinkKind::Device | LinkKind::Loopback, _) => {}
             (ek, ak) if ek.name() != ak.name() => attrs.push(("kind", FindingKind::WrongKind)),
             _ => {}
         }
@@ -923,7 +926,8 @@ fn diff_sysctls(expected: &NodeState, actual: &NodeState, own: &Ownership, d: &m
         .iter()
         .map(|(k, v)| (k.clone(), *v))
         .collect();
-    if ip_forward == Some(true) {
+    // Turning ip_forward on turns every device's forwarding on: no need to list them.
+    if ip_forward == Some(true) && actual.sysctls.ip_forward == Some(true) {
         for l in &expected.links {
             if !expected.sysctls.forwarding.contains_key(&l.name) {
                 per_dev.push((l.name.clone(), true));

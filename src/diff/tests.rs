@@ -497,6 +497,16 @@ fn device_mtu_mac_and_state_are_fixed_in_place() {
             up: true,
         }]
     );
+    // The plan's uplink may be any kind of device.
+    let mut actual = programmed(&plan);
+    actual.links[0].kind = LinkKind::Veth(Default::default());
+    assert!(!check(&plan, &actual).has_problems());
+    // A tunnel of the wrong kind is.
+    actual.links[1].kind = LinkKind::Bridge;
+    assert_eq!(
+        check(&plan, &actual).findings[0].kind,
+        FindingKind::WrongKind
+    );
     // eth0 is not the agent's: a problem with it is reported, untouched.
     let mut actual = programmed(&plan);
     actual.links[0].up = false;
@@ -562,15 +572,19 @@ fn forwarding_sysctls_that_drop_pod_traffic() {
     actual.sysctls.ip_forward = Some(false);
     actual.sysctls.forwarding.insert("flannel.1".into(), false);
     let c = check(&plan, &actual);
+    // Turning ip_forward on turns every device on: one finding.
     assert_eq!(
         problems(&c),
-        vec![
-            (FindingKind::Sysctl, "sysctl net.ipv4.ip_forward".into()),
-            (
-                FindingKind::Sysctl,
-                "sysctl net.ipv4.conf.flannel.1.forwarding".into()
-            ),
-        ]
+        vec![(FindingKind::Sysctl, "sysctl net.ipv4.ip_forward".into())]
+    );
+    let mut on = actual.clone();
+    on.sysctls.ip_forward = Some(true);
+    assert_eq!(
+        problems(&check(&plan, &on)),
+        vec![(
+            FindingKind::Sysctl,
+            "sysctl net.ipv4.conf.flannel.1.forwarding".into()
+        )]
     );
     let first = c
         .findings

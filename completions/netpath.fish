@@ -31,7 +31,7 @@ complete -c netpath -n "__fish_netpath_needs_command" -l json -d 'Print JSON for
 complete -c netpath -n "__fish_netpath_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_needs_command" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
-complete -c netpath -n "__fish_netpath_needs_command" -f -a "decode" -d 'Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod'
+complete -c netpath -n "__fish_netpath_needs_command" -f -a "routes" -d 'The kernel\'s routes with route -n\'s U/G/H flags and what route -n hides (blackhole, onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR` shows which route wins and why'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "man" -d 'Print the man page (roff) to standard output'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c netpath -n "__fish_netpath_using_subcommand completions" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
@@ -40,27 +40,38 @@ never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand completions" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -s f -l filter -d 'Only packets matching this libpcap filter (`udp port 8472`, `host 10.244.1.5`)' -r
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -l vxlan-port -d 'Decode this UDP destination port as VXLAN too (besides 4789 and 8472); repeatable' -r
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -l cluster -d 'Name addresses from a `kubectl get nodes,pods -A -o json` dump: outer IPs as nodes, inner IPs as namespace/pod' -r -F
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -s c -l count -d 'Stop after this many packets (after the filter)' -r
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -l mtu -d 'Link MTU for the "over the inner MTU" count (inner MTU = this minus the encapsulation overhead: VXLAN 50, IPIP 20)' -r
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -l table -d 'Which table: a number, main, local, default, or all [default: main]' -r
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -l netns -d 'The network namespace: a name from `ip netns` or a path such as /proc/PID/ns/net' -r
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -l tree -d 'Show every layer and field, indented outer to inner, instead of one line per packet'
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -l stats -d 'Show counts instead of packets: per encapsulation, VNI, outer node pair and inner flow; bad checksums, truncations, packets over the inner MTU, fragments'
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -l no-checksums -d 'Do not verify checksums'
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -s V -l version -d 'Print version'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -s 4 -d 'IPv4 routes only'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -s 6 -d 'IPv6 routes only'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -l compat -d 'Print exactly what `route -n` prints for the same routes (IPv4 main table)'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -s V -l version -d 'Print version'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -f -a "get" -d 'Which route wins for an address and why, beside the kernel\'s own answer (like `ip route get`). Exits 1 when the address is not routable'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -l from -d 'The source address of the packet (like `ip route get ADDR from SRC`)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -l iif -d 'Look up as if the packet arrived on this device (a forwarding lookup, like `ip route get ADDR iif DEV`): shows ip_forward and rp_filter refusals' -r
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -l netns -d 'The network namespace: a name from `ip netns` or a path such as /proc/PID/ns/net' -r
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from help" -f -a "get" -d 'Which route wins for an address and why, beside the kernel\'s own answer (like `ip route get`). Exits 1 when the address is not routable'
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand man" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -s V -l version -d 'Print version'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions decode man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions decode man help" -f -a "decode" -d 'Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions decode man help" -f -a "man" -d 'Print the man page (roff) to standard output'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions decode man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions routes man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions routes man help" -f -a "routes" -d 'The kernel\'s routes with route -n\'s U/G/H flags and what route -n hides (blackhole, onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR` shows which route wins and why'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions routes man help" -f -a "man" -d 'Print the man page (roff) to standard output'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions routes man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and __fish_seen_subcommand_from routes" -f -a "get" -d 'Which route wins for an address and why, beside the kernel\'s own answer (like `ip route get`). Exits 1 when the address is not routable'

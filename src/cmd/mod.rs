@@ -2,6 +2,11 @@
 
 pub mod completions;
 pub mod decode;
+pub mod demo;
+pub mod plan;
+pub mod pods;
+pub mod routes;
+pub mod trace;
 
 use crate::render::Style;
 

@@ -4,8 +4,11 @@
 //! thread that runs in the target netns, so callers stay synchronous.
 
 pub mod ifnames;
+pub mod link;
 pub mod neigh;
 pub mod netns;
+pub mod pods_routes;
+pub mod route;
 pub mod rule;
 pub mod sysctl;
 pub mod write;

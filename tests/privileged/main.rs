@@ -8,6 +8,8 @@ mod agent;
 mod lab;
 mod neigh;
 mod netns;
+mod offline;
+mod pods;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -18,6 +20,8 @@ fn main() {
     trials.extend(agent::tests());
     trials.extend(neigh::tests());
     trials.extend(neigh::rule_tests());
+    trials.extend(offline::tests());
+    trials.extend(pods::tests());
 
     if !lab::is_root() {
         let n = trials.len();

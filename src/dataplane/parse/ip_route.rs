@@ -155,7 +155,7 @@ pub(crate) fn parse(lines: &[Line], w: &mut Warnings) -> Result<Vec<Route>> {
             if let Some((g, _)) = groups.last_mut() {
                 g.extend(toks.iter().map(|t| (line.no, *t)));
             }
-        } else if starts_route(&toks) {
+        } else if looks_like(&toks) {
             groups.push((toks.iter().map(|t| (line.no, *t)).collect(), &line.prompt));
         } else {
             w.skipped(line.no, &line.text);

@@ -3,6 +3,7 @@
 //! One model of a node's dataplane ([`dataplane::NodeState`]) whatever its source, and
 //! every command a function over it. See README.md for the commands.
 
+pub mod agent;
 pub mod cli;
 pub mod cmd;
 pub mod dataplane;

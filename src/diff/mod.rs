@@ -140,6 +140,10 @@ impl Ownership {
         if r.proto == self.agent_proto || self.route_protocols.contains(&r.proto) {
             return true;
         }
+        if self.acting().is_some() {
+            // The agent's routes carry its protocol; nothing else is its own.
+            return false;
+        }
         if r.proto == Protocol::KERNEL {
             return false;
         }
@@ -154,6 +158,36 @@ impl Ownership {
                     .route_networks
                     .iter()
                     .any(|n| n.prefix() <= r.dst.prefix() && n.contains(r.dst.network())))
+    }
+
+    /// True when a planned route is one the CNI programs (and so the agent does): on a CNI
+    /// or managed device, inside the pod networks, of a dropping type, or with a CNI
+    /// protocol. Not the machine's own routes: its default gateway, its subnets.
+    pub fn cni_route(&self, r: &Route) -> bool {
+        let on_cni_dev = r.nexthops.iter().any(|h| {
+            h.dev.as_deref().is_some_and(|d| {
+                self.managed_links.contains(d) || CNI_DEVICES.iter().any(|p| name_matches(p, d))
+            })
+        });
+        if r.proto == Protocol::KERNEL {
+            return on_cni_dev;
+        }
+        if on_cni_dev || r.kind.drops() || [Protocol::BIRD, Protocol::FELIX].contains(&r.proto) {
+            return true;
+        }
+        if self.route_networks.is_empty() {
+            // Without the pod networks: everything but a default route.
+            return r.dst.prefix() > 0;
+        }
+        self.route_networks
+            .iter()
+            .any(|n| n.prefix() <= r.dst.prefix() && n.contains(r.dst.network()))
+    }
+
+    /// The same ownership, knowing the cluster's pod networks.
+    pub fn with_networks(mut self, networks: Vec<IpNetwork>) -> Ownership {
+        self.route_networks = networks;
+        self
     }
 
     /// True when the neighbours, FDB entries and addresses of this device are ours.
@@ -332,13 +366,17 @@ fn diff_links(
             d.push(f, changes);
             continue;
         }
-        // Parameters fixed in place.
+        // Parameters fixed in place. The agent leaves the machine's devices alone.
+        if acting && !managed {
+            continue;
+        }
         let mut attrs: Vec<(&'static str, FindingKind, Severity)> = Vec::new();
         let mtu = (e.mtu != 0 && e.mtu != a.mtu).then_some(e.mtu);
         if mtu.is_some() {
             attrs.push(("MTU", FindingKind::WrongMtu, Severity::Warning));
         }
-        let mac = e.mac.filter(|m| Some(*m) != a.mac);
+        // The CNI sets the MAC of its tunnels and bridges; other MACs are the machine's.
+        let mac = e.mac.filter(|m| creatable(&e.kind) && Some(*m) != a.mac);
         if mac.is_some() {
             attrs.push(("MAC", FindingKind::WrongMac, Severity::Error));
         }
@@ -429,15 +467,15 @@ fn diff_addrs(
         if have.contains(&addr_key(e)) {
             continue;
         }
+        if acting && !own.managed_links.contains(&e.dev) {
+            // The machine's own addresses (eth0) are not the agent's business.
+            continue;
+        }
         let change = Change::AddAddr(e.clone());
         let f = Finding::new(Severity::Error, FindingKind::Missing, addr_object(e))
             .expected(e.addr)
             .fix(change.commands());
-        let managed = acting
-            && (own.managed_links.contains(&e.dev)
-                || actual.link(&e.dev).is_some()
-                || expected.link(&e.dev).is_some());
-        d.push(f, if managed { vec![change] } else { Vec::new() });
+        d.push(f, if acting { vec![change] } else { Vec::new() });
     }
     // Extra addresses on owned devices whose addresses the plan lists (Flannel and
     // Felix remove any other address from their tunnel device).
@@ -767,6 +805,10 @@ fn diff_routes(
     for plan_route in &expected.routes {
         let key = route_key(plan_route);
         planned.insert((key.0, key.1));
+        if adopt.is_some() && !own.cni_route(plan_route) {
+            // The machine's own routes (default gateway, its subnets) are not the agent's.
+            continue;
+        }
         // The agent marks its routes with its own protocol; kernel routes stay kernel.
         let mut e = plan_route.clone();
         if adopt.is_some() && e.proto != Protocol::KERNEL {
@@ -794,8 +836,19 @@ fn diff_routes(
                         .as_ref()
                         .is_some_and(|dv| addr_changes.contains(&(dv.clone(), key.1)))
                 });
-            let act = adopt.is_some() && !derived;
-            d.push(f, if act { vec![change] } else { Vec::new() });
+            if derived {
+                // The kernel adds it with the address the agent adds.
+                d.findings.push(f);
+                continue;
+            }
+            d.push(
+                f,
+                if adopt.is_some() {
+                    vec![change]
+                } else {
+                    Vec::new()
+                },
+            );
             continue;
         };
         matched.insert(a as *const Route);
@@ -805,7 +858,8 @@ fn diff_routes(
             || (adopt.is_none() && plan_route.proto == a.proto);
         let owned = match adopt {
             Some(_) => a.proto == own.agent_proto || a.proto == e.proto,
-            None => own.owns_route(a),
+            // The planned protocol on the planned key: the CNI's route, gone wrong.
+            None => own.owns_route(a) || a.proto == plan_route.proto,
         };
         let change = Change::ReplaceRoute(e.clone());
         if diffs.is_empty() {

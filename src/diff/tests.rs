@@ -507,12 +507,14 @@ fn device_mtu_mac_and_state_are_fixed_in_place() {
         check(&plan, &actual).findings[0].kind,
         FindingKind::WrongKind
     );
-    // eth0 is not the agent's: a problem with it is reported, untouched.
+    // eth0 is the machine's: check reports it down, the agent leaves it alone.
     let mut actual = programmed(&plan);
     actual.links[0].up = false;
+    actual.links[0].mac = Some(mac("52:54:00:00:00:01"));
+    assert_eq!(problems(&check(&plan, &actual))[0].0, FindingKind::Down);
     let a = agent(&plan, &actual, false);
     assert!(a.changes.is_empty());
-    assert_eq!(a.findings[a.untouched[0]].kind, FindingKind::Down);
+    assert!(a.findings.is_empty());
     // A planned veth that is missing: nothing on this node can create it.
     let mut plan2 = plan.clone();
     plan2.links.push(link(
@@ -599,6 +601,44 @@ fn forwarding_sysctls_that_drop_pod_traffic() {
     // Unknown (a snapshot without sysctls) is not a finding.
     actual.sysctls = Sysctls::default();
     assert!(!check(&plan, &actual).has_problems());
+}
+
+#[test]
+fn the_agent_programs_cni_routes_not_the_machines() {
+    let mut plan = flannel_plan();
+    plan.links[0].mac = Some(mac("02:00:00:00:00:01"));
+    plan.addrs.push(Addr {
+        dev: "eth0".into(),
+        addr: net("192.168.1.11/24"),
+        scope: Scope::Universe,
+    });
+    let gw = Route::unicast(net("0.0.0.0/0"), Nexthop::via(ip("192.168.1.1"), "eth0"));
+    plan.routes.push(gw);
+    // A Flannel host-gw route: proto boot out of eth0, inside the pod network.
+    let hostgw = Route::unicast(
+        net("10.244.5.0/24"),
+        Nexthop::via(ip("192.168.1.15"), "eth0"),
+    );
+    plan.routes.push(hostgw.clone());
+    let actual = programmed(&flannel_plan());
+    let own = Ownership::agent(&plan, AGENT_PROTO, false).with_networks(vec![net("10.244.0.0/16")]);
+    let a = diff(&plan, &actual, &own);
+    let mut want = hostgw;
+    want.proto = AGENT_PROTO;
+    assert_eq!(a.changes, vec![Change::ReplaceRoute(want)]);
+    assert!(a.untouched.is_empty(), "{:#?}", a.findings);
+    // The agent never takes flannel's own boot routes for its own.
+    let mut actual = programmed(&flannel_plan());
+    actual.routes.push(Route::unicast(
+        net("10.244.6.0/24"),
+        Nexthop::via(ip("192.168.1.16"), "eth0"),
+    ));
+    assert!(
+        diff(&plan, &actual, &own)
+            .changes
+            .iter()
+            .all(|c| !matches!(c, Change::DeleteRoute(_)))
+    );
 }
 
 #[test]

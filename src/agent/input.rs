@@ -9,6 +9,85 @@ use serde_json::Value;
 
 use crate::dataplane::NodeState;
 
+/// The shapes a node state comes in, parsed in one typed pass (plans can hold 100,000
+/// routes: no intermediate `serde_json::Value` for them).
+#[derive(serde::Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    schema: Option<String>,
+    #[serde(default)]
+    node: Option<String>,
+    #[serde(default)]
+    plan: Option<PlanPart>,
+    #[serde(default)]
+    state: Option<RawState>,
+    #[serde(default)]
+    nodes: Option<Value>,
+    #[serde(default)]
+    links: Option<Vec<crate::dataplane::Link>>,
+    #[serde(default)]
+    addrs: Option<Vec<crate::dataplane::Addr>>,
+    #[serde(default)]
+    routes: Option<Vec<crate::dataplane::Route>>,
+    #[serde(default)]
+    rules: Option<Vec<crate::dataplane::Rule>>,
+    #[serde(default)]
+    neighbours: Option<Vec<crate::dataplane::Neighbour>>,
+    #[serde(default)]
+    fdb: Option<Vec<crate::dataplane::FdbEntry>>,
+    #[serde(default)]
+    sysctls: Option<crate::dataplane::Sysctls>,
+}
+
+#[derive(serde::Deserialize)]
+struct PlanPart {
+    state: RawState,
+}
+
+/// A NodeState whose fields may all be missing (`node` included).
+#[derive(serde::Deserialize, Default)]
+struct RawState {
+    #[serde(default)]
+    node: Option<String>,
+    #[serde(default)]
+    links: Option<Vec<crate::dataplane::Link>>,
+    #[serde(default)]
+    addrs: Option<Vec<crate::dataplane::Addr>>,
+    #[serde(default)]
+    routes: Option<Vec<crate::dataplane::Route>>,
+    #[serde(default)]
+    rules: Option<Vec<crate::dataplane::Rule>>,
+    #[serde(default)]
+    neighbours: Option<Vec<crate::dataplane::Neighbour>>,
+    #[serde(default)]
+    fdb: Option<Vec<crate::dataplane::FdbEntry>>,
+    #[serde(default)]
+    sysctls: Option<crate::dataplane::Sysctls>,
+}
+
+impl RawState {
+    fn is_state(&self) -> bool {
+        self.links.is_some()
+            || self.addrs.is_some()
+            || self.routes.is_some()
+            || self.neighbours.is_some()
+            || self.fdb.is_some()
+    }
+
+    fn into_state(self, node: Option<String>) -> NodeState {
+        NodeState {
+            node: self.node.or(node).unwrap_or_default(),
+            links: self.links.unwrap_or_default(),
+            addrs: self.addrs.unwrap_or_default(),
+            routes: self.routes.unwrap_or_default(),
+            rules: self.rules.unwrap_or_default(),
+            neighbours: self.neighbours.unwrap_or_default(),
+            fdb: self.fdb.unwrap_or_default(),
+            sysctls: self.sysctls.unwrap_or_default(),
+        }
+    }
+}
+
 /// Read a node state out of a JSON document: a raw NodeState, a `netpath.plan/v1`
 /// document (`plan.state`), a `netpath.snapshot/v1` document (`state` or top level), or a
 /// document with several nodes (`nodes`: a list or a map) when `node` names one.
@@ -17,47 +96,48 @@ pub fn node_state_from_json(
     node: Option<&str>,
     what: &str,
 ) -> anyhow::Result<NodeState> {
-    let doc: Value =
-        serde_json::from_str(text).with_context(|| format!("{what} is not valid JSON"))?;
-    let Value::Object(mut obj) = doc else {
+    if !text.trim_start().starts_with('{') {
         bail!("{what} is not a JSON object");
-    };
-    if let Some(schema) = obj.get("schema").and_then(Value::as_str) {
+    }
+    let env: Envelope = serde_json::from_str(text).map_err(|e| {
+        let why = if e.is_syntax() || e.is_eof() {
+            "is not valid JSON"
+        } else {
+            "is not a valid node state"
+        };
+        anyhow::Error::new(e).context(format!("{what} {why}"))
+    })?;
+    if let Some(schema) = &env.schema {
         if !schema.starts_with("netpath.") {
             bail!("{what} has schema {schema:?}, not a netpath plan or snapshot");
         }
     }
-    let doc_node = obj.get("node").and_then(Value::as_str).map(str::to_string);
-    // Move the state out of the document (no copy: plans can hold 100,000 routes).
-    let candidate: Value = if let Some(mut plan) = obj.remove("plan") {
-        match plan.get_mut("state").map(Value::take) {
-            Some(state) => state,
-            None => plan,
-        }
-    } else if let Some(state) = obj.remove("state") {
+    let raw = if let Some(plan) = env.plan {
+        plan.state
+    } else if let Some(state) = env.state {
         state
-    } else if let Some(nodes) = obj.remove("nodes") {
-        pick_node(nodes, node, what)?
+    } else if let Some(nodes) = env.nodes {
+        let v = pick_node(nodes, node, what)?;
+        serde_json::from_value(v).with_context(|| format!("{what}: not a valid node state"))?
     } else {
-        Value::Object(obj)
+        RawState {
+            node: None,
+            links: env.links,
+            addrs: env.addrs,
+            routes: env.routes,
+            rules: env.rules,
+            neighbours: env.neighbours,
+            fdb: env.fdb,
+            sysctls: env.sysctls,
+        }
     };
-    let Value::Object(mut fields) = candidate else {
-        bail!("{what}: the node state is not a JSON object");
-    };
-    if !["links", "routes", "addrs", "neighbours", "fdb"]
-        .iter()
-        .any(|k| fields.contains_key(*k))
-    {
+    if !raw.is_state() {
         bail!(
             "{what} holds no node state (expected a NodeState with links/routes, a \
              netpath.plan/v1 document from `netpath plan --json`, or a snapshot)"
         );
     }
-    if !fields.contains_key("node") {
-        fields.insert("node".into(), Value::String(doc_node.unwrap_or_default()));
-    }
-    let state: NodeState = serde_json::from_value(Value::Object(fields))
-        .with_context(|| format!("{what}: not a valid node state"))?;
+    let state = raw.into_state(env.node);
     if let Some(want) = node {
         if !state.node.is_empty() && state.node != want {
             bail!("{what} is for node {:?}, not {want:?}", state.node);

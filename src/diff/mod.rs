@@ -810,18 +810,30 @@ fn diff_routes(
             continue;
         }
         // The agent marks its routes with its own protocol; kernel routes stay kernel.
-        let mut e = plan_route.clone();
-        if adopt.is_some() && e.proto != Protocol::KERNEL {
-            e.proto = own.agent_proto;
-        }
-        let object = route_object(&e);
+        let want_proto = if adopt.is_some() && plan_route.proto != Protocol::KERNEL {
+            own.agent_proto
+        } else {
+            plan_route.proto
+        };
         let candidates = have.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-        let Some(a) = candidates
+        let exact = candidates
             .iter()
-            .find(|a| route_differences(&e, a).is_empty())
-            .or_else(|| candidates.first())
-            .copied()
-        else {
+            .find(|a| route_differences(plan_route, a).is_empty())
+            .copied();
+        // The common case, cheap: the node has the route as planned.
+        if let Some(a) = exact {
+            let proto_ok = a.proto == want_proto
+                || a.proto == own.agent_proto
+                || (adopt.is_none() && plan_route.proto == a.proto);
+            if proto_ok {
+                matched.insert(a as *const Route);
+                continue;
+            }
+        }
+        let mut e = plan_route.clone();
+        e.proto = want_proto;
+        let object = route_object(&e);
+        let Some(a) = exact.or_else(|| candidates.first().copied()) else {
             let table = lookup_table.get_or_insert_with(|| {
                 RouteTable::all(actual.routes.iter().filter(|r| !on_recreated(r)).cloned())
             });

@@ -834,14 +834,19 @@ fn diff_routes(
         e.proto = want_proto;
         let object = route_object(&e);
         let Some(a) = exact.or_else(|| candidates.first().copied()) else {
-            let table = lookup_table.get_or_insert_with(|| {
-                RouteTable::all(actual.routes.iter().filter(|r| !on_recreated(r)).cloned())
-            });
             let change = Change::ReplaceRoute(e.clone());
-            let f = Finding::new(Severity::Error, FindingKind::Missing, object)
-                .expected(&e)
-                .actual(now_matches(table, &e))
-                .fix(change.commands());
+            let mut f = Finding::new(Severity::Error, FindingKind::Missing, object);
+            if adopt.is_none() {
+                // For people: what the traffic hits instead, and the fix. (The agent
+                // just adds the route: no need to spend a lookup per route on it.)
+                let table = lookup_table.get_or_insert_with(|| {
+                    RouteTable::all(actual.routes.iter().filter(|r| !on_recreated(r)).cloned())
+                });
+                f = f
+                    .expected(&e)
+                    .actual(now_matches(table, &e))
+                    .fix(change.commands());
+            }
             let derived = e.proto == Protocol::KERNEL
                 && e.nexthops.iter().any(|h| {
                     h.dev

@@ -286,12 +286,16 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__demo)
-            opts="-h -V --color --json --help --version"
+            opts="-h -V --generate-kubectl --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --generate-kubectl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -592,7 +596,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__routes)
-            opts="-4 -6 -h -V --table --netns --compat --color --json --help --version get help"
+            opts="-4 -6 -h -V --table --netns --compat --from --color --json --help --version get help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -603,6 +607,10 @@ _netpath() {
                     return 0
                     ;;
                 --netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -12,7 +12,7 @@ pub fn read_state(netns: &Netns) -> anyhow::Result<NodeState> {
     std::thread::scope(|s| {
         let links = s.spawn(|| link::links(netns).context("reading devices"));
         let addrs = s.spawn(|| link::addrs(netns).context("reading addresses"));
-        let routes = s.spawn(|| route::dump_routes(netns, None).context("reading routes"));
+        let routes = s.spawn(|| route::dump_routes(netns, None, None).context("reading routes"));
         let neighbours = s.spawn(|| neigh::neighbours(netns).context("reading neighbours"));
         let fdb = s.spawn(|| neigh::fdb(netns).context("reading the FDB"));
         let sysctls = sysctl::sysctls(netns).context("reading sysctls")?;
@@ -22,7 +22,9 @@ pub fn read_state(netns: &Netns) -> anyhow::Result<NodeState> {
             links: links.join().map_err(|_| join("reading devices"))??,
             addrs: addrs.join().map_err(|_| join("reading addresses"))??,
             routes: routes.join().map_err(|_| join("reading routes"))??.routes,
-            neighbours: neighbours.join().map_err(|_| join("reading neighbours"))??,
+            neighbours: neighbours
+                .join()
+                .map_err(|_| join("reading neighbours"))??,
             fdb: fdb.join().map_err(|_| join("reading the FDB"))??,
             sysctls,
             ..Default::default()

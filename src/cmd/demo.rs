@@ -12,6 +12,10 @@ use crate::render::{json, table};
 pub struct DemoArgs {
     /// Print this demo's cluster file (a starting point for your own) instead of the list.
     pub name: Option<String>,
+    /// Write a synthetic kubectl List of NODES nodes and PODS pods (Calico VXLAN CrossSubnet)
+    /// to standard output, for benchmarks.
+    #[arg(long, hide = true, num_args = 2, value_names = ["NODES", "PODS"], conflicts_with = "name")]
+    pub generate_kubectl: Option<Vec<usize>>,
 }
 
 #[derive(Serialize)]
@@ -32,6 +36,13 @@ struct DemoEntry {
 
 /// Run `netpath demo`.
 pub fn run(args: &DemoArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    if let Some(&[nodes, pods]) = args.generate_kubectl.as_deref() {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+        crate::model::kubectl::write_synthetic(&mut out, nodes, pods)?;
+        std::io::Write::flush(&mut out)?;
+        return Ok(Outcome::Clean);
+    }
     if let Some(name) = &args.name {
         let cluster = demo::load(name)?;
         if ctx.json {

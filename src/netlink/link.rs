@@ -21,7 +21,8 @@ use netlink_packet_core::{
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoIpTunnel, InfoKind, InfoVxlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoData, InfoIpTunnel, InfoKind, InfoVxlan, LinkAttribute, LinkExtentMask, LinkFlags,
+    LinkInfo, LinkMessage,
 };
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_sys::Socket;
@@ -79,10 +80,12 @@ impl RtSocket {
 
     /// Every link (`ip -d link`), with kind data and master names.
     pub fn links(&mut self) -> anyhow::Result<Vec<Link>> {
-        let msgs = self.dump(
-            RouteNetlinkMessage::GetLink(LinkMessage::default()),
-            "listing links",
-        )?;
+        // Statistics are most of a link message and `pods` never uses them (Linux 4.20+
+        // honours this; older kernels send them anyway).
+        let mut req = LinkMessage::default();
+        req.attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let msgs = self.dump(RouteNetlinkMessage::GetLink(req), "listing links")?;
         let links: Vec<LinkMessage> = msgs
             .into_iter()
             .filter_map(|m| match m {

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use ipnetwork::IpNetwork;
 use netlink_packet_route::RouteNetlinkMessage;
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteHeader, RouteMessage};
 
 use super::Netns;
 use super::link::{RtSocket, names_by_index};
@@ -24,10 +24,11 @@ pub fn routes_main_v4v6(netns: &Netns) -> anyhow::Result<Vec<Route>> {
 
 /// The main-table routes of the socket's netns; `names` maps ifindex → device name.
 pub fn routes_on(sock: &mut RtSocket, names: &HashMap<u32, String>) -> anyhow::Result<Vec<Route>> {
-    let msgs = sock.dump(
-        RouteNetlinkMessage::GetRoute(RouteMessage::default()),
-        "listing routes",
-    )?;
+    // On a strict-check socket the kernel filters by table itself (no local-table routes,
+    // which are most of a dump on a node with many veths); the filter below covers the rest.
+    let mut req = RouteMessage::default();
+    req.header.table = RouteHeader::RT_TABLE_MAIN;
+    let msgs = sock.dump(RouteNetlinkMessage::GetRoute(req), "listing routes")?;
     Ok(msgs
         .iter()
         .filter_map(|m| match m {

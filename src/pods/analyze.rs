@@ -108,7 +108,7 @@ impl PodIdentity {
             _ => self
                 .container_id
                 .as_deref()
-                .map(|c| format!("container {}", &c[..c.len().min(12)]))
+                .map(|c| format!("container {}", short_id(c)))
                 .unwrap_or_else(|| "?".into()),
         }
     }
@@ -875,7 +875,7 @@ pub fn analyze(snap: &Snapshot) -> Report {
                 expected: format!(
                     "{} of container {} to exist",
                     e.netns.as_deref().unwrap_or("the netns"),
-                    &e.container_id[..e.container_id.len().min(12)]
+                    short_id(&e.container_id)
                 ),
                 actual: row.reason.clone().unwrap_or_default(),
                 fix: format!(
@@ -979,6 +979,12 @@ pub fn analyze(snap: &Snapshot) -> Report {
         findings,
         unread,
     }
+}
+
+/// The first 12 characters of a container id (as `crictl` shows them); never splits a
+/// character, whatever the file held.
+fn short_id(id: &str) -> String {
+    id.chars().take(12).collect()
 }
 
 fn netns_key(ns: &PeerNetns) -> String {
@@ -1315,6 +1321,12 @@ mod tests {
         assert_eq!((mtu.mtu, mtu.limit, mtu.fits), (1500, 1450, false));
         assert_eq!(mtu.limit_from, "flannel.1");
         assert!(k.iter().any(|(x, _)| *x == FindingKind::MtuTooLarge));
+    }
+
+    #[test]
+    fn odd_container_ids_do_not_panic() {
+        assert_eq!(short_id("ééééééééééééééé"), "éééééééééééé");
+        assert_eq!(short_id("abc"), "abc");
     }
 
     #[test]

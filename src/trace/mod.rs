@@ -1230,3 +1230,116 @@ impl Walker<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataplane::{Addr, Link, Nexthop, NodeState, Scope};
+    use crate::model::demo;
+
+    fn host(name: &str, addr: &str, routes: Vec<Route>) -> NodeState {
+        NodeState {
+            node: name.into(),
+            links: vec![Link {
+                ifindex: 2,
+                name: "eth0".into(),
+                kind: LinkKind::Device,
+                mtu: 1500,
+                mac: None,
+                up: true,
+                oper_state: None,
+                master: None,
+            }],
+            addrs: vec![Addr {
+                dev: "eth0".into(),
+                addr: addr.parse().unwrap(),
+                scope: Scope::Universe,
+            }],
+            routes,
+            ..Default::default()
+        }
+    }
+
+    fn r(dst: &str, via: Option<&str>) -> Route {
+        match via {
+            Some(g) => Route::unicast(
+                dst.parse().unwrap(),
+                Nexthop::via(g.parse().unwrap(), "eth0"),
+            ),
+            None => Route::unicast(dst.parse().unwrap(), Nexthop::dev("eth0")),
+        }
+    }
+
+    /// The walk runs on plain snapshots too: two routers sending 10.9.0.0/16 to each other.
+    #[test]
+    fn snapshot_world_routing_loop() {
+        let a = host(
+            "a",
+            "10.0.0.1/24",
+            vec![r("10.0.0.0/24", None), r("10.9.0.0/16", Some("10.0.0.2"))],
+        );
+        let b = host(
+            "b",
+            "10.0.0.2/24",
+            vec![r("10.0.0.0/24", None), r("0.0.0.0/0", Some("10.0.0.1"))],
+        );
+        let w = World::from_states(vec![
+            (a, HostKind::Router, None),
+            (b, HostKind::Router, None),
+        ]);
+        let pkt = Packet {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.9.1.1".parse().unwrap(),
+            proto: Proto::Udp,
+            sport: None,
+            dport: Some(53),
+            size: 64,
+            df: true,
+            ttl: DEFAULT_TTL,
+        };
+        let p = walk(&w, 0, pkt);
+        let Verdict::Dropped {
+            reason: Reason::RoutingLoop { hosts },
+            ..
+        } = &p.verdict
+        else {
+            panic!("{:?}", p.verdict)
+        };
+        assert_eq!(hosts.first().map(String::as_str), Some("a"));
+        let p = walk(&w, 0, Packet { ttl: 1, ..pkt });
+        assert!(
+            matches!(
+                p.verdict,
+                Verdict::Dropped {
+                    reason: Reason::TtlExpired,
+                    ..
+                }
+            ),
+            "{:?}",
+            p.verdict
+        );
+    }
+
+    /// A Calico pod IP in the local block that no pod has hits the block's blackhole.
+    #[test]
+    fn calico_local_block_blackhole() {
+        let c = demo::load("calico-bgp").unwrap();
+        let w = crate::plan::world(&c);
+        let src = resolve(&w, "default/db-0", true).unwrap();
+        let dst = resolve(&w, "10.65.0.9", false).unwrap();
+        assert_eq!(dst.host, None, "no pod has it");
+        let t = trace(&w, &src, &dst, Probe::default());
+        let Verdict::Dropped {
+            host,
+            reason: Reason::Blackhole { route },
+            ..
+        } = &t.request.verdict
+        else {
+            panic!("{:?}", t.request.verdict)
+        };
+        assert_eq!(
+            (host.as_str(), route.as_str()),
+            ("node-1", "blackhole 10.65.0.0/26 proto bird")
+        );
+    }
+}

@@ -10,6 +10,7 @@ mod neigh;
 mod netns;
 mod offline;
 mod pods;
+mod routes;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -18,6 +19,7 @@ fn main() {
     let mut trials: Vec<Trial> = Vec::new();
     trials.extend(netns::tests());
     trials.extend(agent::tests());
+    trials.extend(routes::tests());
     trials.extend(neigh::tests());
     trials.extend(neigh::rule_tests());
     trials.extend(offline::tests());

@@ -31,6 +31,7 @@ complete -c netpath -n "__fish_netpath_needs_command" -l json -d 'Print JSON for
 complete -c netpath -n "__fish_netpath_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_needs_command" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
+complete -c netpath -n "__fish_netpath_needs_command" -f -a "capture" -d 'Capture live packets (libpcap) in any netns and show outer and inner layers'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "man" -d 'Print the man page (roff) to standard output'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c netpath -n "__fish_netpath_using_subcommand completions" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
@@ -39,12 +40,27 @@ never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand completions" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s i -l interface -d 'Interface to capture on; `any` for every interface of the namespace (Linux cooked v2)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l netns -d 'Capture inside this network namespace (a name under /run/netns or a path such as /proc/PID/ns/net)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s c -l count -d 'Stop after this many packets' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l duration -d 'Stop after this long (`30s`, `500ms`, `2m`, `1h`; a bare number is seconds)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l filter -d 'Only packets matching this BPF filter (libpcap syntax, as tcpdump: `udp port 8472`)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s w -l write -d 'Also write the raw packets to this pcap file (`-` for standard output, which then carries only the pcap)' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s s -l snaplen -d 'Bytes kept per packet' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l no-promisc -d 'Do not put the interface into promiscuous mode'
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand man" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -s V -l version -d 'Print version'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions man help" -f -a "man" -d 'Print the man page (roff) to standard output'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions capture man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions capture man help" -f -a "capture" -d 'Capture live packets (libpcap) in any netns and show outer and inner layers'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions capture man help" -f -a "man" -d 'Print the man page (roff) to standard output'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from completions capture man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -40,6 +40,8 @@ pub struct Cli {
 pub enum Command {
     /// Print shell completions (bash, zsh, fish) to standard output.
     Completions(cmd::completions::CompletionsArgs),
+    /// Capture live packets (libpcap) in any netns and show outer and inner layers.
+    Capture(cmd::capture::CaptureArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

@@ -3,9 +3,12 @@
 //! One model of a node's dataplane ([`dataplane::NodeState`]) whatever its source, and
 //! every command a function over it. See README.md for the commands.
 
+pub mod capture;
 pub mod cli;
 pub mod cmd;
 pub mod dataplane;
 pub mod error;
 pub mod netlink;
+pub mod pcapwrite;
 pub mod render;
+pub mod wire;

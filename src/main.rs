@@ -39,6 +39,7 @@ fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
             std::io::stdout().write_all(&cmd::completions::script(args.shell))?;
             Ok(Outcome::Clean)
         }
+        Command::Capture(args) => cmd::capture::run(args, ctx),
         Command::Man => {
             std::io::stdout().write_all(&cmd::completions::man_page()?)?;
             Ok(Outcome::Clean)

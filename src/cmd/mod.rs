@@ -1,5 +1,6 @@
 //! One module per subcommand: gather inputs, call the core, render.
 
+pub mod capture;
 pub mod completions;
 
 use crate::render::Style;

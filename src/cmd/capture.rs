@@ -1,0 +1,207 @@
+//! `netpath capture`: live capture through libpcap, in any network namespace, shown with
+//! the same views as `netpath decode`, optionally written to a pcap file as well.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::capture::{LiveCapture, LiveOptions, stop};
+use crate::cmd::Ctx;
+use crate::error::Outcome;
+use crate::netlink::Netns;
+use crate::pcapwrite::{DEFAULT_SNAPLEN, PcapWriter};
+
+/// Arguments of `netpath capture`.
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// Interface to capture on; `any` for every interface of the namespace (Linux cooked v2).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: String,
+    /// Capture inside this network namespace (a name under /run/netns or a path such as
+    /// /proc/PID/ns/net).
+    #[arg(long, value_name = "NAME")]
+    pub netns: Option<String>,
+    /// Stop after this many packets.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop after this long (`30s`, `500ms`, `2m`, `1h`; a bare number is seconds).
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Only packets matching this BPF filter (libpcap syntax, as tcpdump: `udp port 8472`).
+    #[arg(long, value_name = "BPF")]
+    pub filter: Option<String>,
+    /// Also write the raw packets to this pcap file (`-` for standard output, which then
+    /// carries only the pcap).
+    #[arg(short = 'w', long = "write", value_name = "FILE.pcap")]
+    pub write: Option<PathBuf>,
+    /// Bytes kept per packet.
+    #[arg(short = 's', long, value_name = "BYTES", default_value_t = DEFAULT_SNAPLEN)]
+    pub snaplen: u32,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+}
+
+/// Why a capture ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// `-c N` packets were captured.
+    Count,
+    /// `--duration` elapsed.
+    Duration,
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+/// Parse `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds (fractions allowed).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("not a duration: {s:?} (try 30s, 500ms, 2m, 1h)"))?;
+    let scale = match unit.trim() {
+        "" | "s" | "sec" => 1.0,
+        "ms" => 0.001,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {s:?} (use ms, s, m or h)"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(value * scale).map_err(|e| format!("bad duration {s:?}: {e}"))
+}
+
+/// Run `netpath capture`.
+pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    let _ = ctx;
+    let opts = LiveOptions {
+        interface: args.interface.clone(),
+        netns: Netns::from_arg(args.netns.as_deref()),
+        snaplen: args.snaplen,
+        promisc: !args.no_promisc,
+        filter: args.filter.clone(),
+    };
+    let mut cap = LiveCapture::open(&opts)?;
+    stop::install().context("installing the Ctrl-C handler")?;
+
+    let to_stdout = args.write.as_deref() == Some(std::path::Path::new("-"));
+    let mut writer = match &args.write {
+        None => None,
+        Some(_) if to_stdout => Some(PcapWriter::new(
+            Box::new(BufWriter::new(std::io::stdout())) as Box<dyn Write>,
+            cap.linktype(),
+            args.snaplen,
+        )?),
+        Some(path) => {
+            let file =
+                File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            Some(PcapWriter::new(
+                Box::new(BufWriter::new(file)) as Box<dyn Write>,
+                cap.linktype(),
+                args.snaplen,
+            )?)
+        }
+    };
+
+    eprintln!(
+        "netpath: capturing on {} (netns {}), link-type {}; Ctrl-C to stop",
+        cap.interface(),
+        opts.netns.label(),
+        linktype_name(cap.linktype())
+    );
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let deadline = args.duration.map(|d| Instant::now() + d);
+    let mut captured: u64 = 0;
+    let reason = loop {
+        if stop::requested() {
+            break StopReason::Interrupted;
+        }
+        if args.count.is_some_and(|n| captured >= n) {
+            break StopReason::Count;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break StopReason::Duration;
+        }
+        let Some(packet) = cap.next_packet()? else {
+            // Idle: make what we have visible.
+            if let Some(w) = writer.as_mut() {
+                w.flush().context("writing the pcap file")?;
+            }
+            if !to_stdout {
+                out.flush()?;
+            }
+            continue;
+        };
+        captured += 1;
+        if let Some(w) = writer.as_mut() {
+            w.write_packet(packet.ts, packet.data, packet.orig_len)
+                .context("writing the pcap file")?;
+        }
+        if !to_stdout {
+            writeln!(
+                out,
+                "{}.{:06} {} bytes (captured {})",
+                packet.ts.as_secs(),
+                packet.ts.subsec_micros(),
+                packet.orig_len,
+                packet.data.len()
+            )?;
+        }
+    };
+    out.flush()?;
+    if let Some(w) = writer {
+        w.into_inner().context("writing the pcap file")?;
+    }
+    let stats = cap.stats().unwrap_or_default();
+    eprintln!(
+        "netpath: {captured} packets captured, {} received by filter, {} dropped by kernel ({})",
+        stats.received,
+        stats.dropped,
+        match reason {
+            StopReason::Count => "count reached",
+            StopReason::Duration => "duration elapsed",
+            StopReason::Interrupted => "interrupted",
+        }
+    );
+    Ok(Outcome::Clean)
+}
+
+/// A short name for a pcap link type, as tcpdump prints it.
+pub fn linktype_name(linktype: u32) -> String {
+    match linktype {
+        0 => "NULL (BSD loopback)".into(),
+        1 => "EN10MB (Ethernet)".into(),
+        101 => "RAW (Raw IP)".into(),
+        113 => "LINUX_SLL (Linux cooked v1)".into(),
+        276 => "LINUX_SLL2 (Linux cooked v2)".into(),
+        other => format!("{other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3d").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}

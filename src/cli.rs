@@ -42,6 +42,8 @@ pub enum Command {
     Completions(cmd::completions::CompletionsArgs),
     /// Capture live packets (libpcap) in any netns and show outer and inner layers.
     Capture(cmd::capture::CaptureArgs),
+    /// Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod.
+    Decode(cmd::decode::DecodeArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

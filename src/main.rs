@@ -40,6 +40,7 @@ fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
             Ok(Outcome::Clean)
         }
         Command::Capture(args) => cmd::capture::run(args, ctx),
+        Command::Decode(args) => cmd::decode::run(args, ctx),
         Command::Man => {
             std::io::stdout().write_all(&cmd::completions::man_page()?)?;
             Ok(Outcome::Clean)

@@ -3,17 +3,20 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
 
-use crate::capture::{LiveCapture, LiveOptions, stop};
+use crate::capture::{CaptureStats, LiveCapture, LiveOptions, stop};
 use crate::cmd::Ctx;
+use crate::cmd::decode::{Printer, View, load_names, options};
 use crate::error::Outcome;
 use crate::netlink::Netns;
+use crate::pcapfile::Timestamp;
 use crate::pcapwrite::{DEFAULT_SNAPLEN, PcapWriter};
+use crate::wire::LinkType;
 
 /// Arguments of `netpath capture`.
 #[derive(Debug, Args)]
@@ -32,7 +35,7 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Only packets matching this BPF filter (libpcap syntax, as tcpdump: `udp port 8472`).
-    #[arg(long, value_name = "BPF")]
+    #[arg(long, short = 'f', value_name = "BPF")]
     pub filter: Option<String>,
     /// Also write the raw packets to this pcap file (`-` for standard output, which then
     /// carries only the pcap).
@@ -44,6 +47,28 @@ pub struct CaptureArgs {
     /// Do not put the interface into promiscuous mode.
     #[arg(long)]
     pub no_promisc: bool,
+    /// Show every layer and field, indented outer to inner, instead of one line per packet.
+    #[arg(long, conflicts_with = "stats")]
+    pub tree: bool,
+    /// Show counts instead of packets, when the capture stops: per encapsulation, VNI,
+    /// outer node pair and inner flow; bad checksums, truncations, packets over the inner
+    /// MTU, fragments.
+    #[arg(long)]
+    pub stats: bool,
+    /// Decode this UDP destination port as VXLAN too (besides 4789 and 8472); repeatable.
+    #[arg(long = "vxlan-port", value_name = "PORT")]
+    pub vxlan_ports: Vec<u16>,
+    /// Name addresses from a `kubectl get nodes,pods -A -o json` dump: outer IPs as nodes,
+    /// inner IPs as namespace/pod.
+    #[arg(long, value_name = "FILE")]
+    pub cluster: Option<PathBuf>,
+    /// Link MTU for the "over the inner MTU" count (inner MTU = this minus the
+    /// encapsulation overhead: VXLAN 50, IPIP 20).
+    #[arg(long, default_value_t = 1500, value_name = "BYTES")]
+    pub mtu: u16,
+    /// Do not verify checksums (a capture on the sending host sees offloaded, partial ones).
+    #[arg(long)]
+    pub no_checksums: bool,
 }
 
 /// Why a capture ended.
@@ -83,7 +108,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Run `netpath capture`.
 pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
-    let _ = ctx;
+    let view = View::from_flags(args.tree, args.stats, ctx.json)?;
+    let names = load_names(args.cluster.as_ref())?;
     let opts = LiveOptions {
         interface: args.interface.clone(),
         netns: Netns::from_arg(args.netns.as_deref()),
@@ -93,8 +119,10 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     };
     let mut cap = LiveCapture::open(&opts)?;
     stop::install().context("installing the Ctrl-C handler")?;
+    let link = LinkType(cap.linktype());
 
-    let to_stdout = args.write.as_deref() == Some(std::path::Path::new("-"));
+    // `-w -`: standard output carries the pcap, nothing else.
+    let to_stdout = args.write.as_deref() == Some(Path::new("-"));
     let mut writer = match &args.write {
         None => None,
         Some(_) if to_stdout => Some(PcapWriter::new(
@@ -112,15 +140,26 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             )?)
         }
     };
+    let mut printer = (!to_stdout).then(|| {
+        Printer::new(
+            view,
+            options(&args.vxlan_ports, args.no_checksums),
+            names,
+            args.mtu,
+            ctx.style,
+            std::io::stdout().lock(),
+        )
+    });
 
     eprintln!(
         "netpath: capturing on {} (netns {}), link-type {}; Ctrl-C to stop",
         cap.interface(),
         opts.netns.label(),
-        linktype_name(cap.linktype())
+        link
     );
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    // On a terminal each packet shows at once; into a pipe, output goes out in chunks and
+    // whenever the interface is idle.
+    let flush_each = ctx.style.tty;
     let deadline = args.duration.map(|d| Instant::now() + d);
     let mut captured: u64 = 0;
     let reason = loop {
@@ -134,12 +173,11 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             break StopReason::Duration;
         }
         let Some(packet) = cap.next_packet()? else {
-            // Idle: make what we have visible.
             if let Some(w) = writer.as_mut() {
                 w.flush().context("writing the pcap file")?;
             }
-            if !to_stdout {
-                out.flush()?;
+            if let Some(p) = printer.as_mut() {
+                p.flush()?;
             }
             continue;
         };
@@ -148,24 +186,37 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             w.write_packet(packet.ts, packet.data, packet.orig_len)
                 .context("writing the pcap file")?;
         }
-        if !to_stdout {
-            writeln!(
-                out,
-                "{}.{:06} {} bytes (captured {})",
-                packet.ts.as_secs(),
-                packet.ts.subsec_micros(),
-                packet.orig_len,
-                packet.data.len()
-            )?;
+        if let Some(p) = printer.as_mut() {
+            let ts = Timestamp {
+                sec: i64::try_from(packet.ts.as_secs()).unwrap_or(i64::MAX),
+                nsec: packet.ts.subsec_nanos(),
+            };
+            let warning = p.packet(captured, ts, link, packet.data, packet.orig_len)?;
+            if let Some(w) = warning {
+                p.flush()?;
+                eprintln!("netpath: {}: warning: {w}", cap.interface());
+            }
+            if flush_each {
+                p.flush()?;
+            }
         }
     };
-    out.flush()?;
     if let Some(w) = writer {
         w.into_inner().context("writing the pcap file")?;
     }
+    if let Some(mut p) = printer {
+        p.finish()?;
+    }
     let stats = cap.stats().unwrap_or_default();
-    eprintln!(
-        "netpath: {captured} packets captured, {} received by filter, {} dropped by kernel ({})",
+    eprintln!("netpath: {}", summary(captured, &stats, reason));
+    Ok(Outcome::Clean)
+}
+
+/// The closing line, like tcpdump's: packets captured, received by the filter, dropped by
+/// the kernel, and why the capture stopped.
+pub fn summary(captured: u64, stats: &CaptureStats, reason: StopReason) -> String {
+    format!(
+        "{captured} packets captured, {} received by filter, {} dropped by kernel ({})",
         stats.received,
         stats.dropped,
         match reason {
@@ -173,20 +224,7 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             StopReason::Duration => "duration elapsed",
             StopReason::Interrupted => "interrupted",
         }
-    );
-    Ok(Outcome::Clean)
-}
-
-/// A short name for a pcap link type, as tcpdump prints it.
-pub fn linktype_name(linktype: u32) -> String {
-    match linktype {
-        0 => "NULL (BSD loopback)".into(),
-        1 => "EN10MB (Ethernet)".into(),
-        101 => "RAW (Raw IP)".into(),
-        113 => "LINUX_SLL (Linux cooked v1)".into(),
-        276 => "LINUX_SLL2 (Linux cooked v2)".into(),
-        other => format!("{other}"),
-    }
+    )
 }
 
 #[cfg(test)]
@@ -203,5 +241,18 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3d").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn summary_line() {
+        let stats = CaptureStats {
+            received: 12,
+            dropped: 1,
+            if_dropped: 0,
+        };
+        assert_eq!(
+            summary(10, &stats, StopReason::Interrupted),
+            "10 packets captured, 12 received by filter, 1 dropped by kernel (interrupted)"
+        );
     }
 }

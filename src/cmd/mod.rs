@@ -2,6 +2,7 @@
 
 pub mod capture;
 pub mod completions;
+pub mod decode;
 
 use crate::render::Style;
 

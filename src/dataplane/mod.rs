@@ -7,7 +7,9 @@
 pub mod link;
 pub mod mac;
 pub mod neigh;
+pub mod parse;
 pub mod route;
+pub mod rule;
 pub mod state;
 pub mod trie;
 
@@ -17,5 +19,6 @@ pub use neigh::{FdbEntry, Neighbour, NudState};
 pub use route::{
     Family, Nexthop, NexthopFlags, Protocol, Route, RouteFlags, RouteType, Scope, Table,
 };
+pub use rule::{Rule, RuleAction};
 pub use state::{NodeState, Sysctls};
 pub use trie::RouteTable;

@@ -31,19 +31,25 @@ pub enum NudState {
 }
 
 impl NudState {
-    /// From the kernel's bit value.
+    /// From the kernel's state bits. The kernel may set several (a VXLAN FDB entry added
+    /// `permanent` reads back as PERMANENT|NOARP); the strongest one wins, as in
+    /// `ip neigh`'s first word.
     pub fn from_bits(bits: u16) -> NudState {
-        match bits {
-            0x01 => NudState::Incomplete,
-            0x02 => NudState::Reachable,
-            0x04 => NudState::Stale,
-            0x08 => NudState::Delay,
-            0x10 => NudState::Probe,
-            0x20 => NudState::Failed,
-            0x40 => NudState::Noarp,
-            0x80 => NudState::Permanent,
-            _ => NudState::None,
-        }
+        const ORDER: [(u16, NudState); 8] = [
+            (0x80, NudState::Permanent),
+            (0x40, NudState::Noarp),
+            (0x02, NudState::Reachable),
+            (0x04, NudState::Stale),
+            (0x08, NudState::Delay),
+            (0x10, NudState::Probe),
+            (0x20, NudState::Failed),
+            (0x01, NudState::Incomplete),
+        ];
+        ORDER
+            .iter()
+            .find(|(b, _)| bits & b != 0)
+            .map(|(_, s)| *s)
+            .unwrap_or(NudState::None)
     }
 
     /// The kernel's bit value.

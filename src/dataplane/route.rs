@@ -542,8 +542,22 @@ impl Route {
     }
 }
 
+impl Route {
+    /// ` via GW`, or ` via inet6 GW` when the gateway is of the other family (RTA_VIA, an
+    /// IPv4 route through an IPv6 next hop), as iproute2 prints it.
+    fn write_via(&self, f: &mut fmt::Formatter<'_>, gw: IpAddr) -> fmt::Result {
+        match (self.family(), Family::of(&gw)) {
+            (Family::Inet, Family::Inet6) => write!(f, " via inet6 {gw}"),
+            (Family::Inet6, Family::Inet) => write!(f, " via inet {gw}"),
+            _ => write!(f, " via {gw}"),
+        }
+    }
+}
+
 /// Prints the route the way `ip route show` prints it (without `-d`): type only when not
-/// unicast, `table` unless main, `proto` unless boot, `scope` unless global.
+/// unicast, `table` unless main, `proto` unless boot, `scope` unless global. A multipath
+/// route spans several lines, as in iproute2: the head line, then one
+/// `\tnexthop via … dev … weight N` line per nexthop.
 impl fmt::Display for Route {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.kind != RouteType::Unicast {
@@ -555,7 +569,7 @@ impl fmt::Display for Route {
         }
         if let [hop] = self.nexthops.as_slice() {
             if let Some(gw) = hop.gateway {
-                write!(f, " via {gw}")?;
+                self.write_via(f, gw)?;
             }
             if let Some(dev) = &hop.dev {
                 write!(f, " dev {dev}")?;
@@ -585,10 +599,11 @@ impl fmt::Display for Route {
             write!(f, " mtu {mtu}")?;
         }
         if self.nexthops.len() > 1 {
+            // iproute2 (print_rta_multipath) puts each nexthop on its own line, after a tab.
             for hop in &self.nexthops {
-                f.write_str(" nexthop")?;
+                f.write_str("\n\tnexthop")?;
                 if let Some(gw) = hop.gateway {
-                    write!(f, " via {gw}")?;
+                    self.write_via(f, gw)?;
                 }
                 if let Some(dev) = &hop.dev {
                     write!(f, " dev {dev}")?;
@@ -702,6 +717,22 @@ mod tests {
         assert_eq!(bh.to_string(), "blackhole 10.244.0.0/26 proto bird");
         let host = Route::unicast(net("10.244.0.5/32"), Nexthop::dev("cali1"));
         assert_eq!(host.to_string(), "10.244.0.5 dev cali1 scope link");
+        let mut multi = Route::unicast(
+            net("10.244.3.0/24"),
+            Nexthop::via("192.168.1.13".parse().unwrap(), "eth0"),
+        );
+        let mut second = Nexthop::via("192.168.1.14".parse().unwrap(), "eth0");
+        second.weight = 3;
+        multi.nexthops.push(second);
+        assert_eq!(
+            multi.to_string(),
+            "10.244.3.0/24\n\tnexthop via 192.168.1.13 dev eth0 weight 1\n\tnexthop via 192.168.1.14 dev eth0 weight 3"
+        );
+        let v6gw = Route::unicast(
+            net("10.60.0.0/16"),
+            Nexthop::via("fe80::1".parse().unwrap(), "eth0"),
+        );
+        assert_eq!(v6gw.to_string(), "10.60.0.0/16 via inet6 fe80::1 dev eth0");
         assert_eq!(Protocol::parse("bird"), Some(Protocol::BIRD));
         assert_eq!(Protocol::parse("80"), Some(Protocol::FELIX));
         assert_eq!(Protocol::FELIX.label(), "80");

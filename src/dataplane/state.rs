@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Addr, FdbEntry, Link, Neighbour, Route};
+use super::{Addr, FdbEntry, Link, Neighbour, Route, Rule};
 
 /// The forwarding-relevant sysctls.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -42,6 +42,9 @@ pub struct NodeState {
     /// Routes of every table.
     #[serde(default)]
     pub routes: Vec<Route>,
+    /// Policy routing rules (empty means the kernel's three defaults were not recorded).
+    #[serde(default)]
+    pub rules: Vec<Rule>,
     /// Neighbour entries.
     #[serde(default)]
     pub neighbours: Vec<Neighbour>,

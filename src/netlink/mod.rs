@@ -3,7 +3,11 @@
 //! rtnetlink is async (tokio); each call builds a small current-thread runtime on the
 //! thread that runs in the target netns, so callers stay synchronous.
 
+pub mod ifnames;
+pub mod neigh;
 pub mod netns;
+pub mod rule;
+pub mod sysctl;
 
 use std::future::Future;
 

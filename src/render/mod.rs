@@ -2,6 +2,7 @@
 //!
 //! Computation never prints; commands hand their results to these helpers.
 
+pub mod decode;
 pub mod json;
 pub mod style;
 pub mod table;

@@ -5,6 +5,7 @@
 
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
+mod neigh;
 mod netns;
 
 use libtest_mimic::{Arguments, Trial};
@@ -13,6 +14,8 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials: Vec<Trial> = Vec::new();
     trials.extend(netns::tests());
+    trials.extend(neigh::tests());
+    trials.extend(neigh::rule_tests());
 
     if !lab::is_root() {
         let n = trials.len();

@@ -1,0 +1,310 @@
+//! `netpath decode FILE|-`: a capture into layered views, tunnels understood.
+//!
+//! [`Printer`] is the shared per-packet driver (decode, count, render into one reused
+//! buffer, flush in large writes); `netpath capture` feeds it live packets.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, anyhow, bail};
+
+use crate::cmd::Ctx;
+use crate::decode::{self, DecodeOptions, Names, Stats, StopReason};
+use crate::error::Outcome;
+use crate::pcapfile::{Capture, Filter, Timestamp};
+use crate::render::decode::{
+    FrameInfo, stats_json, stats_text, write_json, write_line, write_tree,
+};
+use crate::render::{Style, json};
+use crate::wire::LinkType;
+
+/// Arguments of `netpath decode`.
+#[derive(Debug, clap::Args)]
+pub struct DecodeArgs {
+    /// The capture file (pcap or pcapng), or `-` to read standard input.
+    pub file: PathBuf,
+
+    /// Show every layer and field, indented outer to inner, instead of one line per packet.
+    #[arg(long, conflicts_with = "stats")]
+    pub tree: bool,
+
+    /// Show counts instead of packets: per encapsulation, VNI, outer node pair and inner
+    /// flow; bad checksums, truncations, packets over the inner MTU, fragments.
+    #[arg(long)]
+    pub stats: bool,
+
+    /// Only packets matching this libpcap filter (`udp port 8472`, `host 10.244.1.5`).
+    #[arg(long, short = 'f', value_name = "EXPR")]
+    pub filter: Option<String>,
+
+    /// Decode this UDP destination port as VXLAN too (besides 4789 and 8472); repeatable.
+    #[arg(long = "vxlan-port", value_name = "PORT")]
+    pub vxlan_ports: Vec<u16>,
+
+    /// Name addresses from a `kubectl get nodes,pods -A -o json` dump: outer IPs as nodes,
+    /// inner IPs as namespace/pod.
+    #[arg(long, value_name = "FILE")]
+    pub cluster: Option<PathBuf>,
+
+    /// Stop after this many packets (after the filter).
+    #[arg(long, short = 'c', value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Link MTU for the "over the inner MTU" count (inner MTU = this minus the
+    /// encapsulation overhead: VXLAN 50, IPIP 20).
+    #[arg(long, default_value_t = 1500, value_name = "BYTES")]
+    pub mtu: u16,
+
+    /// Do not verify checksums.
+    #[arg(long)]
+    pub no_checksums: bool,
+}
+
+/// Which view the printer writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// One line per packet.
+    Line,
+    /// The tree of layers and fields.
+    Tree,
+    /// One JSON object per packet, then a summary object.
+    Json,
+    /// Only counters, printed at the end as tables.
+    Stats,
+    /// Only counters, printed at the end as one JSON document.
+    StatsJson,
+}
+
+impl View {
+    /// The view for the `--tree`, `--stats` and global `--json` flags.
+    pub fn from_flags(tree: bool, stats: bool, json: bool) -> anyhow::Result<View> {
+        Ok(match (tree, stats, json) {
+            (true, _, true) => bail!("--tree and --json are two different views: pick one"),
+            (true, _, false) => View::Tree,
+            (false, true, true) => View::StatsJson,
+            (false, true, false) => View::Stats,
+            (false, false, true) => View::Json,
+            (false, false, false) => View::Line,
+        })
+    }
+}
+
+/// Flush the output buffer when it grows past this.
+const FLUSH_AT: usize = 256 * 1024;
+
+/// Decode → count → render, into one reused buffer written out in large chunks.
+pub struct Printer<W: Write> {
+    view: View,
+    opts: DecodeOptions,
+    names: Names,
+    stats: Stats,
+    buf: Vec<u8>,
+    out: W,
+    style: Style,
+    warned_links: Vec<LinkType>,
+}
+
+impl<W: Write> Printer<W> {
+    /// A printer writing `view` to `out`.
+    pub fn new(
+        view: View,
+        opts: DecodeOptions,
+        names: Names,
+        mtu: u16,
+        style: Style,
+        out: W,
+    ) -> Self {
+        Printer {
+            view,
+            opts,
+            names,
+            stats: Stats::new(mtu),
+            buf: Vec::with_capacity(FLUSH_AT + 64 * 1024),
+            out,
+            style,
+            warned_links: Vec::new(),
+        }
+    }
+
+    /// Decode and show one packet. Returns a warning the first time a link type netpath
+    /// does not decode shows up.
+    pub fn packet(
+        &mut self,
+        number: u64,
+        ts: Timestamp,
+        link: LinkType,
+        data: &[u8],
+        orig_len: u32,
+    ) -> std::io::Result<Option<String>> {
+        let p = decode::decode(link, data, orig_len, &self.opts);
+        let info = FrameInfo { number, ts };
+        match self.view {
+            View::Line => write_line(&mut self.buf, &info, &p, &self.names),
+            View::Tree => write_tree(&mut self.buf, &info, &p, &self.names),
+            View::Json => write_json(&mut self.buf, &info, &p, &self.names),
+            View::Stats | View::StatsJson => {}
+        }
+        if matches!(self.view, View::Json | View::Stats | View::StatsJson) {
+            self.stats.add(&p);
+        }
+        if self.buf.len() >= FLUSH_AT {
+            self.flush()?;
+        }
+        let mut warning = None;
+        if let Some(StopReason::Unsupported {
+            kind: "link-type", ..
+        }) = p.stop.map(|s| s.reason)
+        {
+            if !self.warned_links.contains(&link) {
+                self.warned_links.push(link);
+                warning = Some(format!(
+                    "packet {number}: link type {} is not decoded (shown as raw bytes)",
+                    link.0
+                ));
+            }
+        }
+        Ok(warning)
+    }
+
+    /// Write out what is buffered.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        self.out.flush()
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Write the closing part of the view (the JSON summary, or the stats tables) and flush.
+    pub fn finish(&mut self) -> anyhow::Result<()> {
+        match self.view {
+            View::Line | View::Tree => {}
+            View::Json => {
+                let v = serde_json::json!({
+                    "schema": json::schema("decode"),
+                    "summary": stats_json(&self.stats, &self.names),
+                });
+                serde_json::to_writer(&mut self.buf, &v)?;
+                self.buf.push(b'\n');
+            }
+            View::StatsJson => {
+                let v = serde_json::json!({
+                    "schema": json::schema("decode"),
+                    "summary": stats_json(&self.stats, &self.names),
+                });
+                serde_json::to_writer_pretty(&mut self.buf, &v)?;
+                self.buf.push(b'\n');
+            }
+            View::Stats => {
+                self.buf.extend_from_slice(
+                    stats_text(&self.stats, &self.names, &self.style).as_bytes(),
+                );
+            }
+        }
+        self.flush()?;
+        Ok(())
+    }
+}
+
+/// Load names from `--cluster FILE`.
+pub fn load_names(path: Option<&PathBuf>) -> anyhow::Result<Names> {
+    let Some(path) = path else {
+        return Ok(Names::new());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the cluster file {}", path.display()))?;
+    Names::from_kubectl_json(&text).with_context(|| format!("{}", path.display()))
+}
+
+/// Decode options from the flags.
+pub fn options(vxlan_ports: &[u16], no_checksums: bool) -> DecodeOptions {
+    let mut opts = DecodeOptions::default();
+    for p in vxlan_ports {
+        if !opts.vxlan_ports.contains(p) {
+            opts.vxlan_ports.push(*p);
+        }
+    }
+    opts.verify_checksums = !no_checksums;
+    opts
+}
+
+/// Run `netpath decode`.
+pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    let view = View::from_flags(args.tree, args.stats, ctx.json)?;
+    let names = load_names(args.cluster.as_ref())?;
+    let mut filter = args.filter.as_deref().map(Filter::new).transpose()?;
+    let cap = Capture::open(&args.file)?;
+    let name = cap.name().to_string();
+    let mut frames = cap.frames().map_err(|e| anyhow!("{name}: {e}"))?;
+    let stdout = std::io::stdout();
+    let mut printer = Printer::new(
+        view,
+        options(&args.vxlan_ports, args.no_checksums),
+        names,
+        args.mtu,
+        ctx.style,
+        stdout.lock(),
+    );
+    let mut shown = 0u64;
+    let mut reported_filter = 0usize;
+    let mut broken = None;
+    while let Some(item) = frames.next() {
+        if frames.has_warnings() {
+            printer.flush()?;
+            for w in frames.take_warnings() {
+                eprintln!("netpath: {name}: warning: {w}");
+            }
+        }
+        let frame = match item {
+            Ok(f) => f,
+            Err(e) => {
+                broken = Some(e);
+                break;
+            }
+        };
+        if let Some(f) = filter.as_mut() {
+            let pass = f.matches(frame.link, frame.data);
+            if f.uncompilable.len() > reported_filter {
+                printer.flush()?;
+                for (link, e) in &f.uncompilable[reported_filter..] {
+                    eprintln!(
+                        "netpath: {name}: warning: the filter does not apply to link type {} ({e}); those packets are skipped",
+                        link.0
+                    );
+                }
+                reported_filter = f.uncompilable.len();
+            }
+            if !pass {
+                continue;
+            }
+        }
+        if let Some(w) = printer.packet(
+            frame.number,
+            frame.ts,
+            frame.link,
+            frame.data,
+            frame.orig_len,
+        )? {
+            printer.flush()?;
+            eprintln!("netpath: {name}: warning: {w}");
+        }
+        shown += 1;
+        if args.count.is_some_and(|c| shown >= c) {
+            break;
+        }
+    }
+    for w in frames.take_warnings() {
+        eprintln!("netpath: {name}: warning: {w}");
+    }
+    printer.finish()?;
+    match broken {
+        Some(e) => Err(anyhow!(
+            "{name}: {e} ({} packets before it were shown)",
+            e.packet.saturating_sub(1)
+        )),
+        None => Ok(Outcome::Clean),
+    }
+}

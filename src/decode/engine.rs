@@ -1,0 +1,681 @@
+//! The decoder proper: a cursor over one frame that pushes layers onto a [`Packet`].
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use etherparse::{
+    ArpPacketSlice, Ethernet2HeaderSlice, IpAuthHeaderSlice, Ipv4HeaderSlice,
+    Ipv6FragmentHeaderSlice, Ipv6HeaderSlice, Ipv6RawExtHeaderSlice, SingleVlanHeaderSlice,
+    TcpHeaderSlice, UdpHeaderSlice,
+};
+
+use super::layer::*;
+use super::{DecodeOptions, Packet, Stop, StopReason};
+use crate::dataplane::MacAddr;
+use crate::wire::checksum::{fold, pseudo_v4, pseudo_v6, sum};
+use crate::wire::{LinkType, ipip, null, sll, sll2, vxlan};
+
+/// How many tunnels deep the decoder follows (VXLAN in VXLAN in …).
+const MAX_TUNNEL_DEPTH: u8 = 8;
+/// How many IPv6 extension headers the decoder walks.
+const MAX_IPV6_EXT: u8 = 8;
+
+/// Decode one frame of link type `link`. `orig_len` is its length on the wire (from the
+/// capture record), used to tell a snaplen cut from a malformed length field.
+///
+/// Never panics, never allocates: the result borrows `frame`.
+pub fn decode<'a>(
+    link: LinkType,
+    frame: &'a [u8],
+    orig_len: u32,
+    opts: &DecodeOptions,
+) -> Packet<'a> {
+    let mut cx = Cx {
+        p: Packet::new(link, frame, orig_len),
+        data: frame,
+        opts,
+        depth: 0,
+    };
+    cx.link(link);
+    cx.p
+}
+
+/// The addresses a transport checksum covers.
+#[derive(Clone, Copy)]
+enum Pseudo {
+    V4([u8; 4], [u8; 4]),
+    V6([u8; 16], [u8; 16]),
+}
+
+impl Pseudo {
+    fn sum(&self, proto: u8, len: u32) -> u64 {
+        match self {
+            Pseudo::V4(s, d) => pseudo_v4(*s, *d, proto, len),
+            Pseudo::V6(s, d) => pseudo_v6(s, d, proto, len),
+        }
+    }
+}
+
+/// What a transport header needs from its IP header.
+#[derive(Clone, Copy)]
+struct IpCtx {
+    pseudo: Pseudo,
+    /// The datagram is a first fragment: its transport checksum cannot be checked.
+    fragment: bool,
+    /// Transport length per the IP header(s).
+    wire_len: usize,
+}
+
+struct Cx<'a, 'o> {
+    p: Packet<'a>,
+    data: &'a [u8],
+    opts: &'o DecodeOptions,
+    depth: u8,
+}
+
+impl<'a> Cx<'a, '_> {
+    fn stop(&mut self, off: usize, reason: StopReason) {
+        self.p.payload_offset = off.min(self.data.len()) as u32;
+        self.p.stop = Some(Stop {
+            offset: off as u32,
+            reason,
+        });
+    }
+
+    fn truncated(&mut self, off: usize, layer: &'static str, needed: usize) {
+        self.stop(
+            off,
+            StopReason::Truncated {
+                layer,
+                needed: needed as u32,
+            },
+        );
+    }
+
+    fn malformed(&mut self, off: usize, layer: &'static str, what: &'static str) {
+        self.stop(off, StopReason::Malformed { layer, what });
+    }
+
+    fn unsupported(&mut self, off: usize, kind: &'static str, value: u32) {
+        self.stop(off, StopReason::Unsupported { kind, value });
+    }
+
+    fn payload(&mut self, off: usize) {
+        self.p.payload_offset = off.min(self.data.len()) as u32;
+    }
+
+    fn push(&mut self, off: usize, header: Header) -> bool {
+        self.p.push(off, header)
+    }
+
+    /// Bytes `off..end`, empty when out of range.
+    fn bytes(&self, off: usize, end: usize) -> &'a [u8] {
+        self.data.get(off..end).unwrap_or_default()
+    }
+
+    /// Whether a header ending at `end` ends there because the snaplen cut the frame.
+    fn cut_at(&self, end: usize) -> bool {
+        end >= self.data.len() && self.p.is_cut()
+    }
+
+    fn enter_tunnel(&mut self, off: usize) -> bool {
+        self.depth += 1;
+        if self.depth > MAX_TUNNEL_DEPTH {
+            self.stop(off, StopReason::TooDeep);
+            return false;
+        }
+        true
+    }
+
+    fn checksum_on(&self) -> bool {
+        self.opts.verify_checksums
+    }
+
+    fn link(&mut self, link: LinkType) {
+        let end = self.data.len();
+        match link {
+            LinkType::ETHERNET => self.ethernet(0, end),
+            LinkType::LINUX_SLL => match sll::Packet::new_checked(self.data) {
+                Ok(h) => {
+                    let r = h.parse();
+                    if self.push(0, Header::Sll(r)) {
+                        self.ethertype(sll::HEADER_LEN, end, r.protocol);
+                    }
+                }
+                Err(_) => self.truncated(0, "sll", sll::HEADER_LEN),
+            },
+            LinkType::LINUX_SLL2 => match sll2::Packet::new_checked(self.data) {
+                Ok(h) => {
+                    let r = h.parse();
+                    if self.push(0, Header::Sll2(r)) {
+                        self.ethertype(sll2::HEADER_LEN, end, r.protocol);
+                    }
+                }
+                Err(_) => self.truncated(0, "sll2", sll2::HEADER_LEN),
+            },
+            LinkType::RAW | LinkType::RAW_12 | LinkType::RAW_14 => self.raw_ip(0, end),
+            LinkType::IPV4 => self.ipv4(0, end),
+            LinkType::IPV6 => self.ipv6(0, end),
+            LinkType::NULL | LinkType::LOOP => {
+                match null::parse(self.data, link == LinkType::LOOP) {
+                    Ok((family, f)) => {
+                        if !self.push(0, Header::Null { family }) {
+                            return;
+                        }
+                        match f {
+                            null::Family::Ipv4 => self.ipv4(null::HEADER_LEN, end),
+                            null::Family::Ipv6 => self.ipv6(null::HEADER_LEN, end),
+                            null::Family::Other(v) => {
+                                self.unsupported(null::HEADER_LEN, "address-family", v)
+                            }
+                        }
+                    }
+                    Err(_) => self.truncated(0, "null", null::HEADER_LEN),
+                }
+            }
+            LinkType(v) => self.unsupported(0, "link-type", v),
+        }
+    }
+
+    fn ethertype(&mut self, off: usize, end: usize, et: u16) {
+        match et {
+            0x0800 => self.ipv4(off, end),
+            0x86dd => self.ipv6(off, end),
+            // RARP has ARP's format.
+            0x0806 | 0x8035 => self.arp(off, end),
+            0x8100 | 0x88a8 | 0x9100 => self.vlan(off, end, et),
+            _ if et < 0x0600 => self.unsupported(off, "802.3-length", u32::from(et)),
+            _ => self.unsupported(off, "ethertype", u32::from(et)),
+        }
+    }
+
+    fn ethernet(&mut self, off: usize, end: usize) {
+        let Ok(h) = Ethernet2HeaderSlice::from_slice(self.bytes(off, end)) else {
+            return self.truncated(off, "eth", 14);
+        };
+        let et = h.ether_type().0;
+        let layer = Ethernet {
+            dst: MacAddr(h.destination()),
+            src: MacAddr(h.source()),
+            ethertype: et,
+        };
+        if self.push(off, Header::Ethernet(layer)) {
+            self.ethertype(off + 14, end, et);
+        }
+    }
+
+    fn vlan(&mut self, off: usize, end: usize, tpid: u16) {
+        let Ok(h) = SingleVlanHeaderSlice::from_slice(self.bytes(off, end)) else {
+            return self.truncated(off, "vlan", 4);
+        };
+        let et = h.ether_type().0;
+        let layer = Vlan {
+            tpid,
+            pcp: h.priority_code_point().value(),
+            dei: h.drop_eligible_indicator(),
+            vid: h.vlan_identifier().value(),
+            ethertype: et,
+        };
+        if self.push(off, Header::Vlan(layer)) {
+            self.ethertype(off + 4, end, et);
+        }
+    }
+
+    fn arp(&mut self, off: usize, end: usize) {
+        let b = self.bytes(off, end);
+        let h = match ArpPacketSlice::from_slice(b) {
+            Ok(h) => h,
+            Err(e) => return self.truncated(off, "arp", e.required_len),
+        };
+        let eth_ipv4 = h.hw_addr_size() == 6 && h.proto_addr_size() == 4;
+        let mac = |s: &[u8]| MacAddr::from_slice(s).unwrap_or_default();
+        let ip = |s: &[u8]| {
+            <[u8; 4]>::try_from(s)
+                .map(Ipv4Addr::from)
+                .unwrap_or(Ipv4Addr::UNSPECIFIED)
+        };
+        let layer = Arp {
+            op: h.operation().0,
+            hw_type: h.hw_addr_type().0,
+            proto_type: h.proto_addr_type().0,
+            eth_ipv4,
+            sender_mac: mac(h.sender_hw_addr()),
+            sender_ip: ip(h.sender_protocol_addr()),
+            target_mac: mac(h.target_hw_addr()),
+            target_ip: ip(h.target_protocol_addr()),
+        };
+        let len = h.slice().len();
+        if self.push(off, Header::Arp(layer)) {
+            self.payload(off + len);
+        }
+    }
+
+    fn raw_ip(&mut self, off: usize, end: usize) {
+        match self.bytes(off, end).first().map(|b| b >> 4) {
+            Some(4) => self.ipv4(off, end),
+            Some(6) => self.ipv6(off, end),
+            Some(_) => self.malformed(off, "ip", "version is neither 4 nor 6"),
+            None => self.truncated(off, "ip", 20),
+        }
+    }
+
+    /// The end of an IP datagram and the verdict on its length field.
+    fn ip_end(&self, off: usize, end: usize, hl: usize, claimed: usize) -> (usize, IpLength) {
+        let available = end.saturating_sub(off);
+        if claimed == 0 {
+            (end, IpLength::ZeroFromFrame)
+        } else if claimed < hl {
+            (end, IpLength::ShorterThanHeader)
+        } else if claimed > available {
+            if self.cut_at(end) {
+                (end, IpLength::Ok)
+            } else {
+                (
+                    end,
+                    IpLength::Exceeds {
+                        available: available as u32,
+                    },
+                )
+            }
+        } else {
+            (off + claimed, IpLength::Ok)
+        }
+    }
+
+    fn ipv4(&mut self, off: usize, end: usize) {
+        use etherparse::err::ipv4::{HeaderError, HeaderSliceError};
+        let b = self.bytes(off, end);
+        let h = match Ipv4HeaderSlice::from_slice(b) {
+            Ok(h) => h,
+            Err(HeaderSliceError::Len(e)) => return self.truncated(off, "ipv4", e.required_len),
+            Err(HeaderSliceError::Content(HeaderError::UnexpectedVersion { version_number })) => {
+                let what = if version_number == 6 {
+                    "version 6 in an IPv4 header (wrong link-layer type)"
+                } else {
+                    "version is not 4"
+                };
+                return self.malformed(off, "ipv4", what);
+            }
+            Err(HeaderSliceError::Content(HeaderError::HeaderLengthSmallerThanHeader {
+                ..
+            })) => {
+                return self.malformed(off, "ipv4", "header length below 20 bytes");
+            }
+        };
+        let hl = h.slice().len();
+        let tl = usize::from(h.total_len());
+        let (ip_end, length) = self.ip_end(off, end, hl, tl);
+        let checksum = if self.checksum_on() {
+            verdict(sum(h.slice(), 0), h.header_checksum())
+        } else {
+            Checksum::Unchecked
+        };
+        let (src, dst) = (h.source(), h.destination());
+        let layer = Ipv4 {
+            src: Ipv4Addr::from(src),
+            dst: Ipv4Addr::from(dst),
+            ttl: h.ttl(),
+            id: h.identification(),
+            df: h.dont_fragment(),
+            mf: h.more_fragments(),
+            frag_offset: h.fragments_offset().byte_offset(),
+            total_len: h.total_len(),
+            header_len: hl as u8,
+            proto: h.protocol().0,
+            tos: b[1],
+            checksum,
+            length,
+        };
+        if !self.push(off, Header::Ipv4(layer)) {
+            return;
+        }
+        if length == IpLength::ShorterThanHeader {
+            return self.malformed(off, "ipv4", "total length shorter than the header");
+        }
+        if layer.frag_offset != 0 {
+            // A later fragment: no transport header here.
+            return self.payload(off + hl);
+        }
+        let wire_len = if tl == 0 { ip_end - off - hl } else { tl - hl };
+        let ctx = IpCtx {
+            pseudo: Pseudo::V4(src, dst),
+            fragment: layer.mf,
+            wire_len,
+        };
+        self.ip_payload(off + hl, ip_end, layer.proto, ctx);
+    }
+
+    fn ipv6(&mut self, off: usize, end: usize) {
+        use etherparse::err::ipv6::HeaderSliceError;
+        let h = match Ipv6HeaderSlice::from_slice(self.bytes(off, end)) {
+            Ok(h) => h,
+            Err(HeaderSliceError::Len(e)) => return self.truncated(off, "ipv6", e.required_len),
+            Err(HeaderSliceError::Content(_)) => {
+                return self.malformed(off, "ipv6", "version is not 6");
+            }
+        };
+        let pl = usize::from(h.payload_length());
+        let (ip_end, length) = if pl == 0 {
+            (end, IpLength::ZeroFromFrame)
+        } else {
+            self.ip_end(off, end, 40, pl + 40)
+        };
+        let mut nh = h.next_header().0;
+        let mut pos = off + 40;
+        let mut count = 0u8;
+        let mut fragment = None;
+        let mut ext_cut: Option<(usize, usize)> = None;
+        while count < MAX_IPV6_EXT {
+            let rest = self.bytes(pos, ip_end);
+            let (next, len) = match nh {
+                0 | 43 | 60 | 135 | 139 | 140 => match Ipv6RawExtHeaderSlice::from_slice(rest) {
+                    Ok(x) => (x.next_header().0, x.slice().len()),
+                    Err(e) => {
+                        ext_cut = Some((pos, e.required_len));
+                        break;
+                    }
+                },
+                44 => match Ipv6FragmentHeaderSlice::from_slice(rest) {
+                    Ok(x) => {
+                        fragment = Some(Fragment6 {
+                            offset: x.fragment_offset().byte_offset(),
+                            more: x.more_fragments(),
+                            id: x.identification(),
+                        });
+                        (x.next_header().0, x.slice().len())
+                    }
+                    Err(e) => {
+                        ext_cut = Some((pos, e.required_len));
+                        break;
+                    }
+                },
+                51 => match IpAuthHeaderSlice::from_slice(rest) {
+                    Ok(x) => (x.next_header().0, x.slice().len()),
+                    Err(_) => {
+                        ext_cut = Some((pos, 12));
+                        break;
+                    }
+                },
+                _ => break,
+            };
+            nh = next;
+            pos += len;
+            count += 1;
+        }
+        let (src, dst) = (h.source(), h.destination());
+        let layer = Ipv6 {
+            src: Ipv6Addr::from(src),
+            dst: Ipv6Addr::from(dst),
+            hop_limit: h.hop_limit(),
+            payload_len: h.payload_length(),
+            next_header: h.next_header().0,
+            proto: nh,
+            traffic_class: h.traffic_class(),
+            flow_label: h.flow_label().value(),
+            ext_headers: count,
+            fragment,
+            length,
+        };
+        if !self.push(off, Header::Ipv6(layer)) {
+            return;
+        }
+        if let Some((at, needed)) = ext_cut {
+            return if self.cut_at(ip_end) {
+                self.truncated(at, "ipv6-ext", needed)
+            } else {
+                self.malformed(at, "ipv6-ext", "extension header runs past the packet")
+            };
+        }
+        if fragment.is_some_and(|f| f.offset != 0) {
+            return self.payload(pos);
+        }
+        let claimed_end = if pl == 0 { ip_end } else { off + 40 + pl };
+        let ctx = IpCtx {
+            pseudo: Pseudo::V6(src, dst),
+            fragment: fragment.is_some_and(|f| f.more),
+            wire_len: claimed_end.saturating_sub(pos),
+        };
+        self.ip_payload(pos, ip_end, nh, ctx);
+    }
+
+    fn ip_payload(&mut self, off: usize, end: usize, proto: u8, ip: IpCtx) {
+        match proto {
+            ipip::PROTO_IPIP => {
+                if self.enter_tunnel(off) {
+                    self.ipv4(off, end)
+                }
+            }
+            ipip::PROTO_IPV6_IN_IPV4 => {
+                if self.enter_tunnel(off) {
+                    self.ipv6(off, end)
+                }
+            }
+            17 => self.udp(off, end, ip),
+            6 => self.tcp(off, end, ip),
+            1 => self.icmp(off, end, ip, false),
+            58 => self.icmp(off, end, ip, true),
+            _ => self.unsupported(off, "ip-proto", u32::from(proto)),
+        }
+    }
+
+    /// Verify a transport checksum over `off .. off + ip.wire_len` (or `len` when given).
+    fn l4_checksum(
+        &self,
+        off: usize,
+        end: usize,
+        len: usize,
+        proto: u8,
+        ip: IpCtx,
+        field: u16,
+    ) -> Checksum {
+        if !self.checksum_on() {
+            return Checksum::Unchecked;
+        }
+        if ip.fragment {
+            return Checksum::Fragment;
+        }
+        if end.saturating_sub(off) < len {
+            return Checksum::Truncated;
+        }
+        let pseudo = if proto == 1 {
+            0
+        } else {
+            ip.pseudo.sum(proto, len as u32)
+        };
+        let s = sum(self.bytes(off, off + len), pseudo);
+        match verdict(s, field) {
+            Checksum::Bad { .. } if proto != 1 && field == fold(pseudo) => Checksum::Offloaded,
+            v => v,
+        }
+    }
+
+    fn udp(&mut self, off: usize, end: usize, ip: IpCtx) {
+        let Ok(h) = UdpHeaderSlice::from_slice(self.bytes(off, end)) else {
+            return self.truncated(off, "udp", 8);
+        };
+        let ul = usize::from(h.length());
+        let field = h.checksum();
+        let bad_len = ul != 0 && ul < 8;
+        // A length of 0 is a jumbogram / GSO super-frame: the IP length rules.
+        let seg_len = if ul == 0 { ip.wire_len } else { ul };
+        let checksum = if field == 0 && matches!(ip.pseudo, Pseudo::V4(..)) {
+            Checksum::Absent
+        } else if bad_len {
+            Checksum::Unchecked
+        } else {
+            self.l4_checksum(off, end, seg_len, 17, ip, field)
+        };
+        let layer = Udp {
+            src_port: h.source_port(),
+            dst_port: h.destination_port(),
+            length: h.length(),
+            checksum,
+        };
+        if !self.push(off, Header::Udp(layer)) {
+            return;
+        }
+        if bad_len {
+            return self.malformed(off, "udp", "length below 8 bytes");
+        }
+        let seg_end = (off + seg_len).min(end);
+        if ip.fragment {
+            return self.payload(off + 8);
+        }
+        let dst = layer.dst_port;
+        if self.opts.vxlan_ports.contains(&dst) {
+            self.vxlan(off + 8, seg_end, dst);
+        } else if self.opts.flannel_udp_port == Some(dst) {
+            if self.enter_tunnel(off + 8) && self.push(off + 8, Header::FlannelUdp) {
+                self.raw_ip(off + 8, seg_end);
+            }
+        } else {
+            self.payload(off + 8);
+        }
+    }
+
+    fn vxlan(&mut self, off: usize, end: usize, port: u16) {
+        if !self.enter_tunnel(off) {
+            return;
+        }
+        let Ok(h) = vxlan::Packet::new_checked(self.bytes(off, end)) else {
+            return self.truncated(off, "vxlan", vxlan::HEADER_LEN);
+        };
+        let r = h.parse();
+        let layer = Vxlan {
+            port,
+            flags: r.flags,
+            vni: r.vni,
+            gbp: r.gbp,
+        };
+        if self.push(off, Header::Vxlan(layer)) {
+            self.ethernet(off + vxlan::HEADER_LEN, end);
+        }
+    }
+
+    fn tcp(&mut self, off: usize, end: usize, ip: IpCtx) {
+        use etherparse::err::tcp::HeaderSliceError;
+        let h = match TcpHeaderSlice::from_slice(self.bytes(off, end)) {
+            Ok(h) => h,
+            Err(HeaderSliceError::Len(e)) => return self.truncated(off, "tcp", e.required_len),
+            Err(HeaderSliceError::Content(_)) => {
+                return self.malformed(off, "tcp", "data offset below 20 bytes");
+            }
+        };
+        let b = h.slice();
+        let hl = b.len();
+        let checksum = if ip.wire_len < hl {
+            Checksum::Truncated
+        } else {
+            self.l4_checksum(off, end, ip.wire_len, 6, ip, h.checksum())
+        };
+        let layer = Tcp {
+            src_port: h.source_port(),
+            dst_port: h.destination_port(),
+            seq: h.sequence_number(),
+            ack: h.acknowledgment_number(),
+            flags: (u16::from(b[12] & 1) << 8) | u16::from(b[13]),
+            window: h.window_size(),
+            header_len: hl as u8,
+            payload_len: ip.wire_len.saturating_sub(hl) as u32,
+            checksum,
+        };
+        if self.push(off, Header::Tcp(layer)) {
+            self.payload(off + hl);
+        }
+    }
+
+    fn icmp(&mut self, off: usize, end: usize, ip: IpCtx, v6: bool) {
+        let name = if v6 { "icmpv6" } else { "icmp" };
+        let b = self.bytes(off, end);
+        if b.len() < 8 {
+            return self.truncated(off, name, 8);
+        }
+        let (t, code) = (b[0], b[1]);
+        let field = u16::from_be_bytes([b[2], b[3]]);
+        let proto = if v6 { 58 } else { 1 };
+        let checksum = self.l4_checksum(off, end, ip.wire_len, proto, ip, field);
+        let echo_types: [u8; 2] = if v6 { [128, 129] } else { [8, 0] };
+        let echo = echo_types.contains(&t).then(|| {
+            (
+                u16::from_be_bytes([b[4], b[5]]),
+                u16::from_be_bytes([b[6], b[7]]),
+            )
+        });
+        let is_error = if v6 {
+            matches!(t, 1..=4)
+        } else {
+            matches!(t, 3 | 4 | 5 | 11 | 12)
+        };
+        let quote = if is_error { quote(&b[8..]) } else { None };
+        let layer = Icmp {
+            icmp_type: t,
+            code,
+            echo,
+            quote,
+            checksum,
+        };
+        let layer = if v6 {
+            Header::Icmpv6(layer)
+        } else {
+            Header::Icmpv4(layer)
+        };
+        if self.push(off, layer) {
+            self.payload(off + 8);
+        }
+    }
+}
+
+/// The verdict on a checksum whose covered data (field included) sums to `s`.
+fn verdict(s: u64, field: u16) -> Checksum {
+    let folded = fold(s);
+    if folded == 0xffff {
+        return Checksum::Good;
+    }
+    // Remove the field from the sum (one's-complement subtraction) to get what it should be.
+    let without = fold(u64::from(folded) + u64::from(!field));
+    Checksum::Bad {
+        found: field,
+        expected: !without,
+    }
+}
+
+/// The IP header (and ports) quoted in an ICMP error, as far as it was captured.
+fn quote(b: &[u8]) -> Option<Quote> {
+    match b.first()? >> 4 {
+        4 if b.len() >= 20 => {
+            let hl = usize::from(b[0] & 0x0f) * 4;
+            let proto = b[9];
+            let src = Ipv4Addr::new(b[12], b[13], b[14], b[15]);
+            let dst = Ipv4Addr::new(b[16], b[17], b[18], b[19]);
+            Some(Quote {
+                src: IpAddr::V4(src),
+                dst: IpAddr::V4(dst),
+                proto,
+                ports: ports(proto, b.get(hl..)),
+            })
+        }
+        6 if b.len() >= 40 => {
+            let proto = b[6];
+            let src: [u8; 16] = b[8..24].try_into().ok()?;
+            let dst: [u8; 16] = b[24..40].try_into().ok()?;
+            Some(Quote {
+                src: IpAddr::V6(Ipv6Addr::from(src)),
+                dst: IpAddr::V6(Ipv6Addr::from(dst)),
+                proto,
+                ports: ports(proto, b.get(40..)),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn ports(proto: u8, b: Option<&[u8]>) -> Option<(u16, u16)> {
+    let b = b?;
+    if matches!(proto, 6 | 17) && b.len() >= 4 {
+        Some((
+            u16::from_be_bytes([b[0], b[1]]),
+            u16::from_be_bytes([b[2], b[3]]),
+        ))
+    } else {
+        None
+    }
+}

@@ -1,0 +1,169 @@
+//! Zero-copy reader of pcap and pcapng files: the file is memory-mapped (or standard input
+//! read into memory once) and every [`Frame`] borrows its bytes from it. pcap-parser
+//! parses the records; this module checks them the way libpcap does and turns every
+//! problem into a message with the packet number and the byte offset.
+//!
+//! ```no_run
+//! use netpath::pcapfile::Capture;
+//! let cap = Capture::open("trace.pcap".as_ref())?;
+//! for frame in cap.frames()? {
+//!     let frame = frame?;
+//!     println!("{} {} bytes", frame.number, frame.data.len());
+//! }
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+mod filter;
+mod reader;
+
+pub use filter::Filter;
+
+pub use reader::{Format, Frames};
+
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::wire::LinkType;
+
+/// libpcap's largest accepted captured length (`MAXIMUM_SNAPLEN`).
+pub const MAX_CAPLEN: u32 = 262_144;
+
+/// A capture file's bytes: memory-mapped from a file, or read from standard input.
+pub struct Capture {
+    bytes: Bytes,
+    name: String,
+}
+
+enum Bytes {
+    Map(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl fmt::Debug for Capture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Capture")
+            .field("name", &self.name)
+            .field("len", &self.bytes().len())
+            .finish()
+    }
+}
+
+impl Capture {
+    /// Open `path` (`-` is standard input, read fully into memory).
+    pub fn open(path: &Path) -> anyhow::Result<Capture> {
+        if path == Path::new("-") {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut buf)
+                .context("reading the capture from standard input")?;
+            return Ok(Capture::from_bytes(buf, "<stdin>"));
+        }
+        let name = path.display().to_string();
+        let file = std::fs::File::open(path).with_context(|| format!("opening {name}"))?;
+        let len = file
+            .metadata()
+            .with_context(|| format!("reading the size of {name}"))?
+            .len();
+        if len == 0 {
+            return Ok(Capture::from_bytes(Vec::new(), &name));
+        }
+        // SAFETY: the map is read-only; if another process truncates the file while it is
+        // mapped, reads past the new end fault (SIGBUS), the accepted hazard of every
+        // mmap-based reader (tcpdump's -r reads with stdio instead). Captures being
+        // written are read through `-` (standard input) to avoid it.
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
+            .with_context(|| format!("memory-mapping {name}"))?;
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Ok(Capture {
+            bytes: Bytes::Map(map),
+            name,
+        })
+    }
+
+    /// A capture held in memory (tests, standard input).
+    pub fn from_bytes(bytes: Vec<u8>, name: &str) -> Capture {
+        Capture {
+            bytes: Bytes::Owned(bytes),
+            name: name.to_string(),
+        }
+    }
+
+    /// The file name (or `<stdin>`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The raw bytes.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.bytes {
+            Bytes::Map(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
+
+    /// Read the file header and iterate over the packets. Fails when the file cannot be
+    /// read at all (not a pcap/pcapng, truncated file header).
+    pub fn frames(&self) -> Result<Frames<'_>, ReadError> {
+        Frames::new(self.bytes())
+    }
+}
+
+/// A packet timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Timestamp {
+    /// Seconds since the Unix epoch.
+    pub sec: i64,
+    /// Nanoseconds.
+    pub nsec: u32,
+}
+
+/// One packet record, borrowing its bytes from the capture.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// 1-based packet number.
+    pub number: u64,
+    /// Byte offset of the record (its header) in the file.
+    pub offset: u64,
+    /// The link type of the interface the packet was captured on.
+    pub link: LinkType,
+    /// The pcapng interface index (0 for pcap).
+    pub interface: u32,
+    /// Capture time.
+    pub ts: Timestamp,
+    /// Length on the wire.
+    pub orig_len: u32,
+    /// The captured bytes.
+    pub data: &'a [u8],
+}
+
+/// A problem reading the file, located by packet number and byte offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    /// The packet number being read (1-based; 0 for the file header).
+    pub packet: u64,
+    /// The byte offset in the file.
+    pub offset: u64,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.packet == 0 {
+            write!(f, "file header at byte {}: {}", self.offset, self.message)
+        } else {
+            write!(
+                f,
+                "packet {} at byte {}: {}",
+                self.packet, self.offset, self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}

@@ -1,0 +1,415 @@
+//! The record iterator for pcap and pcapng.
+
+use pcap_parser::nom;
+use pcap_parser::pcap::{
+    LegacyPcapBlock, parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified,
+    parse_pcap_header,
+};
+use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionheaderblock};
+use pcap_parser::{PcapError, build_ts_resolution};
+
+use super::{Frame, MAX_CAPLEN, ReadError, Timestamp};
+use crate::wire::LinkType;
+
+/// The file format, from the file header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Classic pcap.
+    Pcap {
+        /// Big-endian headers.
+        big_endian: bool,
+        /// Nanosecond timestamps (magic a1b23c4d).
+        nanosecond: bool,
+        /// The "modified" (Kuznetzov) format with 24-byte record headers.
+        modified: bool,
+        /// Snapshot length from the file header.
+        snaplen: u32,
+        /// Link type of every packet.
+        link: LinkType,
+    },
+    /// pcapng (any number of sections and interfaces).
+    PcapNg,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    link: LinkType,
+    snaplen: u32,
+    /// Timestamp units per second.
+    resolution: u64,
+    /// Seconds added to every timestamp.
+    offset: i64,
+}
+
+/// Iterator over the packets of a capture, in file order. Yields `Err` once when the file
+/// breaks partway, then ends. Non-fatal oddities (a header snaplen of 0, a packet longer
+/// than the snaplen) are collected in [`Frames::take_warnings`].
+#[derive(Debug)]
+pub struct Frames<'a> {
+    file: &'a [u8],
+    pos: usize,
+    number: u64,
+    format: Format,
+    big_endian: bool,
+    interfaces: Vec<Interface>,
+    warnings: Vec<String>,
+    warned_snaplen: bool,
+    done: bool,
+}
+
+const PCAPNG_SHB: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+
+impl<'a> Frames<'a> {
+    pub(super) fn new(file: &'a [u8]) -> Result<Frames<'a>, ReadError> {
+        let header_err = |message: String| ReadError {
+            packet: 0,
+            offset: 0,
+            message,
+        };
+        if file.len() < 4 {
+            return Err(header_err(format!(
+                "not a capture file: {} bytes, too short for a pcap or pcapng header",
+                file.len()
+            )));
+        }
+        let mut frames = Frames {
+            file,
+            pos: 0,
+            number: 0,
+            format: Format::PcapNg,
+            big_endian: false,
+            interfaces: Vec::new(),
+            warnings: Vec::new(),
+            warned_snaplen: false,
+            done: false,
+        };
+        if file[..4] == PCAPNG_SHB {
+            // Blocks are read in next(); check the first section header right away.
+            match parse_sectionheaderblock(file) {
+                Ok((_, shb)) => frames.big_endian = shb.big_endian(),
+                Err(e) => {
+                    return Err(header_err(format!(
+                        "pcapng section header unreadable: {}",
+                        nom_message(&e)
+                    )));
+                }
+            }
+            return Ok(frames);
+        }
+        let magic = u32::from_le_bytes([file[0], file[1], file[2], file[3]]);
+        if !matches!(
+            magic,
+            0xa1b2_c3d4 | 0xa1b2_3c4d | 0xa1b2_cd34 | 0xd4c3_b2a1 | 0x4d3c_b2a1 | 0x34cd_b2a1
+        ) {
+            return Err(header_err(format!(
+                "not a pcap or pcapng file (first bytes {:02x} {:02x} {:02x} {:02x})",
+                file[0], file[1], file[2], file[3]
+            )));
+        }
+        if file.len() < 24 {
+            return Err(header_err(format!(
+                "truncated pcap file header: {} of 24 bytes",
+                file.len()
+            )));
+        }
+        let header = match parse_pcap_header(file) {
+            Ok((_, h)) => h,
+            Err(e) => {
+                return Err(header_err(format!(
+                    "pcap file header unreadable: {}",
+                    nom_message(&e)
+                )));
+            }
+        };
+        let mut snaplen = header.snaplen;
+        if snaplen == 0 || snaplen > MAX_CAPLEN {
+            frames.warnings.push(format!(
+                "file header: snaplen {} is invalid; reading packets up to {MAX_CAPLEN} bytes as libpcap does",
+                header.snaplen
+            ));
+            snaplen = MAX_CAPLEN;
+        }
+        let Ok(link) = u32::try_from(header.network.0) else {
+            return Err(header_err(format!(
+                "pcap file header: invalid link type {}",
+                header.network.0
+            )));
+        };
+        frames.big_endian = header.is_bigendian();
+        frames.format = Format::Pcap {
+            big_endian: header.is_bigendian(),
+            nanosecond: header.is_nanosecond_precision(),
+            modified: header.is_modified_format(),
+            snaplen,
+            link: LinkType(link & 0x03ff_ffff),
+        };
+        frames.pos = 24;
+        Ok(frames)
+    }
+
+    /// The file format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Warnings collected so far (the caller prints them), emptied.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// Whether there are warnings to take.
+    pub fn has_warnings(&self) -> bool {
+        !self.warnings.is_empty()
+    }
+
+    fn fail(&mut self, offset: usize, message: String) -> Option<Result<Frame<'a>, ReadError>> {
+        self.done = true;
+        Some(Err(ReadError {
+            packet: self.number,
+            offset: offset as u64,
+            message,
+        }))
+    }
+
+    fn check_caplen(&mut self, offset: usize, caplen: u32, snaplen: u32) -> Result<(), String> {
+        if caplen > MAX_CAPLEN {
+            return Err(format!(
+                "captured length {caplen} exceeds the largest libpcap accepts ({MAX_CAPLEN}): the record header is corrupt"
+            ));
+        }
+        if caplen > snaplen && !self.warned_snaplen {
+            self.warned_snaplen = true;
+            self.warnings.push(format!(
+                "packet {} at byte {offset}: captured length {caplen} exceeds the file's snaplen {snaplen} (decoded anyway, as libpcap does)",
+                self.number
+            ));
+        }
+        Ok(())
+    }
+
+    fn next_pcap(
+        &mut self,
+        big_endian: bool,
+        nanosecond: bool,
+        modified: bool,
+        snaplen: u32,
+        link: LinkType,
+    ) -> Option<Result<Frame<'a>, ReadError>> {
+        let start = self.pos;
+        let rest = &self.file[start..];
+        if rest.is_empty() {
+            return None;
+        }
+        self.number += 1;
+        let hdr_len = if modified { 24 } else { 16 };
+        if rest.len() < hdr_len {
+            return self.fail(
+                start,
+                format!(
+                    "{} bytes of garbage after the last packet (a record header needs {hdr_len})",
+                    rest.len()
+                ),
+            );
+        }
+        let rd = |o: usize| {
+            let b = [rest[o], rest[o + 1], rest[o + 2], rest[o + 3]];
+            if big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let caplen = rd(8);
+        if let Err(m) = self.check_caplen(start, caplen, snaplen) {
+            return self.fail(start, m);
+        }
+        if rest.len() - hdr_len < caplen as usize {
+            return self.fail(
+                start,
+                format!(
+                    "captured length {caplen} runs past the end of the file ({} bytes left): the file is cut or corrupt",
+                    rest.len() - hdr_len
+                ),
+            );
+        }
+        let parsed = if modified {
+            parse_pcap_frame_modified(rest)
+        } else if big_endian {
+            parse_pcap_frame_be(rest)
+        } else {
+            parse_pcap_frame(rest)
+        };
+        let (remaining, block): (&[u8], LegacyPcapBlock<'a>) = match parsed {
+            Ok(v) => v,
+            Err(e) => return self.fail(start, format!("unreadable record: {}", nom_message(&e))),
+        };
+        self.pos = self.file.len() - remaining.len();
+        let nsec = if nanosecond {
+            block.ts_usec.min(999_999_999)
+        } else {
+            block.ts_usec.min(999_999).saturating_mul(1000)
+        };
+        Some(Ok(Frame {
+            number: self.number,
+            offset: start as u64,
+            link,
+            interface: 0,
+            ts: Timestamp {
+                sec: i64::from(block.ts_sec),
+                nsec,
+            },
+            orig_len: block.origlen,
+            data: block.data,
+        }))
+    }
+
+    fn next_pcapng(&mut self) -> Option<Result<Frame<'a>, ReadError>> {
+        loop {
+            let start = self.pos;
+            let rest = &self.file[start..];
+            if rest.is_empty() {
+                return None;
+            }
+            if rest.len() < 12 {
+                self.number += 1;
+                return self.fail(
+                    start,
+                    format!(
+                        "{} bytes of garbage after the last block (a block needs at least 12)",
+                        rest.len()
+                    ),
+                );
+            }
+            let parsed = if rest[..4] == PCAPNG_SHB {
+                parse_sectionheaderblock(rest).map(|(r, b)| (r, Block::SectionHeader(b)))
+            } else if self.big_endian {
+                parse_block_be(rest)
+            } else {
+                parse_block_le(rest)
+            };
+            let (remaining, block) = match parsed {
+                Ok(v) => v,
+                Err(e) => {
+                    self.number += 1;
+                    let m = match e {
+                        nom::Err::Incomplete(_) => {
+                            "block runs past the end of the file: the file is cut or corrupt"
+                                .to_string()
+                        }
+                        e => format!("unreadable block: {}", nom_message(&e)),
+                    };
+                    return self.fail(start, m);
+                }
+            };
+            let consumed = rest.len() - remaining.len();
+            if consumed == 0 {
+                self.number += 1;
+                return self.fail(start, "empty block".to_string());
+            }
+            self.pos = start + consumed;
+            match block {
+                Block::SectionHeader(shb) => {
+                    self.big_endian = shb.big_endian();
+                    self.interfaces.clear();
+                }
+                Block::InterfaceDescription(idb) => {
+                    let link = u32::try_from(idb.linktype.0).unwrap_or(u32::MAX);
+                    self.interfaces.push(Interface {
+                        link: LinkType(link),
+                        snaplen: if idb.snaplen == 0 || idb.snaplen > MAX_CAPLEN {
+                            MAX_CAPLEN
+                        } else {
+                            idb.snaplen
+                        },
+                        resolution: build_ts_resolution(idb.if_tsresol).unwrap_or(1_000_000),
+                        offset: idb.if_tsoffset,
+                    });
+                }
+                Block::EnhancedPacket(epb) => {
+                    self.number += 1;
+                    let Some(iface) = self.interfaces.get(epb.if_id as usize).copied() else {
+                        return self.fail(
+                            start,
+                            format!(
+                                "packet refers to interface {} but the section describes {}",
+                                epb.if_id,
+                                self.interfaces.len()
+                            ),
+                        );
+                    };
+                    if let Err(m) = self.check_caplen(start, epb.caplen, iface.snaplen) {
+                        return self.fail(start, m);
+                    }
+                    let data = &epb.data[..(epb.caplen as usize).min(epb.data.len())];
+                    let units = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                    let res = iface.resolution.max(1);
+                    let sec = (units / res) as i64 + iface.offset;
+                    let nsec = ((u128::from(units % res) * 1_000_000_000) / u128::from(res)) as u32;
+                    return Some(Ok(Frame {
+                        number: self.number,
+                        offset: start as u64,
+                        link: iface.link,
+                        interface: epb.if_id,
+                        ts: Timestamp { sec, nsec },
+                        orig_len: epb.origlen,
+                        data,
+                    }));
+                }
+                Block::SimplePacket(spb) => {
+                    self.number += 1;
+                    let Some(iface) = self.interfaces.first().copied() else {
+                        return self.fail(
+                            start,
+                            "simple packet block before any interface description".to_string(),
+                        );
+                    };
+                    let caplen = (spb.origlen as usize)
+                        .min(spb.data.len())
+                        .min(iface.snaplen as usize);
+                    return Some(Ok(Frame {
+                        number: self.number,
+                        offset: start as u64,
+                        link: iface.link,
+                        interface: 0,
+                        ts: Timestamp::default(),
+                        orig_len: spb.origlen,
+                        data: &spb.data[..caplen],
+                    }));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = Result<Frame<'a>, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.format {
+            Format::Pcap {
+                big_endian,
+                nanosecond,
+                modified,
+                snaplen,
+                link,
+            } => self.next_pcap(big_endian, nanosecond, modified, snaplen, link),
+            Format::PcapNg => self.next_pcapng(),
+        }
+    }
+}
+
+fn nom_message(e: &nom::Err<PcapError<&[u8]>>) -> String {
+    match e {
+        nom::Err::Incomplete(n) => format!("incomplete ({n:?})"),
+        nom::Err::Error(p) | nom::Err::Failure(p) => match p {
+            PcapError::HeaderNotRecognized => "header not recognized".to_string(),
+            PcapError::NomError(_, kind) => format!("parse error ({kind:?})"),
+            PcapError::OwnedNomError(_, kind) => format!("parse error ({kind:?})"),
+            other => format!("{other:?}"),
+        },
+    }
+}

@@ -3,6 +3,7 @@
 //! As root every test runs. Without root they are all reported as ignored, with a loud
 //! count on stderr; with `NETPATH_REQUIRE_ROOT=1` (set by `.ci/run`) a non-root run fails.
 
+mod capture;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
 mod neigh;
@@ -14,6 +15,7 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials: Vec<Trial> = Vec::new();
     trials.extend(netns::tests());
+    trials.extend(capture::tests());
     trials.extend(neigh::tests());
     trials.extend(neigh::rule_tests());
 

@@ -6,10 +6,12 @@
 //! ```
 //!
 //! Defaults: 1,000,000 packets, seed 1. The mix: 40% Flannel VXLAN (UDP 8472, VNI 1),
-//! 30% Calico IPIP (IPv4 protocol 4), 30% plain node-to-node traffic; inner TCP (70%), UDP
-//! (20%) or ICMP echo (10%); frame sizes uniform from 62 to 1514 bytes (a tunnel packet
-//! cannot be shorter than its headers, so small draws become the smallest frame of their
-//! kind). Every length and checksum is correct. The same seed gives the same bytes.
+//! 30% Calico IPIP (IPv4 protocol 4), 30% plain node-to-node traffic, each packet from one
+//! of 1,000 conversations per kind among 50 nodes (flows of TCP 70%, UDP 20%, ICMP echo
+//! 10%, both directions, TCP sequence numbers that advance); frame sizes uniform from 62 to
+//! 1514 bytes (a tunnel packet cannot be shorter than its headers, so small draws become
+//! the smallest frame of their kind). Every length and checksum is correct. The same seed
+//! gives the same bytes.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -53,88 +55,152 @@ fn vtep_mac(n: u64) -> [u8; 6] {
     [0x7a, 0x3c, 0x11, 0x22, 0x33, n as u8]
 }
 
-fn pod_ip(node: u64, rng: &mut Rng) -> [u8; 4] {
-    [10, 244, node as u8, rng.range(2, 250) as u8]
+/// Flows per kind of traffic: packets pick one at random, so the capture has the repeated
+/// conversations of a real node (tcpdump tracks TCP sequence numbers per connection, and a
+/// capture where every packet opened a new connection would measure that table instead).
+const FLOWS_PER_KIND: usize = 1000;
+
+/// One conversation between two pods (or two nodes, for plain traffic).
+struct Flow {
+    /// 0 Flannel VXLAN, 1 Calico IPIP, 2 plain.
+    kind: u8,
+    nodes: [u64; 2],
+    /// Inner addresses (pods; the nodes for plain traffic).
+    hosts: [[u8; 4]; 2],
+    /// 0 TCP, 1 UDP, 2 ICMP echo.
+    transport: u8,
+    ports: [u16; 2],
+    /// VXLAN source port per direction (Linux hashes the inner flow).
+    vxlan_sport: [u16; 2],
+    /// Next TCP sequence number (or ICMP echo sequence) per direction.
+    seq: [u32; 2],
+    /// Next IP id per direction.
+    id: [u16; 2],
 }
 
-/// Append the inner transport layer and enough payload to reach `target` bytes.
-fn transport(p: Packet, rng: &mut Rng, target: usize) -> Packet {
-    let kind = rng.range(0, 9);
-    let p = match kind {
-        0..=6 => {
-            let flags = match rng.range(0, 9) {
-                0 => tcp_flags::SYN,
-                1 => tcp_flags::SYN | tcp_flags::ACK,
-                2 => tcp_flags::FIN | tcp_flags::ACK,
-                _ => tcp_flags::PSH | tcp_flags::ACK,
-            };
-            let tcp = Tcp::new(
+impl Flow {
+    fn new(kind: u8, rng: &mut Rng) -> Flow {
+        let a = rng.range(0, NODES - 1);
+        let b = (a + rng.range(1, NODES - 1)) % NODES;
+        let hosts = if kind == 2 {
+            [node_ip(a), node_ip(b)]
+        } else {
+            [
+                [10, 244, a as u8, rng.range(2, 250) as u8],
+                [10, 244, b as u8, rng.range(2, 250) as u8],
+            ]
+        };
+        let transport = match rng.range(0, 9) {
+            0..=6 => 0,
+            7 | 8 => 1,
+            _ => 2,
+        };
+        let dport = match transport {
+            0 => [80, 443, 8080, 5432][rng.range(0, 3) as usize],
+            _ => [53, 5000, 8125][rng.range(0, 2) as usize],
+        };
+        Flow {
+            kind,
+            nodes: [a, b],
+            hosts,
+            transport,
+            ports: [rng.range(32768, 60999) as u16, dport],
+            vxlan_sport: [
                 rng.range(32768, 60999) as u16,
-                [80, 443, 8080, 5432][rng.range(0, 3) as usize],
-            )
-            .flags(flags)
-            .seq_ack(rng.next() as u32, rng.next() as u32)
-            .window(64860);
-            p.layer(tcp)
+                rng.range(32768, 60999) as u16,
+            ],
+            seq: [rng.next() as u32, rng.next() as u32],
+            id: [rng.next() as u16, rng.next() as u16],
         }
-        7 | 8 => p.layer(Udp::new(
-            rng.range(32768, 60999) as u16,
-            [53, 5000, 8125][rng.range(0, 2) as usize],
-        )),
-        _ => p.layer(Icmp::echo_request(
-            rng.range(1, 65535) as u16,
-            rng.range(1, 1000) as u16,
-        )),
-    };
-    let used = p.len();
-    p.payload_len(target.saturating_sub(used))
+    }
+
+    /// The next packet of this flow in direction `d` (0 forward, 1 reply), about `target`
+    /// bytes long.
+    fn packet(&mut self, d: usize, target: usize, rng: &mut Rng) -> Packet {
+        let e = 1 - d;
+        let (na, nb) = (self.nodes[d], self.nodes[e]);
+        let id = self.id[d];
+        self.id[d] = id.wrapping_add(1);
+        let p = Packet::new().ethernet(node_mac(na), node_mac(nb));
+        let p = match self.kind {
+            0 => p
+                .layer(Ipv4::new(node_ip(na), node_ip(nb)).df(false).id(id))
+                .layer(Udp::new(self.vxlan_sport[d], 8472))
+                .vxlan(1)
+                .ethernet(vtep_mac(na), vtep_mac(nb))
+                .layer(Ipv4::new(self.hosts[d], self.hosts[e]).ttl(63).id(id)),
+            1 => p
+                .layer(Ipv4::new(node_ip(na), node_ip(nb)).ttl(63).df(false).id(id))
+                .layer(Ipv4::new(self.hosts[d], self.hosts[e]).ttl(63).id(id)),
+            _ => p.layer(Ipv4::new(self.hosts[d], self.hosts[e]).id(id)),
+        };
+        let (sport, dport) = (self.ports[d], self.ports[e]);
+        let p = match self.transport {
+            0 => {
+                let flags = match rng.range(0, 49) {
+                    0 => tcp_flags::SYN,
+                    1 => tcp_flags::FIN | tcp_flags::ACK,
+                    2..=19 => tcp_flags::ACK,
+                    _ => tcp_flags::PSH | tcp_flags::ACK,
+                };
+                p.layer(
+                    Tcp::new(sport, dport)
+                        .flags(flags)
+                        .seq_ack(self.seq[d], self.seq[e])
+                        .window(64860),
+                )
+            }
+            1 => p.layer(Udp::new(sport, dport)),
+            _ => {
+                let seq = self.seq[0] as u16;
+                let icmp = if d == 0 {
+                    Icmp::echo_request(self.ports[0], seq)
+                } else {
+                    Icmp::echo_reply(self.ports[0], seq)
+                };
+                p.layer(icmp)
+            }
+        };
+        let payload = target.saturating_sub(p.len());
+        if self.transport == 0 {
+            self.seq[d] = self.seq[d].wrapping_add(payload as u32);
+        } else if self.transport == 2 && d == 1 {
+            self.seq[0] = self.seq[0].wrapping_add(1);
+        }
+        p.payload_len(payload)
+    }
 }
 
-fn packet(rng: &mut Rng) -> Packet {
-    let target = rng.range(MIN_FRAME as u64, MAX_FRAME as u64) as usize;
-    let a = rng.range(0, NODES - 1);
-    let b = (a + rng.range(1, NODES - 1)) % NODES;
-    let outer = Packet::new().ethernet(node_mac(a), node_mac(b));
-    match rng.range(0, 9) {
-        // Flannel VXLAN.
-        0..=3 => {
-            let p = outer
-                .layer(
-                    Ipv4::new(node_ip(a), node_ip(b))
-                        .df(false)
-                        .id(rng.next() as u16),
-                )
-                .layer(Udp::new(rng.range(32768, 60999) as u16, 8472))
-                .vxlan(1)
-                .ethernet(vtep_mac(a), vtep_mac(b))
-                .layer(
-                    Ipv4::new(pod_ip(a, rng), pod_ip(b, rng))
-                        .ttl(63)
-                        .id(rng.next() as u16),
-                );
-            transport(p, rng, target)
-        }
-        // Calico IPIP.
-        4..=6 => {
-            let p = outer
-                .layer(
-                    Ipv4::new(node_ip(a), node_ip(b))
-                        .ttl(63)
-                        .df(false)
-                        .id(rng.next() as u16),
-                )
-                .layer(
-                    Ipv4::new(pod_ip(a, rng), pod_ip(b, rng))
-                        .ttl(63)
-                        .id(rng.next() as u16),
-                );
-            transport(p, rng, target)
-        }
-        // Plain node to node.
-        _ => {
-            let p = outer.layer(Ipv4::new(node_ip(a), node_ip(b)).id(rng.next() as u16));
-            transport(p, rng, target)
-        }
+/// The generator: the flows and the random stream.
+struct Generator {
+    rng: Rng,
+    flows: Vec<Vec<Flow>>,
+}
+
+impl Generator {
+    fn new(seed: u64) -> Generator {
+        let mut rng = Rng(seed);
+        let flows = (0..3u8)
+            .map(|kind| {
+                (0..FLOWS_PER_KIND)
+                    .map(|_| Flow::new(kind, &mut rng))
+                    .collect()
+            })
+            .collect();
+        Generator { rng, flows }
+    }
+
+    fn packet(&mut self) -> Packet {
+        let rng = &mut self.rng;
+        let target = rng.range(MIN_FRAME as u64, MAX_FRAME as u64) as usize;
+        let kind = match rng.range(0, 9) {
+            0..=3 => 0,
+            4..=6 => 1,
+            _ => 2,
+        };
+        let flow = rng.range(0, FLOWS_PER_KIND as u64 - 1) as usize;
+        let d = rng.range(0, 1) as usize;
+        self.flows[kind][flow].packet(d, target, rng)
     }
 }
 
@@ -175,12 +241,12 @@ fn generate(out: &str, count: u64, seed: u64) -> std::io::Result<u64> {
         linktype::ETHERNET,
         DEFAULT_SNAPLEN,
     )?;
-    let mut rng = Rng(seed);
+    let mut generator = Generator::new(seed);
     let mut buf = Vec::with_capacity(MAX_FRAME);
     let mut bytes = 24u64;
     let start = Duration::from_secs(1_717_000_000);
     for i in 0..count {
-        packet(&mut rng).build_into(&mut buf);
+        generator.packet().build_into(&mut buf);
         let ts = start + Duration::from_micros(i * 10);
         w.write_packet(ts, &buf, buf.len() as u32)?;
         bytes += 16 + buf.len() as u64;

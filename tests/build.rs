@@ -949,3 +949,305 @@ fn layer_stack_round_trips_through_etherparse() {
     let f = Packet::new().layer(Layer::Raw(vec![1, 2, 3])).build();
     assert_eq!(f.data, vec![1, 2, 3]);
 }
+
+// ---------------------------------------------------------------------------------------
+// Property: random packets from the builder, whole or cut anywhere, decode without panic
+// and render in every view; whole ones decode to exactly the layers that were built, with
+// every checksum good except the one deliberately broken; cut ones to a prefix of them.
+
+mod random {
+    use super::*;
+    use netpath::decode::{self, DecodeOptions, Header, Names, Stats};
+    use netpath::pcapfile::Timestamp;
+    use netpath::render::decode::{FrameInfo, write_json, write_line, write_tree};
+    use netpath::wire::LinkType;
+    use netpath::wire::build::{Null, Sll};
+    use proptest::prelude::*;
+
+    /// How one IP level leads to the next.
+    #[derive(Debug, Clone, Copy)]
+    enum Encap {
+        /// VXLAN on this UDP port, inner Ethernet.
+        Vxlan(u16),
+        /// IP directly inside (protocol 4 or 41); only under IPv4.
+        IpInIp,
+        /// Flannel's UDP backend: UDP 8285, raw IP inside.
+        FlannelUdp,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Spec {
+        link: u8,
+        vlans: u8,
+        /// (IPv6?, hop-by-hop header?) per IP level, outer first.
+        levels: Vec<(bool, bool)>,
+        /// How level i leads to level i + 1.
+        encaps: Vec<Encap>,
+        /// 0 TCP, 1 UDP, 2 ICMP(v6), 3 nothing known.
+        transport: u8,
+        ports: (u16, u16),
+        payload: usize,
+        /// Which checksum-bearing layer to break (modulo their count), if any.
+        break_checksum: Option<usize>,
+        /// Where to cut, as a fraction of the frame (None: keep it whole).
+        cut: Option<f64>,
+    }
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        (1usize..=3)
+            .prop_flat_map(|n| {
+                (
+                    0u8..5,
+                    0u8..3,
+                    proptest::collection::vec((any::<bool>(), any::<bool>()), n),
+                    proptest::collection::vec(0u8..4, n - 1),
+                    any::<u16>(),
+                    0u8..4,
+                    (10000u16..20000, 10000u16..20000),
+                    0usize..300,
+                    proptest::option::of(0usize..16),
+                    proptest::option::of(0.0f64..1.0),
+                )
+            })
+            .prop_map(
+                |(link, vlans, mut levels, kinds, port, transport, ports, payload, brk, cut)| {
+                    let mut encaps = Vec::new();
+                    for (i, k) in kinds.iter().enumerate() {
+                        encaps.push(match k {
+                            0 => Encap::Vxlan(8472),
+                            1 => Encap::Vxlan(4789),
+                            2 => Encap::Vxlan(20000 + port % 10000),
+                            _ if !levels[i].0 => Encap::IpInIp,
+                            _ => Encap::FlannelUdp,
+                        });
+                        // Keep IPv6-in-IPv4 inside IPv4 only (41 under IPv4).
+                        if matches!(encaps[i], Encap::IpInIp) && levels[i].0 {
+                            levels[i].0 = false;
+                        }
+                    }
+                    Spec {
+                        link,
+                        vlans,
+                        levels,
+                        encaps,
+                        transport,
+                        ports,
+                        payload,
+                        break_checksum: brk,
+                        cut,
+                    }
+                },
+            )
+    }
+
+    /// The packet, the protocol names the decoder should report, the index (among the
+    /// layers) of the broken checksum, and the VXLAN ports to configure.
+    fn build(s: &Spec) -> (Packet, Vec<&'static str>, Option<usize>, Vec<u16>) {
+        let mut p = Packet::new();
+        let mut protos = Vec::new();
+        let mut ports = Vec::new();
+        let v6 = |i: u16| std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, i);
+        match s.link {
+            0 => {
+                p = p.ethernet([2; 6], [4; 6]);
+                protos.push("eth");
+                for v in 0..s.vlans {
+                    p = p.vlan(10 + u16::from(v));
+                    protos.push("vlan");
+                }
+            }
+            1 => {
+                p = p.layer(Sll {
+                    packet_type: 0,
+                    hatype: 1,
+                    addr: vec![2; 6],
+                    protocol: None,
+                });
+                protos.push("sll");
+            }
+            2 => {
+                p = p.sll2(2, 4, [2; 6]);
+                protos.push("sll2");
+            }
+            3 => {}
+            _ => {
+                p = p.layer(Null::default());
+                protos.push("null");
+            }
+        }
+        // Layers that carry a checksum, by position in `protos`.
+        let mut sums = Vec::new();
+        for (i, &(is_v6, hbh)) in s.levels.iter().enumerate() {
+            if is_v6 {
+                let mut h = Ipv6::new(v6(2 * i as u16 + 1), v6(2 * i as u16 + 2));
+                if hbh {
+                    h = h.ext(Ipv6Ext::HopByHop);
+                }
+                p = p.layer(h);
+                protos.push("ipv6");
+            } else {
+                sums.push(protos.len());
+                let c = Checksum::Correct;
+                p = p.layer(
+                    Ipv4::new([10, 0, i as u8, 1], [10, 0, i as u8, 2])
+                        .id(i as u16)
+                        .checksum(c),
+                );
+                protos.push("ipv4");
+            }
+            match s.encaps.get(i) {
+                Some(Encap::Vxlan(port)) => {
+                    sums.push(protos.len());
+                    let c = Checksum::Correct;
+                    p = p.layer(Udp::new(s.ports.0, *port).checksum(c));
+                    p = p.vxlan(1000 + i as u32).ethernet([6; 6], [8; 6]);
+                    protos.extend(["udp", "vxlan", "eth"]);
+                    if ![8472, 4789].contains(port) {
+                        ports.push(*port);
+                    }
+                }
+                Some(Encap::FlannelUdp) => {
+                    sums.push(protos.len());
+                    let c = Checksum::Correct;
+                    p = p.layer(Udp::new(s.ports.0, 8285).checksum(c));
+                    protos.extend(["udp", "flannel-udp"]);
+                }
+                Some(Encap::IpInIp) | None => {}
+            }
+        }
+        let last_v6 = s.levels.last().is_some_and(|l| l.0);
+        match s.transport {
+            0 => {
+                sums.push(protos.len());
+                let c = Checksum::Correct;
+                p = p.layer(
+                    Tcp::new(s.ports.0, s.ports.1)
+                        .flags(tcp_flags::ACK)
+                        .checksum(c),
+                );
+                protos.push("tcp");
+            }
+            1 => {
+                sums.push(protos.len());
+                let c = Checksum::Correct;
+                p = p.layer(Udp::new(s.ports.0, s.ports.1).checksum(c));
+                protos.push("udp");
+            }
+            2 if last_v6 => {
+                sums.push(protos.len());
+                let c = Checksum::Correct;
+                let mut h = Icmpv6::echo_request(1, 2);
+                h.checksum = c;
+                p = p.layer(h);
+                protos.push("icmpv6");
+            }
+            2 => {
+                sums.push(protos.len());
+                let c = Checksum::Correct;
+                p = p.layer(Icmp::echo_request(1, 2).checksum(c));
+                protos.push("icmp");
+            }
+            _ => {}
+        }
+        p = p.payload_len(s.payload);
+        // Break one checksum: rebuild that layer with Checksum::Bad.
+        let broken = s
+            .break_checksum
+            .and_then(|b| sums.get(b % sums.len().max(1)).copied());
+        if let Some(at) = broken {
+            // Map the protocol position back to the builder layer: they line up, except
+            // that the builder has no layer for "flannel-udp" (it is a decoder marker).
+            let mut layer_index = at;
+            layer_index -= protos[..at].iter().filter(|p| **p == "flannel-udp").count();
+            match &mut p.layers[layer_index] {
+                Layer::Ipv4(h) => h.checksum = Checksum::Bad,
+                Layer::Udp(h) => h.checksum = Checksum::Bad,
+                Layer::Tcp(h) => h.checksum = Checksum::Bad,
+                Layer::Icmp(h) => h.checksum = Checksum::Bad,
+                Layer::Icmpv6(h) => h.checksum = Checksum::Bad,
+                other => panic!("layer {layer_index} has no checksum: {other:?}"),
+            }
+        }
+        (p, protos, broken, ports)
+    }
+
+    fn link_type(s: &Spec) -> LinkType {
+        LinkType(match s.link {
+            0 => linktype::ETHERNET,
+            1 => linktype::LINUX_SLL,
+            2 => linktype::LINUX_SLL2,
+            3 => linktype::RAW,
+            _ => linktype::NULL,
+        })
+    }
+
+    fn checksum_of(h: &Header) -> Option<decode::Checksum> {
+        match h {
+            Header::Ipv4(x) => Some(x.checksum),
+            Header::Udp(x) => Some(x.checksum),
+            Header::Tcp(x) => Some(x.checksum),
+            Header::Icmpv4(x) | Header::Icmpv6(x) => Some(x.checksum),
+            _ => None,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn built_packets_decode_to_what_was_built(s in spec()) {
+            let (packet, protos, broken, ports) = build(&s);
+            let mut frame = packet.build();
+            let whole = s.cut.is_none();
+            if let Some(f) = s.cut {
+                let at = (frame.data.len() as f64 * f) as usize;
+                frame = frame.truncate(at);
+            }
+            let mut opts = DecodeOptions::default();
+            opts.vxlan_ports.extend(ports);
+            let p = decode::decode(link_type(&s), &frame.data, frame.orig_len as u32, &opts);
+
+            // Every view renders, and the stats count it.
+            let names = Names::new();
+            let info = FrameInfo { number: 1, ts: Timestamp { sec: 1, nsec: 0 } };
+            let mut out = Vec::new();
+            write_line(&mut out, &info, &p, &names);
+            write_tree(&mut out, &info, &p, &names);
+            write_json(&mut out, &info, &p, &names);
+            let mut stats = Stats::new(1500);
+            stats.add(&p);
+
+            let got: Vec<&str> = p.layers().iter().map(|l| l.header.proto()).collect();
+            if whole {
+                prop_assert_eq!(&got, &protos, "frame {:02x?}", frame.data);
+                for (i, l) in p.layers().iter().enumerate() {
+                    if let Some(c) = checksum_of(&l.header) {
+                        if Some(i) == broken {
+                            prop_assert!(c.is_bad() || c == decode::Checksum::Offloaded,
+                                "layer {} ({}) should be bad: {:?}", i, got[i], c);
+                        } else {
+                            prop_assert_eq!(c, decode::Checksum::Good, "layer {} ({})", i, got[i]);
+                        }
+                    }
+                }
+            } else {
+                prop_assert!(got.len() <= protos.len() && got[..] == protos[..got.len()],
+                    "cut at {} of {}: {:?} is not a prefix of {:?}", frame.data.len(), frame.orig_len, got, protos);
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_decode_without_panic(link in prop_oneof![Just(0u32), Just(1), Just(101), Just(113), Just(276), any::<u32>()],
+                                                data in proptest::collection::vec(any::<u8>(), 0..600),
+                                                extra in 0u32..2000) {
+            let p = decode::decode(LinkType(link), &data, data.len() as u32 + extra, &DecodeOptions::default());
+            let names = Names::new();
+            let info = FrameInfo { number: 1, ts: Timestamp::default() };
+            let mut out = Vec::new();
+            write_line(&mut out, &info, &p, &names);
+            write_tree(&mut out, &info, &p, &names);
+            write_json(&mut out, &info, &p, &names);
+            prop_assert!(p.layers().len() <= decode::MAX_LAYERS);
+        }
+    }
+}

@@ -35,12 +35,19 @@ fn main() -> ExitCode {
 fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
     let _ = ctx;
     match command {
+        Command::Agent(args) => cmd::agent::run(&args, ctx),
+        Command::Check(args) => cmd::check::run(&args, ctx),
+        Command::Pods(args) => cmd::pods::run(&args, ctx),
         Command::Completions(args) => {
             std::io::stdout().write_all(&cmd::completions::script(args.shell))?;
             Ok(Outcome::Clean)
         }
         Command::Capture(args) => cmd::capture::run(args, ctx),
         Command::Decode(args) => cmd::decode::run(args, ctx),
+        Command::Demo(args) => cmd::demo::run(&args, ctx),
+        Command::Plan(args) => cmd::plan::run(&args, ctx),
+        Command::Trace(args) => cmd::trace::run(&args, ctx),
+        Command::Routes(args) => cmd::routes::run(args, ctx),
         Command::Man => {
             std::io::stdout().write_all(&cmd::completions::man_page()?)?;
             Ok(Outcome::Clean)

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, anyhow, bail};
 
 use crate::cmd::Ctx;
-use crate::decode::{self, DecodeOptions, Names, Stats, StopReason};
+use crate::decode::{self, DecodeOptions, Names, Packet, Stats, StopReason};
 use crate::error::Outcome;
 use crate::pcapfile::{Capture, Filter, Timestamp};
 use crate::render::decode::{
@@ -126,8 +126,9 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    /// Decode and show one packet. Returns a warning the first time a link type netpath
-    /// does not decode shows up.
+    /// Decode and show one packet (for sources whose frames do not outlive the call, like
+    /// live capture). Returns a warning the first time a link type netpath does not decode
+    /// shows up.
     pub fn packet(
         &mut self,
         number: u64,
@@ -137,15 +138,26 @@ impl<W: Write> Printer<W> {
         orig_len: u32,
     ) -> std::io::Result<Option<String>> {
         let p = decode::decode(link, data, orig_len, &self.opts);
-        let info = FrameInfo { number, ts };
+        self.show(&FrameInfo { number, ts }, &p)
+    }
+
+    /// The decode options this printer was made with (for callers using
+    /// [`decode::decode_into`] and [`Printer::show`]).
+    pub fn options(&self) -> &DecodeOptions {
+        &self.opts
+    }
+
+    /// Show one decoded packet. Returns a warning the first time a link type netpath does
+    /// not decode shows up.
+    pub fn show(&mut self, info: &FrameInfo, p: &Packet<'_>) -> std::io::Result<Option<String>> {
         match self.view {
-            View::Line => write_line(&mut self.buf, &info, &p, &self.names),
-            View::Tree => write_tree(&mut self.buf, &info, &p, &self.names),
-            View::Json => write_json(&mut self.buf, &info, &p, &self.names),
+            View::Line => write_line(&mut self.buf, info, p, &self.names),
+            View::Tree => write_tree(&mut self.buf, info, p, &self.names),
+            View::Json => write_json(&mut self.buf, info, p, &self.names),
             View::Stats | View::StatsJson => {}
         }
         if matches!(self.view, View::Json | View::Stats | View::StatsJson) {
-            self.stats.add(&p);
+            self.stats.add(p);
         }
         if self.buf.len() >= FLUSH_AT {
             self.flush()?;
@@ -155,11 +167,11 @@ impl<W: Write> Printer<W> {
             kind: "link-type", ..
         }) = p.stop.map(|s| s.reason)
         {
-            if !self.warned_links.contains(&link) {
-                self.warned_links.push(link);
+            if !self.warned_links.contains(&p.link) {
+                self.warned_links.push(p.link);
                 warning = Some(format!(
-                    "packet {number}: link type {} is not decoded (shown as raw bytes)",
-                    link.0
+                    "packet {}: link type {} is not decoded (shown as raw bytes)",
+                    info.number, p.link.0
                 ));
             }
         }
@@ -248,6 +260,8 @@ pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         ctx.style,
         stdout.lock(),
     );
+    let opts = printer.options().clone();
+    let mut pkt = Packet::new(LinkType::ETHERNET, &[], 0);
     let mut shown = 0u64;
     let mut reported_filter = 0usize;
     let mut broken = None;
@@ -281,13 +295,13 @@ pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 continue;
             }
         }
-        if let Some(w) = printer.packet(
-            frame.number,
-            frame.ts,
-            frame.link,
-            frame.data,
-            frame.orig_len,
-        )? {
+        cap.release_before(frame.offset);
+        decode::decode_into(&mut pkt, frame.link, frame.data, frame.orig_len, &opts);
+        let info = FrameInfo {
+            number: frame.number,
+            ts: frame.ts,
+        };
+        if let Some(w) = printer.show(&info, &pkt)? {
             printer.flush()?;
             eprintln!("netpath: {name}: warning: {w}");
         }

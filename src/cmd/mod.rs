@@ -1,8 +1,15 @@
 //! One module per subcommand: gather inputs, call the core, render.
 
+pub mod agent;
 pub mod capture;
+pub mod check;
 pub mod completions;
 pub mod decode;
+pub mod demo;
+pub mod plan;
+pub mod pods;
+pub mod routes;
+pub mod trace;
 
 use crate::render::Style;
 

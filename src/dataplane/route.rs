@@ -508,19 +508,41 @@ impl Route {
         self.nexthops.len() > 1
     }
 
-    /// The `route -n` flags, computed the way the kernel computes them for
-    /// /proc/net/route (`fib_flag_trans`) and net-tools for IPv6.
+    /// The `route -n` flags, computed the way the kernel computes them.
+    ///
+    /// IPv4 follows `/proc/net/route` (`fib_flag_trans` in `net/ipv4/fib_trie.c`): U always,
+    /// G when the first nexthop has a gateway, H for a /32, reject (`!`) for unreachable and
+    /// prohibit only (a blackhole is a plain `U`). An IPv6 gateway on an IPv4 route
+    /// (`via inet6`) counts as G when its first 32 bits are not zero, because the kernel
+    /// tests the IPv4 member of the gateway union.
+    ///
+    /// IPv6 follows `/proc/net/ipv6_route` (`route -6`): blackhole, unreachable, prohibit and
+    /// throw are all reject routes and are not up, G when the nexthop has a gateway, and
+    /// never H (the kernel does not set RTF_HOST on IPv6 routes, not even on a /128).
     pub fn flags(&self) -> RouteFlags {
+        let v4 = self.family() == Family::Inet;
+        let reject = if v4 {
+            matches!(self.kind, RouteType::Unreachable | RouteType::Prohibit)
+        } else {
+            matches!(
+                self.kind,
+                RouteType::Blackhole
+                    | RouteType::Unreachable
+                    | RouteType::Prohibit
+                    | RouteType::Throw
+            )
+        };
+        let gateway = match self.gateway() {
+            None => false,
+            Some(IpAddr::V4(a)) => !a.is_unspecified(),
+            Some(IpAddr::V6(a)) if v4 => a.octets()[..4] != [0, 0, 0, 0],
+            Some(IpAddr::V6(a)) => !a.is_unspecified(),
+        };
         RouteFlags {
-            up: true,
-            gateway: self.gateway().is_some_and(|g| !g.is_unspecified()),
-            host: self.dst.prefix()
-                == if self.family() == Family::Inet {
-                    32
-                } else {
-                    128
-                },
-            reject: matches!(self.kind, RouteType::Unreachable | RouteType::Prohibit),
+            up: v4 || !reject,
+            gateway,
+            host: v4 && self.dst.prefix() == 32,
+            reject,
         }
     }
 
@@ -621,31 +643,35 @@ impl fmt::Display for Route {
 /// The `route -n` flag letters a route gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RouteFlags {
-    /// U: the route is up (always, for routes the kernel lists).
+    /// U: the route is up (always for IPv4; not for IPv6 reject routes).
     pub up: bool,
     /// G: the first nexthop has a gateway.
     pub gateway: bool,
     /// H: a host route (/32 or /128).
     pub host: bool,
-    /// !: reject (unreachable or prohibit). A blackhole is not `!` in `route -n`.
+    /// !: reject: unreachable or prohibit for IPv4 (a blackhole is not `!` in `route -n`);
+    /// also blackhole and throw for IPv6.
     pub reject: bool,
 }
 
 impl RouteFlags {
-    /// The letters, in `route -n` order: `U`, `G`, `H`, then `!`.
+    /// The letters as net-tools prints them: `U`, `G`, `H`; a reject route prints `!`
+    /// instead of `U` and `G` (`!`, or `!H` for a /32), as `route -n` does. (`route -6`
+    /// adds `n` for RTF_NONEXTHOP on reject and local routes; netpath does not.)
     pub fn letters(&self) -> String {
         let mut s = String::new();
-        if self.up {
-            s.push('U');
-        }
-        if self.gateway {
-            s.push('G');
+        if self.reject {
+            s.push('!');
+        } else {
+            if self.up {
+                s.push('U');
+            }
+            if self.gateway {
+                s.push('G');
+            }
         }
         if self.host {
             s.push('H');
-        }
-        if self.reject {
-            s.push('!');
         }
         s
     }
@@ -694,7 +720,39 @@ mod tests {
         let bh = Route::drop(RouteType::Blackhole, net("10.244.0.0/26"), Protocol::BIRD);
         assert_eq!(bh.flags().letters(), "U");
         let un = Route::drop(RouteType::Unreachable, net("10.9.0.0/16"), Protocol::BOOT);
-        assert_eq!(un.flags().letters(), "U!");
+        assert_eq!(un.flags().letters(), "!");
+        let un_host = Route::drop(RouteType::Unreachable, net("10.9.1.1/32"), Protocol::BOOT);
+        assert_eq!(un_host.flags().letters(), "!H");
+        assert!(
+            un_host.flags().up,
+            "the kernel sets RTF_UP on IPv4 reject routes"
+        );
+        let via6 = Route::unicast(
+            net("10.60.0.0/16"),
+            Nexthop::via("fe80::1".parse().unwrap(), "eth0"),
+        );
+        assert_eq!(via6.flags().letters(), "UG");
+    }
+
+    #[test]
+    fn ipv6_flags_follow_proc_net_ipv6_route() {
+        let host = Route::unicast(net("2001:db8:4::5/128"), Nexthop::dev("eth0"));
+        assert_eq!(host.flags().letters(), "U", "no H for IPv6");
+        let gw = Route::unicast(
+            net("2001:db8:3::/64"),
+            Nexthop::via("fd00:1::1".parse().unwrap(), "eth0"),
+        );
+        assert_eq!(gw.flags().letters(), "UG");
+        for kind in [
+            RouteType::Blackhole,
+            RouteType::Unreachable,
+            RouteType::Prohibit,
+            RouteType::Throw,
+        ] {
+            let r = Route::drop(kind, net("2001:db8::/64"), Protocol::BOOT);
+            assert_eq!(r.flags().letters(), "!", "{kind:?}");
+            assert!(!r.flags().up);
+        }
     }
 
     #[test]

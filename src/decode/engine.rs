@@ -29,14 +29,28 @@ pub fn decode<'a>(
     orig_len: u32,
     opts: &DecodeOptions,
 ) -> Packet<'a> {
+    let mut p = Packet::new(link, frame, orig_len);
+    decode_into(&mut p, link, frame, orig_len, opts);
+    p
+}
+
+/// Like [`decode`], into a packet the caller reuses (its layer array is not
+/// re-initialised): the fastest way through a file whose frames share a lifetime.
+pub fn decode_into<'a>(
+    p: &mut Packet<'a>,
+    link: LinkType,
+    frame: &'a [u8],
+    orig_len: u32,
+    opts: &DecodeOptions,
+) {
+    p.reset(link, frame, orig_len);
     let mut cx = Cx {
-        p: Packet::new(link, frame, orig_len),
+        p,
         data: frame,
         opts,
         depth: 0,
     };
     cx.link(link);
-    cx.p
 }
 
 /// The addresses a transport checksum covers.
@@ -65,14 +79,14 @@ struct IpCtx {
     wire_len: usize,
 }
 
-struct Cx<'a, 'o> {
-    p: Packet<'a>,
+struct Cx<'a, 'o, 'p> {
+    p: &'p mut Packet<'a>,
     data: &'a [u8],
     opts: &'o DecodeOptions,
     depth: u8,
 }
 
-impl<'a> Cx<'a, '_> {
+impl<'a> Cx<'a, '_, '_> {
     fn stop(&mut self, off: usize, reason: StopReason) {
         self.p.payload_offset = off.min(self.data.len()) as u32;
         self.p.stop = Some(Stop {

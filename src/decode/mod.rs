@@ -30,7 +30,7 @@ mod tunnel;
 
 use std::fmt;
 
-pub use engine::decode;
+pub use engine::{decode, decode_into};
 pub use layer::{
     Arp, Checksum, Ethernet, Fragment6, Header, Icmp, IpLength, Ipv4, Ipv6, Layer, Quote, Tcp, Udp,
     Vlan, Vxlan, tcp_flags,
@@ -144,7 +144,8 @@ pub struct Packet<'a> {
 }
 
 impl<'a> Packet<'a> {
-    fn new(link: LinkType, frame: &'a [u8], orig_len: u32) -> Packet<'a> {
+    /// An empty packet, to be filled by [`decode_into`].
+    pub fn new(link: LinkType, frame: &'a [u8], orig_len: u32) -> Packet<'a> {
         const EMPTY: Layer = Layer {
             offset: 0,
             header: Header::FlannelUdp,
@@ -158,6 +159,15 @@ impl<'a> Packet<'a> {
             layers: [EMPTY; MAX_LAYERS],
             n: 0,
         }
+    }
+
+    fn reset(&mut self, link: LinkType, frame: &'a [u8], orig_len: u32) {
+        self.link = link;
+        self.frame = frame;
+        self.orig_len = orig_len;
+        self.payload_offset = frame.len() as u32;
+        self.stop = None;
+        self.n = 0;
     }
 
     /// The decoded layers, outer to inner.

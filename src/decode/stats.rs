@@ -162,10 +162,10 @@ pub struct Stats {
     pub mtu: u16,
     /// All packets.
     pub total: Count,
-    /// Packets per link type.
-    pub by_link: FxMap<LinkType, u64>,
-    /// Packets per encapsulation chain.
-    pub by_encap: FxMap<Chain, Count>,
+    /// Packets per link type (a handful: a list).
+    pub by_link: Vec<(LinkType, u64)>,
+    /// Packets per encapsulation chain (a handful: a list).
+    pub by_encap: Vec<(Chain, Count)>,
     /// Packets per VXLAN (port, VNI), every VXLAN header of a packet counted.
     pub by_vni: FxMap<(u16, u32), Count>,
     /// Tunnelled packets per outer (source, destination) node pair and encapsulation.
@@ -206,7 +206,10 @@ impl Stats {
     pub fn add(&mut self, p: &Packet<'_>) {
         let wire = p.orig_len.max(p.caplen());
         self.total.add(wire);
-        *self.by_link.entry(p.link).or_insert(0) += 1;
+        match self.by_link.iter_mut().find(|(l, _)| *l == p.link) {
+            Some((_, n)) => *n += 1,
+            None => self.by_link.push((p.link, 1)),
+        }
 
         let mut chain = Chain::default();
         let mut overhead: u32 = 0;
@@ -236,7 +239,14 @@ impl Stats {
                 chain.n += 1;
             }
         }
-        self.by_encap.entry(chain).or_default().add(wire);
+        match self.by_encap.iter_mut().find(|(c, _)| *c == chain) {
+            Some((_, n)) => n.add(wire),
+            None => {
+                let mut n = Count::default();
+                n.add(wire);
+                self.by_encap.push((chain, n));
+            }
+        }
 
         if let Some(i) = p.inner_ip() {
             let layers = p.layers();

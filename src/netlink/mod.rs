@@ -4,10 +4,14 @@
 //! thread that runs in the target netns, so callers stay synchronous.
 
 pub mod ifnames;
+pub mod link;
 pub mod neigh;
 pub mod netns;
+pub mod pods_routes;
+pub mod route;
 pub mod rule;
 pub mod sysctl;
+pub mod write;
 
 use std::future::Future;
 

@@ -60,7 +60,7 @@ pub fn write_line(out: &mut Vec<u8>, f: &FrameInfo, p: &Packet<'_>, names: &Name
                     _ => {}
                 }
             }
-            e => out.extend_from_slice(e.name().as_bytes()),
+            e => put(out, e.name().as_bytes()),
         }
         out.extend_from_slice(b"  ");
         if let Some((s, d)) = layers[t.outer_ip].header.ip_addrs() {
@@ -246,7 +246,7 @@ fn icmp_name(t: u8, v6: bool) -> Option<&'static str> {
 
 fn push_icmp(out: &mut Vec<u8>, m: &Icmp, v6: bool, names: &Names) {
     match icmp_name(m.icmp_type, v6) {
-        Some(n) => out.extend_from_slice(n.as_bytes()),
+        Some(n) => put(out, n.as_bytes()),
         None => {
             out.extend_from_slice(b"type ");
             push_u64(out, u64::from(m.icmp_type));
@@ -264,7 +264,7 @@ fn push_icmp(out: &mut Vec<u8>, m: &Icmp, v6: bool, names: &Names) {
     }
     if let Some(q) = m.quote {
         out.extend_from_slice(b" (for ");
-        out.extend_from_slice(proto_name(q.proto).as_bytes());
+        put(out, proto_name(q.proto).as_bytes());
         out.push(b' ');
         push_named_ip(out, q.src, names);
         if let Some((sp, _)) = q.ports {
@@ -300,7 +300,7 @@ fn push_notes(out: &mut Vec<u8>, p: &Packet<'_>) {
     for l in p.layers() {
         if let Some(Checksum::Bad { found, expected }) = l.header.checksum() {
             out.extend_from_slice(b"  [bad ");
-            out.extend_from_slice(l.header.proto().as_bytes());
+            put(out, l.header.proto().as_bytes());
             out.extend_from_slice(b" cksum 0x");
             push_hex16(out, found);
             out.extend_from_slice(b", want 0x");
@@ -315,14 +315,14 @@ fn push_notes(out: &mut Vec<u8>, p: &Packet<'_>) {
         match length {
             IpLength::Exceeds { available } => {
                 out.extend_from_slice(b"  [");
-                out.extend_from_slice(l.header.proto().as_bytes());
+                put(out, l.header.proto().as_bytes());
                 out.extend_from_slice(b" length exceeds the ");
                 push_u64(out, u64::from(available));
                 out.extend_from_slice(b" bytes there]");
             }
             IpLength::ZeroFromFrame => {
                 out.extend_from_slice(b"  [");
-                out.extend_from_slice(l.header.proto().as_bytes());
+                put(out, l.header.proto().as_bytes());
                 out.extend_from_slice(b" length 0: GSO/BIG TCP]");
             }
             _ => {}
@@ -347,7 +347,7 @@ fn push_notes(out: &mut Vec<u8>, p: &Packet<'_>) {
         None => {
             if let Some((layer, at)) = p.truncation() {
                 out.extend_from_slice(b"  [capture ends in ");
-                out.extend_from_slice(layer.as_bytes());
+                put(out, layer.as_bytes());
                 out.extend_from_slice(b" at byte ");
                 push_u64(out, u64::from(at));
                 out.extend_from_slice(b" of ");
@@ -385,7 +385,7 @@ pub fn write_tree(out: &mut Vec<u8>, f: &FrameInfo, p: &Packet<'_>, names: &Name
             out.extend_from_slice(b"  ");
         }
         let name = l.header.proto();
-        out.extend_from_slice(name.as_bytes());
+        put(out, name.as_bytes());
         for _ in name.len()..12 {
             out.push(b' ');
         }
@@ -411,7 +411,7 @@ pub fn write_tree(out: &mut Vec<u8>, f: &FrameInfo, p: &Packet<'_>, names: &Name
         out.push(b'\n');
     } else if let Some((layer, at)) = p.truncation() {
         out.extend_from_slice(b"  truncated: capture ends in ");
-        out.extend_from_slice(layer.as_bytes());
+        put(out, layer.as_bytes());
         out.extend_from_slice(b" at byte ");
         push_u64(out, u64::from(at));
         out.push(b'\n');
@@ -421,7 +421,7 @@ pub fn write_tree(out: &mut Vec<u8>, f: &FrameInfo, p: &Packet<'_>, names: &Name
 
 fn push_checksum(out: &mut Vec<u8>, c: Checksum) {
     out.extend_from_slice(b"  cksum ");
-    out.extend_from_slice(c.word().as_bytes());
+    put(out, c.word().as_bytes());
     if let Checksum::Bad { found, expected } = c {
         out.extend_from_slice(b" (0x");
         push_hex16(out, found);
@@ -435,7 +435,7 @@ fn push_tree_fields(out: &mut Vec<u8>, l: &Layer, names: &Names) {
     macro_rules! field {
         ($k:expr, $v:expr) => {{
             out.extend_from_slice(b"  ");
-            out.extend_from_slice($k.as_bytes());
+            put(out, $k.as_bytes());
             out.push(b' ');
             push_u64(out, u64::from($v));
         }};
@@ -445,7 +445,7 @@ fn push_tree_fields(out: &mut Vec<u8>, l: &Layer, names: &Names) {
     match l.header {
         Header::Sll(s) => {
             out.extend_from_slice(b"  ");
-            out.extend_from_slice(packet_type_name(s.packet_type).as_bytes());
+            put(out, packet_type_name(s.packet_type).as_bytes());
             field!("arphrd", s.arphrd);
             out.extend_from_slice(b"  src ");
             push_hex_bytes(out, &s.address[..usize::from(s.address_len.min(8))]);
@@ -454,7 +454,7 @@ fn push_tree_fields(out: &mut Vec<u8>, l: &Layer, names: &Names) {
         }
         Header::Sll2(s) => {
             out.extend_from_slice(b"  ");
-            out.extend_from_slice(packet_type_name(u16::from(s.packet_type)).as_bytes());
+            put(out, packet_type_name(u16::from(s.packet_type)).as_bytes());
             field!("ifindex", s.ifindex);
             field!("arphrd", s.arphrd);
             out.extend_from_slice(b"  src ");
@@ -522,7 +522,7 @@ fn push_tree_fields(out: &mut Vec<u8>, l: &Layer, names: &Names) {
             out.extend_from_slice(b"  proto ");
             push_u64(out, u64::from(ip.proto));
             out.extend_from_slice(b" (");
-            out.extend_from_slice(proto_name(ip.proto).as_bytes());
+            put(out, proto_name(ip.proto).as_bytes());
             out.push(b')');
             push_checksum(out, ip.checksum);
             push_length(out, ip.length);
@@ -539,7 +539,7 @@ fn push_tree_fields(out: &mut Vec<u8>, l: &Layer, names: &Names) {
             out.extend_from_slice(b"  next ");
             push_u64(out, u64::from(ip.proto));
             out.extend_from_slice(b" (");
-            out.extend_from_slice(proto_name(ip.proto).as_bytes());
+            put(out, proto_name(ip.proto).as_bytes());
             out.push(b')');
             if ip.ext_headers > 0 {
                 field!("ext", ip.ext_headers);
@@ -582,7 +582,7 @@ fn push_tree_fields(out: &mut Vec<u8>, l: &Layer, names: &Names) {
             field!("code", m.code);
             if let Some(n) = icmp_name(m.icmp_type, v6) {
                 out.extend_from_slice(b" (");
-                out.extend_from_slice(n.as_bytes());
+                put(out, n.as_bytes());
                 out.push(b')');
             }
             if let Some((id, seq)) = m.echo {
@@ -591,7 +591,7 @@ fn push_tree_fields(out: &mut Vec<u8>, l: &Layer, names: &Names) {
             }
             if let Some(q) = m.quote {
                 out.extend_from_slice(b"  quotes ");
-                out.extend_from_slice(proto_name(q.proto).as_bytes());
+                put(out, proto_name(q.proto).as_bytes());
                 out.push(b' ');
                 push_named_ip(out, q.src, names);
                 out.extend_from_slice(" → ".as_bytes());
@@ -606,11 +606,14 @@ fn push_tree_fields(out: &mut Vec<u8>, l: &Layer, names: &Names) {
         Header::Vxlan(v) => {
             out.extend_from_slice(b"  flags 0x");
             push_hex8(out, v.flags);
-            out.extend_from_slice(if v.flags & crate::wire::vxlan::FLAG_I != 0 {
-                b" [I]"
-            } else {
-                b" [-]"
-            });
+            put(
+                out,
+                if v.flags & crate::wire::vxlan::FLAG_I != 0 {
+                    b" [I]"
+                } else {
+                    b" [-]"
+                },
+            );
             field!("vni", v.vni);
             field!("port", v.port);
             if let Some(g) = v.gbp {
@@ -747,11 +750,11 @@ fn push_json_layer(out: &mut Vec<u8>, l: &Layer, names: &Names) {
     macro_rules! boolean {
         ($k:literal, $v:expr) => {{
             out.extend_from_slice(concat!(",\"", $k, "\":").as_bytes());
-            out.extend_from_slice(if $v { b"true" } else { b"false" });
+            put(out, if $v { b"true" } else { b"false" });
         }};
     }
     out.extend_from_slice(b"{\"proto\":\"");
-    out.extend_from_slice(l.header.proto().as_bytes());
+    put(out, l.header.proto().as_bytes());
     out.extend_from_slice(b"\",\"offset\":");
     push_u64(out, u64::from(l.offset));
     match l.header {
@@ -921,7 +924,7 @@ fn push_json_addrs(out: &mut Vec<u8>, src: IpAddr, dst: IpAddr, names: &Names) {
 
 fn push_json_checksum(out: &mut Vec<u8>, c: Checksum) {
     out.extend_from_slice(b",\"checksum\":\"");
-    out.extend_from_slice(c.word().as_bytes());
+    put(out, c.word().as_bytes());
     out.push(b'"');
     if let Checksum::Bad { found, expected } = c {
         out.extend_from_slice(b",\"checksum_found\":");
@@ -997,7 +1000,7 @@ pub fn stats_text(s: &Stats, names: &Names, style: &Style) -> String {
     out.push_str(&format!("{} packets, {} bytes\n\n", t.packets, t.bytes));
 
     let mut tb = new_table(style, &["ENCAPSULATION", "PACKETS", "BYTES"]);
-    let mut rows: Vec<(&Chain, &Count)> = s.by_encap.iter().collect();
+    let mut rows: Vec<(&Chain, &Count)> = s.by_encap.iter().map(|(c, n)| (c, n)).collect();
     rows.sort_by(|a, b| b.1.packets.cmp(&a.1.packets).then(a.0.cmp(b.0)));
     for (c, n) in rows {
         tb.add_row(vec![c.label(), n.packets.to_string(), n.bytes.to_string()]);
@@ -1114,7 +1117,7 @@ pub fn stats_text(s: &Stats, names: &Names, style: &Style) -> String {
 /// The statistics as JSON (the `summary` of the JSON stream).
 pub fn stats_json(s: &Stats, names: &Names) -> Value {
     let count = |c: &Count| json!({"packets": c.packets, "bytes": c.bytes});
-    let mut encap: Vec<(&Chain, &Count)> = s.by_encap.iter().collect();
+    let mut encap: Vec<(&Chain, &Count)> = s.by_encap.iter().map(|(c, n)| (c, n)).collect();
     encap.sort_by(|a, b| b.1.packets.cmp(&a.1.packets).then(a.0.cmp(b.0)));
     let name_of = |ip: IpAddr| names.get(&ip).map(|n| n.label.clone());
     let mut links: Vec<_> = s.by_link.iter().collect();
@@ -1182,17 +1185,44 @@ pub fn stats_json(s: &Stats, names: &Names) -> Value {
 /// Append the decimal digits of `v`.
 #[inline]
 pub fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    if v < 10 {
+        out.push(b'0' + v as u8);
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+    while v >= 100 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i] = PAIRS[d];
+        buf[i + 1] = PAIRS[d + 1];
     }
-    out.extend_from_slice(&buf[i..]);
+    if v >= 10 {
+        let d = v as usize * 2;
+        i -= 2;
+        buf[i] = PAIRS[d];
+        buf[i + 1] = PAIRS[d + 1];
+    } else {
+        i -= 1;
+        buf[i] = b'0' + v as u8;
+    }
+    put(out, &buf[i..]);
+}
+
+/// Append a short byte string: a loop of pushes, cheaper than a `memmove` call for the
+/// few bytes of a field name or value.
+#[inline(always)]
+fn put(out: &mut Vec<u8>, s: &[u8]) {
+    if s.len() <= 24 {
+        out.reserve(s.len());
+        for &b in s {
+            out.push(b);
+        }
+    } else {
+        out.extend_from_slice(s);
+    }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

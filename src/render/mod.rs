@@ -4,7 +4,11 @@
 
 pub mod decode;
 pub mod json;
+pub mod plan;
+pub mod pods;
+pub mod routes;
 pub mod style;
 pub mod table;
+pub mod trace;
 
 pub use style::{ColorChoice, Style};

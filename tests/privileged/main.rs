@@ -3,11 +3,15 @@
 //! As root every test runs. Without root they are all reported as ignored, with a loud
 //! count on stderr; with `NETPATH_REQUIRE_ROOT=1` (set by `.ci/run`) a non-root run fails.
 
+mod agent;
 mod capture;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
 mod neigh;
 mod netns;
+mod offline;
+mod pods;
+mod routes;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -15,9 +19,13 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials: Vec<Trial> = Vec::new();
     trials.extend(netns::tests());
+    trials.extend(agent::tests());
+    trials.extend(routes::tests());
     trials.extend(capture::tests());
     trials.extend(neigh::tests());
     trials.extend(neigh::rule_tests());
+    trials.extend(offline::tests());
+    trials.extend(pods::tests());
 
     if !lab::is_root() {
         let n = trials.len();

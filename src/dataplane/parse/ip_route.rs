@@ -155,7 +155,7 @@ pub(crate) fn parse(lines: &[Line], w: &mut Warnings) -> Result<Vec<Route>> {
             if let Some((g, _)) = groups.last_mut() {
                 g.extend(toks.iter().map(|t| (line.no, *t)));
             }
-        } else if starts_route(&toks) {
+        } else if looks_like(&toks) {
             groups.push((toks.iter().map(|t| (line.no, *t)).collect(), &line.prompt));
         } else {
             w.skipped(line.no, &line.text);
@@ -254,7 +254,17 @@ pub(crate) fn table_value(line: usize, t: &str) -> Result<Table> {
 
 /// Parse a protocol name or number, with an error a user can act on.
 pub(crate) fn proto_value(line: usize, t: &str) -> Result<Protocol> {
-    Protocol::parse(t).ok_or_else(|| {
+    // The names on every CNI node first (Protocol::parse scans the whole table).
+    let common = match t {
+        "kernel" => Some(Protocol::KERNEL),
+        "boot" => Some(Protocol::BOOT),
+        "static" => Some(Protocol::STATIC),
+        "bird" => Some(Protocol::BIRD),
+        "dhcp" => Some(Protocol(16)),
+        "ra" => Some(Protocol(9)),
+        _ => None,
+    };
+    common.or_else(|| Protocol::parse(t)).ok_or_else(|| {
         anyhow!(
             "line {line}: unknown protocol name {t:?}: replace it by its number from \
              /etc/iproute2/rt_protos"

@@ -8,12 +8,24 @@
 //! output, read what is, and report a warning for every line they skipped. A line whose
 //! meaning is not clear (a bad address, an unknown table name) is an error that names the
 //! line and the token. Errors are plain `anyhow` errors (exit code 2), never panics.
+//!
+//! Node state (`netpath snapshot` offline): [`node_from_dir`] assembles a
+//! [`NodeState`](super::NodeState) from a directory of command outputs, with the
+//! per-command parsers [`parse_links`] (`ip -d link`), [`parse_addrs`] (`ip addr`),
+//! [`parse_neighbours`] (`ip neigh`), [`parse_fdb`] (`bridge fdb`) and [`parse_sysctls`]
+//! (`sysctl -a`), each reading the text or the `-j` JSON.
 
+mod bridge_fdb;
+mod ip_addr;
+mod ip_link;
+mod ip_neigh;
 mod ip_route;
 mod ip_route_json;
 mod json;
 mod proc_net_route;
 mod route_n;
+mod snapshot;
+mod sysctl;
 mod text;
 
 use std::collections::HashSet;
@@ -22,6 +34,13 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::Route;
+
+pub use bridge_fdb::parse_fdb;
+pub use ip_addr::parse_addrs;
+pub use ip_link::parse_links;
+pub use ip_neigh::parse_neighbours;
+pub use snapshot::{SnapshotFile, node_from_dir};
+pub use sysctl::parse_sysctls;
 
 /// The route dump formats [`parse_routes`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -220,3 +239,6 @@ fn detect(lines: &[text::Line]) -> Option<RouteFormat> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod node_tests;

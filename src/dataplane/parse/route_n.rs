@@ -107,9 +107,13 @@ pub(crate) fn parse(lines: &[Line], w: &mut Warnings) -> Result<Vec<Route>> {
     let mut saw_header = false;
     let mut v4_rows = 0usize;
     let mut v6_rows = 0usize;
-    for line in lines {
+    for (idx, line) in lines.iter().enumerate() {
         let t = line.tokens();
-        if is_title(&t) || is_columns6(&t) {
+        // The title in any locale ("Table de routage IP du noyau"): the line above the header.
+        let above_header = lines
+            .get(idx + 1)
+            .is_some_and(|n| is_columns(&n.tokens()) || is_columns6(&n.tokens()));
+        if is_title(&t) || is_columns6(&t) || (above_header && !looks_like_row(&t)) {
             saw_header = true;
             continue;
         }

@@ -438,6 +438,38 @@ fn lenient_where_the_meaning_is_clear() {
     assert_eq!(p.routes[0].proto, Protocol::KERNEL);
 }
 
+#[test]
+fn localized_and_coloured() {
+    let fr = "Table de routage IP du noyau\n\
+              Destination     Passerelle      Genmask         Indic Metric Ref    Use Iface\n\
+              0.0.0.0         192.168.1.1     0.0.0.0         UG    100    0        0 eth0\n\
+              10.244.0.0      0.0.0.0         255.255.255.0   U     0      0        0 cni0\n";
+    let p = parse_routes(fr).unwrap();
+    assert_eq!(p.format, RouteFormat::RouteN);
+    assert_eq!(p.routes.len(), 2);
+    assert_eq!(p.routes[0].metric, Some(100));
+    assert!(
+        !p.warnings.iter().any(|w| w.contains("skipped")),
+        "{:?}",
+        p.warnings
+    );
+    // `ip -c route` pasted with its colour escapes.
+    let c = "\u{1b}[32mdefault \u{1b}[0mvia \u{1b}[35m10.0.2.2 \u{1b}[0mdev \u{1b}[36meth0 \u{1b}[0mproto dhcp\n";
+    let p = parse_routes(c).unwrap();
+    assert_eq!(p.routes[0].gateway(), Some(ip("10.0.2.2")));
+    // A paste mixing formats: the majority wins, the rest is reported line by line.
+    let mixed = "default via 10.0.2.2 dev eth0\n10.0.2.0/24 dev eth0 proto kernel scope link src 10.0.2.15\n\
+                 0.0.0.0         10.0.2.2        0.0.0.0         UG    0      0        0 eth0\n";
+    let p = parse_routes(mixed).unwrap();
+    assert_eq!(p.format, RouteFormat::IpRoute);
+    assert_eq!(p.routes.len(), 2);
+    assert!(
+        p.warnings[0].starts_with("line 3: skipped"),
+        "{:?}",
+        p.warnings
+    );
+}
+
 fn round_trip_routes() -> Vec<Route> {
     let mut v = Vec::new();
     v.push(Route::unicast(

@@ -122,6 +122,18 @@ pub(crate) fn prompt_of(command: &str) -> Prompt {
     }
     let tool = toks[i].rsplit('/').next().unwrap_or(toks[i]);
     i += 1;
+    if tool == "bridge" || (tool == "ip" && !is_route_object(&toks[i..])) {
+        // ip link / addr / neigh, bridge fdb: the device filter is what lines leave out.
+        for (j, w) in toks[i..].iter().enumerate() {
+            match *w {
+                "-6" => p.family = Some(Family::Inet6),
+                "-4" => p.family = Some(Family::Inet),
+                "dev" => p.dev = toks.get(i + j + 1).map(|d| d.to_string()),
+                _ => {}
+            }
+        }
+        return p;
+    }
     if tool != "ip" {
         // route / netstat: only the family matters.
         for w in &toks[i..] {
@@ -201,7 +213,31 @@ pub(crate) fn prompt_of(command: &str) -> Prompt {
 
 fn is_ip_or_route(word: &str) -> bool {
     let base = word.rsplit('/').next().unwrap_or(word);
-    matches!(base, "ip" | "route" | "netstat")
+    matches!(base, "ip" | "route" | "netstat" | "bridge")
+}
+
+/// True when the `ip` arguments (options first) name the route object.
+fn is_route_object(args: &[&str]) -> bool {
+    let mut i = 0;
+    while i < args.len() && args[i].starts_with('-') {
+        if matches!(
+            args[i],
+            "-f" | "-family"
+                | "--family"
+                | "-n"
+                | "-netns"
+                | "--netns"
+                | "-b"
+                | "-batch"
+                | "-rc"
+                | "-rcvbuf"
+        ) {
+            i += 1;
+        }
+        i += 1;
+    }
+    args.get(i)
+        .is_some_and(|o| !o.is_empty() && "route".starts_with(*o))
 }
 
 /// Remove ANSI colour escapes (`ip -c`, `grep --color`).

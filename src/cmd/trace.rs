@@ -1,0 +1,168 @@
+//! `netpath trace SRC DST --cluster C`: the expected path of a packet and its reply, hop by
+//! hop; `netpath trace --all --cluster C`: every node pair.
+
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use serde::Serialize;
+
+use super::Ctx;
+use super::plan::ClusterArgs;
+use crate::error::Outcome;
+use crate::plan;
+use crate::render::{json, trace as render};
+use crate::trace::{self, Probe, Proto, all};
+
+/// Arguments of `netpath trace`.
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// Source: namespace/pod, a unique pod name, a pod IP, or a node name or IP.
+    #[arg(required_unless_present = "all")]
+    pub src: Option<String>,
+    /// Destination: as SRC, or an address outside the cluster.
+    #[arg(required_unless_present = "all")]
+    pub dst: Option<String>,
+    /// The cluster.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Trace one representative pod per node to every other node, both ways, and summarise
+    /// the broken pairs.
+    #[arg(long, conflicts_with_all = ["src", "dst"])]
+    pub all: bool,
+    /// Protocol of the probe.
+    #[arg(long, value_enum, default_value_t = Proto::Tcp)]
+    pub proto: Proto,
+    /// Destination port (TCP/UDP).
+    #[arg(long, default_value_t = 80)]
+    pub dport: u16,
+    /// Total IP packet size in bytes; sent with DF, so a device with a smaller MTU drops it.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(20..=65535))]
+    pub size: u32,
+    /// Print load and trace timings to standard error (for benchmarks).
+    #[arg(long, hide = true)]
+    pub timing: bool,
+}
+
+#[derive(Serialize)]
+struct TraceDoc<'a> {
+    schema: String,
+    cluster: &'a str,
+    mode: String,
+    assumptions: &'a [String],
+    #[serde(flatten)]
+    trace: &'a trace::Trace,
+}
+
+#[derive(Serialize)]
+struct AllDoc<'a> {
+    schema: String,
+    cluster: &'a str,
+    mode: String,
+    assumptions: &'a [String],
+    #[serde(flatten)]
+    matrix: &'a all::Matrix,
+}
+
+/// CPU time (user + system) of this process so far: on a shared machine, wall time
+/// measures the neighbours too.
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv =
+        |t: libc::timeval| Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// Run `netpath trace`.
+pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    let (t0, c0) = (Instant::now(), cpu_time());
+    let cluster = args.cluster.load()?;
+    let (t_load, c_load) = (t0.elapsed(), cpu_time() - c0);
+    let (t1, c1) = (Instant::now(), cpu_time());
+    let world = plan::world(&cluster);
+    let (t_world, c_world) = (t1.elapsed(), cpu_time() - c1);
+    let probe = Probe {
+        proto: args.proto,
+        dport: Some(args.dport),
+        size: args.size,
+    };
+    let timing = |what: &str| {
+        if args.timing {
+            let size = std::fs::metadata(&args.cluster.cluster)
+                .map(|m| m.len())
+                .unwrap_or(0);
+            let mb = size as f64 / 1e6;
+            eprintln!(
+                "timing: load {:.1} ms wall, {:.1} ms CPU ({mb:.1} MB, {:.0} MB/s of CPU; {} nodes, {} pods); world {:.1} ms wall, {:.1} ms CPU; {what}",
+                t_load.as_secs_f64() * 1e3,
+                c_load.as_secs_f64() * 1e3,
+                mb / c_load.as_secs_f64().max(1e-9),
+                cluster.nodes.len(),
+                cluster.pods.len(),
+                t_world.as_secs_f64() * 1e3,
+                c_world.as_secs_f64() * 1e3,
+            );
+        }
+    };
+    if args.all {
+        let (t, c) = (Instant::now(), cpu_time());
+        let matrix = all::all(&world, probe);
+        timing(&format!(
+            "--all: {} nodes, {} ordered pairs in {:.2} s wall, {:.2} s CPU",
+            matrix.representatives.len(),
+            matrix.pairs,
+            t.elapsed().as_secs_f64(),
+            (cpu_time() - c).as_secs_f64()
+        ));
+        if ctx.json {
+            json::print_document(&AllDoc {
+                schema: json::schema("trace-all"),
+                cluster: &cluster.source,
+                mode: cluster.mode.to_string(),
+                assumptions: &cluster.assumptions,
+                matrix: &matrix,
+            })?;
+        } else {
+            print!("{}", render::matrix(&matrix, &cluster, &ctx.style));
+        }
+        return Ok(Outcome::from_findings(!matrix.all_ok()));
+    }
+    let (Some(src), Some(dst)) = (&args.src, &args.dst) else {
+        bail!("trace needs SRC and DST, or --all");
+    };
+    let src = trace::resolve(&world, src, true)?;
+    let dst = trace::resolve(&world, dst, false)?;
+    let (t, c) = (Instant::now(), cpu_time());
+    let result = trace::trace(&world, &src, &dst, probe);
+    let (first, first_cpu) = (t.elapsed(), cpu_time() - c);
+    if args.timing {
+        let (t, c) = (Instant::now(), cpu_time());
+        let n = 1000;
+        for _ in 0..n {
+            std::hint::black_box(trace::trace(&world, &src, &dst, probe));
+        }
+        let (again, again_cpu) = (t.elapsed() / n, (cpu_time() - c) / n);
+        timing(&format!(
+            "first trace {:.3} ms wall, {:.3} ms CPU (plans the hosts it crosses), then {:.3} ms wall, {:.3} ms CPU per trace",
+            first.as_secs_f64() * 1e3,
+            first_cpu.as_secs_f64() * 1e3,
+            again.as_secs_f64() * 1e3,
+            again_cpu.as_secs_f64() * 1e3
+        ));
+    }
+    if ctx.json {
+        json::print_document(&TraceDoc {
+            schema: json::schema("trace"),
+            cluster: &cluster.source,
+            mode: cluster.mode.to_string(),
+            assumptions: &cluster.assumptions,
+            trace: &result,
+        })?;
+    } else {
+        print!("{}", render::trace(&result, &cluster, probe, &ctx.style));
+    }
+    Ok(Outcome::from_findings(!result.ok()))
+}

@@ -1,0 +1,818 @@
+//! Routes over rtnetlink: a dump of every table (`RTM_GETROUTE` + `NLM_F_DUMP`, what
+//! `ip route show table all` asks), and single lookups (`RTM_GETROUTE` for one address, what
+//! `ip route get` asks), in any netns.
+//!
+//! This talks to a plain synchronous netlink socket rather than going through the async
+//! rtnetlink handle: a dump of 100,000 routes is then one `recv` per 32 KiB and one parse
+//! per message, with nothing in between.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use anyhow::Context;
+use ipnetwork::IpNetwork;
+use netlink_packet_core::{
+    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload, Parseable,
+};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage,
+};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteFlags as NlRouteFlags, RouteMessage,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+
+use super::Netns;
+use crate::dataplane::{
+    Family, Link, LinkKind, Nexthop, NexthopFlags, Protocol, Route, RouteType, Scope, Sysctls,
+    Table, Veth, Vxlan,
+};
+use crate::error::refused;
+
+/// Every route of every table the kernel has, in the kernel's dump order (per table, the
+/// order of its prefix trie: the order `ip route` and `/proc/net/route` print), plus the
+/// devices they point at.
+#[derive(Debug, Clone, Default)]
+pub struct RouteDump {
+    /// The routes (no cached clones), IPv4 before IPv6 when both were asked for.
+    pub routes: Vec<Route>,
+    /// The devices of the netns, with what the route explanation needs (kind, VXLAN id and
+    /// port). Only what a route dump needs: not the full `ip -d link` picture.
+    pub links: Vec<Link>,
+}
+
+/// Dump the routes of `table` (every table when `None`) in `netns`; `family` `None` means
+/// IPv4 and IPv6.
+///
+/// A single table is filtered by the kernel (NETLINK_GET_STRICT_CHK and `rtm_table`, as
+/// `ip route show` asks): without a policy rule the kernel keeps the main and local
+/// tables in one trie, and a dump of every table walks it once per table.
+pub fn dump_routes(
+    netns: &Netns,
+    family: Option<Family>,
+    table: Option<Table>,
+) -> anyhow::Result<RouteDump> {
+    // A netlink socket belongs to the netns it was created in: create it there, then talk
+    // to it from this thread (a worker thread's malloc arena would grow page by page
+    // under 100,000 routes).
+    let mut sock = netns.run(RtSocket::open)?;
+    let links = sock.links()?;
+    let names: HashMap<u32, &str> = links.iter().map(|l| (l.ifindex, l.name.as_str())).collect();
+    let mut routes = Vec::with_capacity(1024);
+    let families: &[Family] = match family {
+        Some(Family::Inet) => &[Family::Inet],
+        Some(Family::Inet6) => &[Family::Inet6],
+        None => &[Family::Inet, Family::Inet6],
+    };
+    for fam in families {
+        sock.dump_routes(*fam, table, &names, &mut routes)?;
+    }
+    Ok(RouteDump { routes, links })
+}
+
+/// What to ask the kernel in `netpath routes get` (`ip route get ADDR [from SRC] [iif DEV]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteQuery {
+    /// The destination.
+    pub dst: IpAddr,
+    /// The source address (`from`), if any.
+    pub src: Option<IpAddr>,
+    /// The input device (`iif`): simulate a packet arriving there (a forwarding lookup).
+    pub iif: Option<String>,
+}
+
+/// The kernel's answer to a lookup: a route, or the error it returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KernelAnswer {
+    /// The kernel returned a route.
+    Route(Route),
+    /// The kernel refused: the positive errno (ENETUNREACH, EINVAL, EHOSTUNREACH, EACCES,
+    /// EXDEV …).
+    Error(i32),
+}
+
+impl KernelAnswer {
+    /// The route, if the kernel returned one.
+    pub fn route(&self) -> Option<&Route> {
+        match self {
+            KernelAnswer::Route(r) => Some(r),
+            KernelAnswer::Error(_) => None,
+        }
+    }
+}
+
+/// Everything `routes get` learns from the kernel in one visit to the netns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteLookup {
+    /// The resolved route (`ip route get`): `dst` is the address itself, the device and
+    /// gateway are the ones the packet would use, `prefsrc` the source it would get.
+    pub resolved: KernelAnswer,
+    /// The FIB entry that matched (`ip route get fibmatch`), asked without `iif`/`from`
+    /// so that it answers even when the forwarding lookup was refused.
+    pub fib_entry: KernelAnswer,
+    /// For IPv6 the kernel reports drops as a route carrying an error (`error -113`):
+    /// that errno, when there is one.
+    pub route_error: Option<i32>,
+    /// The forwarding sysctls (ip_forward, per-device forwarding and rp_filter), read
+    /// inside the netns at the same moment.
+    pub sysctls: Sysctls,
+}
+
+/// Ask the kernel which route it would use for `query` (RTM_GETROUTE), and which FIB entry
+/// matched (RTM_F_FIB_MATCH), inside `netns`.
+pub fn lookup(netns: &Netns, query: &RouteQuery) -> anyhow::Result<RouteLookup> {
+    netns.run(|| {
+        let mut sock = RtSocket::open()?;
+        let links = sock.links()?;
+        let names: HashMap<u32, &str> =
+            links.iter().map(|l| (l.ifindex, l.name.as_str())).collect();
+        let iif = match &query.iif {
+            None => None,
+            Some(name) => Some(
+                links
+                    .iter()
+                    .find(|l| &l.name == name)
+                    .map(|l| l.ifindex)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "no device \"{name}\" in netns {}; list them with \"ip link\"",
+                            netns.label()
+                        )
+                    })?,
+            ),
+        };
+        if let (Some(src), true) = (query.src, query.dst.is_ipv4() != query.src_is_v4()) {
+            anyhow::bail!(
+                "the source {src} and the destination {} are not the same address family",
+                query.dst
+            );
+        }
+        let (resolved, route_error) = sock.get_route(query.dst, query.src, iif, false, &names)?;
+        let (fib_entry, _) = sock.get_route(query.dst, None, None, true, &names)?;
+        let sysctls = super::sysctl::read_from(std::path::Path::new("/proc/sys/net"))?;
+        Ok(RouteLookup {
+            resolved,
+            fib_entry,
+            route_error,
+            sysctls,
+        })
+    })
+}
+
+impl RouteQuery {
+    fn src_is_v4(&self) -> bool {
+        self.src.is_none_or(|s| s.is_ipv4())
+    }
+}
+
+/// A synchronous NETLINK_ROUTE socket with a reusable receive buffer.
+struct RtSocket {
+    sock: Socket,
+    seq: u32,
+    buf: Vec<u8>,
+}
+
+/// The largest datagram the kernel sends in a dump (it caps each skb at 32 KiB), with room.
+const RECV_BUF: usize = 64 * 1024;
+
+impl RtSocket {
+    fn open() -> anyhow::Result<RtSocket> {
+        let mut sock = Socket::new(NETLINK_ROUTE)
+            .map_err(|e| refused(format!("cannot open a netlink socket: {e}")))?;
+        sock.bind_auto()
+            .map_err(|e| refused(format!("cannot bind a netlink socket: {e}")))?;
+        sock.connect(&SocketAddr::new(0, 0))
+            .context("connecting the netlink socket to the kernel")?;
+        // A larger socket buffer keeps a big dump flowing; failure is harmless.
+        let _ = sock.set_rx_buf_sz(1 << 20);
+        Ok(RtSocket {
+            sock,
+            seq: 0,
+            buf: Vec::with_capacity(RECV_BUF),
+        })
+    }
+
+    fn send(&mut self, payload: RouteNetlinkMessage, flags: u16) -> anyhow::Result<u32> {
+        self.seq += 1;
+        let mut header = NetlinkHeader::default();
+        header.flags = flags;
+        header.sequence_number = self.seq;
+        let mut msg = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(payload));
+        msg.finalize();
+        let mut bytes = vec![0u8; msg.buffer_len()];
+        msg.serialize(&mut bytes);
+        self.sock
+            .send(&bytes, 0)
+            .context("sending a netlink request")?;
+        Ok(self.seq)
+    }
+
+    /// Receive the answers to request `seq`, handing each message's type and payload to
+    /// `each`, until the dump is done (or, for a non-dump request, after the first answer).
+    /// Returns the errno when the kernel answered with an error.
+    fn receive(
+        &mut self,
+        seq: u32,
+        dump: bool,
+        mut each: impl FnMut(u16, &[u8]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Option<i32>> {
+        loop {
+            self.buf.clear();
+            let n = loop {
+                match self.sock.recv(&mut self.buf, 0) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e).context("reading the kernel's netlink answer"),
+                }
+            };
+            if n == 0 {
+                anyhow::bail!("the kernel closed the netlink socket in the middle of an answer");
+            }
+            let mut off = 0;
+            while off + NLMSG_HDRLEN <= self.buf.len() {
+                let b = &self.buf[off..];
+                let len = u32_at(b, 0) as usize;
+                let kind = u16::from_ne_bytes([b[4], b[5]]);
+                let msg_seq = u32_at(b, 8);
+                if len < NLMSG_HDRLEN || len > b.len() {
+                    anyhow::bail!("the kernel sent a malformed netlink message (length {len})");
+                }
+                let payload = &b[NLMSG_HDRLEN..len];
+                off += (len + 3) & !3;
+                if msg_seq != seq {
+                    continue;
+                }
+                match kind {
+                    NLMSG_DONE => return Ok(None),
+                    NLMSG_ERROR => {
+                        if payload.len() < 4 {
+                            anyhow::bail!("the kernel sent a truncated netlink error");
+                        }
+                        let code =
+                            i32::from_ne_bytes([payload[0], payload[1], payload[2], payload[3]]);
+                        return Ok((code != 0).then_some(-code));
+                    }
+                    NLMSG_NOOP => {}
+                    _ => {
+                        each(kind, payload)?;
+                        if !dump {
+                            return Ok(None);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The devices of the netns (`RTM_GETLINK` dump).
+    fn links(&mut self) -> anyhow::Result<Vec<Link>> {
+        let mut req = LinkMessage::default();
+        req.header.interface_family = AddressFamily::Unspec;
+        let seq = self.send(
+            RouteNetlinkMessage::GetLink(req),
+            NLM_F_REQUEST | NLM_F_DUMP,
+        )?;
+        let mut links = Vec::new();
+        let err = self.receive(seq, true, |kind, payload| {
+            if kind == RTM_NEWLINK {
+                let msg = LinkMessage::parse(payload)
+                    .map_err(|e| anyhow::anyhow!("cannot parse the kernel's device list: {e}"))?;
+                links.push(link_of(msg));
+            }
+            Ok(())
+        })?;
+        if let Some(errno) = err {
+            return Err(errno_error("listing devices", errno));
+        }
+        Ok(links)
+    }
+
+    fn dump_routes(
+        &mut self,
+        family: Family,
+        table: Option<Table>,
+        names: &HashMap<u32, &str>,
+        out: &mut Vec<Route>,
+    ) -> anyhow::Result<()> {
+        let mut req = RouteMessage::default();
+        req.header.address_family = af(family);
+        // Kernels before 4.20 have no strict checking and ignore the filter: the caller
+        // filters again, so the answer is the same, only slower.
+        let strict = table.is_some() && self.sock.set_netlink_get_strict_chk(true).is_ok();
+        if let (Some(t), true) = (table, strict) {
+            match u8::try_from(t.0) {
+                Ok(small) => req.header.table = small,
+                Err(_) => {
+                    req.header.table = 252; // RT_TABLE_COMPAT: the id is in RTA_TABLE
+                    req.attributes.push(RouteAttribute::Table(t.0));
+                }
+            }
+        }
+        let seq = self.send(
+            RouteNetlinkMessage::GetRoute(req),
+            NLM_F_REQUEST | NLM_F_DUMP,
+        )?;
+        let err = self.receive(seq, true, |kind, payload| {
+            if kind == RTM_NEWROUTE {
+                if let Some(parsed) = parse_route(payload, names)? {
+                    if !parsed.cloned {
+                        out.push(parsed.route);
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        match err {
+            None => Ok(()),
+            // The table does not exist (yet): it has no routes.
+            Some(libc::ENOENT) if strict => Ok(()),
+            // A kernel without IPv6 answers the IPv6 dump with EAFNOSUPPORT: no IPv6 routes.
+            Some(libc::EAFNOSUPPORT) if family == Family::Inet6 => Ok(()),
+            Some(errno) => Err(errno_error("listing routes", errno)),
+        }
+    }
+
+    /// One RTM_GETROUTE for `dst`. Returns the answer and, for IPv6, the error the
+    /// returned route carries in its cache info.
+    fn get_route(
+        &mut self,
+        dst: IpAddr,
+        src: Option<IpAddr>,
+        iif: Option<u32>,
+        fibmatch: bool,
+        names: &HashMap<u32, &str>,
+    ) -> anyhow::Result<(KernelAnswer, Option<i32>)> {
+        let mut req = RouteMessage::default();
+        let fam = Family::of(&dst);
+        req.header.address_family = af(fam);
+        req.header.destination_prefix_length = if dst.is_ipv4() { 32 } else { 128 };
+        req.attributes
+            .push(RouteAttribute::Destination(RouteAddress::from(dst)));
+        if let Some(src) = src {
+            req.header.source_prefix_length = if src.is_ipv4() { 32 } else { 128 };
+            req.attributes
+                .push(RouteAttribute::Source(RouteAddress::from(src)));
+        }
+        if let Some(iif) = iif {
+            req.attributes.push(RouteAttribute::Iif(iif));
+        }
+        if fibmatch {
+            req.header.flags = NlRouteFlags::FibMatch;
+        }
+        let seq = self.send(RouteNetlinkMessage::GetRoute(req), NLM_F_REQUEST)?;
+        let mut found: Option<(Route, Option<i32>)> = None;
+        let err = self.receive(seq, false, |kind, payload| {
+            if kind == RTM_NEWROUTE {
+                if let Some(parsed) = parse_route(payload, names)? {
+                    found = Some((parsed.route, parsed.cache_error));
+                }
+            }
+            Ok(())
+        })?;
+        if let Some(errno) = err {
+            if errno == libc::EPERM {
+                return Err(errno_error("asking the kernel for a route", errno));
+            }
+            return Ok((KernelAnswer::Error(errno), None));
+        }
+        match found {
+            Some((route, e)) => Ok((KernelAnswer::Route(route), e)),
+            None => anyhow::bail!("the kernel answered the route lookup for {dst} with no route"),
+        }
+    }
+}
+
+fn af(family: Family) -> AddressFamily {
+    match family {
+        Family::Inet => AddressFamily::Inet,
+        Family::Inet6 => AddressFamily::Inet6,
+    }
+}
+
+/// An error for a failed netlink request, exit 3 when the kernel refused permission.
+fn errno_error(what: &str, errno: i32) -> anyhow::Error {
+    let io = std::io::Error::from_raw_os_error(errno);
+    if errno == libc::EPERM || errno == libc::EACCES {
+        return refused(format!("{what}: the kernel said {io}; run as root"));
+    }
+    if errno == libc::EOPNOTSUPP || errno == libc::EAFNOSUPPORT {
+        return refused(format!("{what}: the kernel does not support this: {io}"));
+    }
+    anyhow::anyhow!("{what}: the kernel said {io}")
+}
+
+fn dev_name(names: &HashMap<u32, &str>, ifindex: u32) -> String {
+    match names.get(&ifindex) {
+        Some(n) => (*n).to_string(),
+        // A device that vanished between the two dumps: name it the way ip does.
+        None => format!("if{ifindex}"),
+    }
+}
+
+const NLMSG_HDRLEN: usize = 16;
+const NLMSG_NOOP: u16 = 1;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const RTM_NEWLINK: u16 = 16;
+const RTM_NEWROUTE: u16 = 24;
+
+const RTA_DST: u16 = 1;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const RTA_PRIORITY: u16 = 6;
+const RTA_PREFSRC: u16 = 7;
+const RTA_METRICS: u16 = 8;
+const RTA_MULTIPATH: u16 = 9;
+const RTA_CACHEINFO: u16 = 12;
+const RTA_TABLE: u16 = 15;
+const RTA_VIA: u16 = 18;
+const RTAX_MTU: u16 = 2;
+const RTM_F_CLONED: u32 = 0x200;
+const AF_INET: u8 = 2;
+const AF_INET6: u8 = 10;
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// Iterate the attributes (`struct rtattr`) in `b`: (type, value). Stops at the first
+/// malformed one, which the caller reports.
+struct Attrs<'a> {
+    b: &'a [u8],
+    bad: bool,
+}
+
+impl<'a> Iterator for Attrs<'a> {
+    type Item = (u16, &'a [u8]);
+    fn next(&mut self) -> Option<(u16, &'a [u8])> {
+        if self.b.len() < 4 {
+            return None;
+        }
+        let len = usize::from(u16::from_ne_bytes([self.b[0], self.b[1]]));
+        // NLA_F_NESTED and NLA_F_NET_BYTEORDER live in the two top bits.
+        let kind = u16::from_ne_bytes([self.b[2], self.b[3]]) & 0x3fff;
+        if len < 4 || len > self.b.len() {
+            self.bad = true;
+            return None;
+        }
+        let value = &self.b[4..len];
+        let next = ((len + 3) & !3).min(self.b.len());
+        self.b = &self.b[next..];
+        Some((kind, value))
+    }
+}
+
+fn attrs(b: &[u8]) -> Attrs<'_> {
+    Attrs { b, bad: false }
+}
+
+fn addr_from(family: u8, v: &[u8]) -> Option<IpAddr> {
+    match (family, v.len()) {
+        (AF_INET, 4) => Some(IpAddr::V4(Ipv4Addr::new(v[0], v[1], v[2], v[3]))),
+        (AF_INET6, 16) => {
+            let mut o = [0u8; 16];
+            o.copy_from_slice(v);
+            Some(IpAddr::V6(Ipv6Addr::from(o)))
+        }
+        _ => None,
+    }
+}
+
+/// `RTA_VIA`: a `struct rtvia` (family u16, then the address).
+fn via_from(v: &[u8]) -> Option<IpAddr> {
+    if v.len() < 2 {
+        return None;
+    }
+    let fam = u16::from_ne_bytes([v[0], v[1]]);
+    addr_from(u8::try_from(fam).ok()?, &v[2..])
+}
+
+/// One route message, decoded.
+struct Parsed {
+    route: Route,
+    /// RTM_F_CLONED: a cache entry, not a FIB route.
+    cloned: bool,
+    /// The error in RTA_CACHEINFO (IPv6 lookups report drops this way), positive.
+    cache_error: Option<i32>,
+}
+
+/// Decode one RTM_NEWROUTE payload (`struct rtmsg` and its attributes). `None` for
+/// families netpath does not model (MPLS …); an error for a malformed message.
+fn parse_route(p: &[u8], names: &HashMap<u32, &str>) -> anyhow::Result<Option<Parsed>> {
+    if p.len() < 12 {
+        anyhow::bail!(
+            "the kernel sent a truncated route message ({} bytes)",
+            p.len()
+        );
+    }
+    let (family, dst_len, tos, table_u8, proto, scope, kind) =
+        (p[0], p[1], p[3], p[4], p[5], p[6], p[7]);
+    let rtm_flags = u32_at(p, 8);
+    let fam = match family {
+        AF_INET => Family::Inet,
+        AF_INET6 => Family::Inet6,
+        _ => return Ok(None),
+    };
+    let mut dst = None;
+    let mut gateway = None;
+    let mut oif = None;
+    let mut table = u32::from(table_u8);
+    let mut metric = None;
+    let mut prefsrc = None;
+    let mut mtu = None;
+    let mut multipath: Option<&[u8]> = None;
+    let mut cache_error = None;
+    let mut it = attrs(&p[12..]);
+    for (t, v) in &mut it {
+        match t {
+            RTA_DST => dst = addr_from(family, v),
+            RTA_GATEWAY => gateway = addr_from(family, v),
+            RTA_VIA => gateway = via_from(v),
+            RTA_OIF if v.len() >= 4 => oif = Some(u32_at(v, 0)),
+            RTA_TABLE if v.len() >= 4 => table = u32_at(v, 0),
+            RTA_PRIORITY if v.len() >= 4 => metric = Some(u32_at(v, 0)),
+            RTA_PREFSRC => prefsrc = addr_from(family, v),
+            RTA_METRICS => {
+                for (mt, mv) in attrs(v) {
+                    if mt == RTAX_MTU && mv.len() >= 4 {
+                        mtu = Some(u32_at(mv, 0));
+                    }
+                }
+            }
+            RTA_MULTIPATH => multipath = Some(v),
+            RTA_CACHEINFO if v.len() >= 16 => {
+                let e = u32_at(v, 12) as i32;
+                if e != 0 {
+                    cache_error = Some(e.abs());
+                }
+            }
+            _ => {}
+        }
+    }
+    if it.bad {
+        anyhow::bail!("the kernel sent a route message with a malformed attribute");
+    }
+    let unspecified = match fam {
+        Family::Inet => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        Family::Inet6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    };
+    let Ok(dst) = IpNetwork::new(dst.unwrap_or(unspecified), dst_len) else {
+        anyhow::bail!("the kernel sent a route with prefix length {dst_len}");
+    };
+    let nexthops = match multipath {
+        Some(mut b) => {
+            // A sequence of `struct rtnexthop` (len u16, flags u8, hops u8, ifindex i32),
+            // each followed by its own attributes.
+            let mut hops = Vec::new();
+            while b.len() >= 8 {
+                let len = usize::from(u16::from_ne_bytes([b[0], b[1]]));
+                if len < 8 || len > b.len() {
+                    anyhow::bail!("the kernel sent a malformed multipath nexthop");
+                }
+                let (flags, weight, ifindex) = (b[2], b[3], u32_at(b, 4));
+                let mut gw = None;
+                for (t, v) in attrs(&b[8..len]) {
+                    match t {
+                        RTA_GATEWAY => gw = addr_from(family, v),
+                        RTA_VIA => gw = via_from(v),
+                        _ => {}
+                    }
+                }
+                let ifindex = (ifindex != 0).then_some(ifindex);
+                hops.push(Nexthop {
+                    gateway: gw,
+                    dev: ifindex.map(|i| dev_name(names, i)),
+                    ifindex,
+                    weight: u16::from(weight) + 1,
+                    flags: NexthopFlags::from_bits(u32::from(flags)),
+                });
+                b = &b[((len + 3) & !3).min(b.len())..];
+            }
+            hops
+        }
+        None if gateway.is_none() && oif.is_none() => Vec::new(),
+        None => vec![Nexthop {
+            gateway,
+            dev: oif.map(|i| dev_name(names, i)),
+            ifindex: oif,
+            weight: 1,
+            flags: NexthopFlags::from_bits(rtm_flags & 0xff),
+        }],
+    };
+    Ok(Some(Parsed {
+        route: Route {
+            dst,
+            kind: RouteType::from_number(kind),
+            table: Table(table),
+            proto: Protocol(proto),
+            scope: Scope::from_number(scope),
+            metric,
+            prefsrc,
+            tos,
+            mtu,
+            nexthops,
+        },
+        cloned: rtm_flags & RTM_F_CLONED != 0,
+        cache_error,
+    }))
+}
+
+/// Convert one RTM_NEWLINK message into the parts of a [`Link`] a route view needs.
+fn link_of(msg: LinkMessage) -> Link {
+    use netlink_packet_route::link::LinkFlags;
+    let mut name = String::new();
+    let mut mtu = 0;
+    let mut kind = if msg.header.flags.contains(LinkFlags::Loopback) {
+        LinkKind::Loopback
+    } else {
+        LinkKind::Device
+    };
+    let mut oper = None;
+    for attr in msg.attributes {
+        match attr {
+            LinkAttribute::IfName(n) => name = n,
+            LinkAttribute::Mtu(m) => mtu = m,
+            LinkAttribute::OperState(s) => oper = Some(format!("{s:?}").to_lowercase()),
+            LinkAttribute::LinkInfo(infos) => {
+                let mut k = None;
+                let mut vx = None;
+                for info in infos {
+                    match info {
+                        LinkInfo::Kind(ik) => k = Some(ik),
+                        LinkInfo::Data(InfoData::Vxlan(v)) => vx = Some(v),
+                        _ => {}
+                    }
+                }
+                kind = match k {
+                    Some(InfoKind::Veth) => LinkKind::Veth(Veth::default()),
+                    Some(InfoKind::Bridge) => LinkKind::Bridge,
+                    Some(InfoKind::IpIp) => LinkKind::Ipip {
+                        local: None,
+                        remote: None,
+                    },
+                    Some(InfoKind::Vxlan) => {
+                        let mut vxlan = Vxlan {
+                            vni: 0,
+                            port: 8472,
+                            local: None,
+                            dev: None,
+                            learning: true,
+                        };
+                        for nla in vx.unwrap_or_default() {
+                            match nla {
+                                InfoVxlan::Id(id) => vxlan.vni = id,
+                                InfoVxlan::Port(p) => vxlan.port = p,
+                                InfoVxlan::Local(a) => vxlan.local = Some(IpAddr::V4(a)),
+                                InfoVxlan::Local6(a) => vxlan.local = Some(IpAddr::V6(a)),
+                                InfoVxlan::Learning(l) => vxlan.learning = l,
+                                _ => {}
+                            }
+                        }
+                        LinkKind::Vxlan(vxlan)
+                    }
+                    Some(other) => LinkKind::Other {
+                        name: other.to_string(),
+                    },
+                    None => kind,
+                };
+            }
+            _ => {}
+        }
+    }
+    Link {
+        ifindex: msg.header.index,
+        name,
+        kind,
+        mtu,
+        mac: None,
+        up: msg.header.flags.contains(LinkFlags::Up),
+        oper_state: oper,
+        master: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_route::route::{RouteNextHop, RouteNextHopFlags, RouteProtocol};
+
+    fn names() -> HashMap<u32, &'static str> {
+        HashMap::from([(2, "eth0"), (3, "flannel.1")])
+    }
+
+    /// Encode with netlink-packet-route, decode with netpath's parser: the two agree.
+    fn roundtrip(m: &RouteMessage) -> Route {
+        use netlink_packet_core::Emitable;
+        let mut bytes = vec![0u8; m.buffer_len()];
+        m.emit(&mut bytes);
+        parse_route(&bytes, &names()).unwrap().unwrap().route
+    }
+
+    #[test]
+    fn single_nexthop_with_onlink_from_rtm_flags() {
+        let mut m = RouteMessage::default();
+        m.header.address_family = AddressFamily::Inet;
+        m.header.destination_prefix_length = 24;
+        m.header.table = 254;
+        m.header.protocol = RouteProtocol::Boot;
+        m.header.kind = netlink_packet_route::route::RouteType::Unicast;
+        m.header.flags = NlRouteFlags::Onlink;
+        m.attributes = vec![
+            RouteAttribute::Destination(RouteAddress::Inet("10.244.1.0".parse().unwrap())),
+            RouteAttribute::Gateway(RouteAddress::Inet("10.244.1.0".parse().unwrap())),
+            RouteAttribute::Oif(3),
+        ];
+        let r = roundtrip(&m);
+        assert_eq!(
+            r.to_string(),
+            "10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink"
+        );
+        assert_eq!(r.metric, None);
+    }
+
+    #[test]
+    fn multipath_weights_and_unknown_ifindex() {
+        let mut m = RouteMessage::default();
+        m.header.address_family = AddressFamily::Inet;
+        m.header.destination_prefix_length = 24;
+        m.header.table = 254;
+        m.header.protocol = RouteProtocol::Boot;
+        m.header.kind = netlink_packet_route::route::RouteType::Unicast;
+        let mut a = RouteNextHop::default();
+        a.interface_index = 2;
+        a.attributes = vec![RouteAttribute::Gateway(RouteAddress::Inet(
+            "192.168.1.13".parse().unwrap(),
+        ))];
+        let mut b = RouteNextHop::default();
+        b.interface_index = 9;
+        b.hops = 1;
+        b.flags = RouteNextHopFlags::Linkdown;
+        b.attributes = vec![RouteAttribute::Gateway(RouteAddress::Inet(
+            "192.168.1.14".parse().unwrap(),
+        ))];
+        m.attributes = vec![
+            RouteAttribute::Destination(RouteAddress::Inet("10.244.3.0".parse().unwrap())),
+            RouteAttribute::MultiPath(vec![a, b]),
+        ];
+        let r = roundtrip(&m);
+        assert_eq!(r.nexthops.len(), 2);
+        assert_eq!(r.nexthops[1].weight, 2);
+        assert_eq!(r.nexthops[1].dev.as_deref(), Some("if9"));
+        assert!(r.nexthops[1].flags.linkdown);
+        assert_eq!(r.gateway(), Some("192.168.1.13".parse().unwrap()));
+    }
+
+    #[test]
+    fn blackhole_has_no_nexthop_and_default_dst() {
+        let mut m = RouteMessage::default();
+        m.header.address_family = AddressFamily::Inet;
+        m.header.destination_prefix_length = 0;
+        m.header.table = 254;
+        m.header.kind = netlink_packet_route::route::RouteType::BlackHole;
+        let r = roundtrip(&m);
+        assert!(r.nexthops.is_empty());
+        assert_eq!(r.dst_label(), "default");
+        assert_eq!(r.kind, RouteType::Blackhole);
+    }
+
+    #[test]
+    fn metrics_table_and_ipv6_via_are_read() {
+        use netlink_packet_route::route::RouteMetric;
+        let mut m = RouteMessage::default();
+        m.header.address_family = AddressFamily::Inet;
+        m.header.destination_prefix_length = 16;
+        m.header.table = 252;
+        m.header.protocol = RouteProtocol::Other(80);
+        m.header.kind = netlink_packet_route::route::RouteType::Unicast;
+        m.attributes = vec![
+            RouteAttribute::Destination(RouteAddress::Inet("10.60.0.0".parse().unwrap())),
+            RouteAttribute::Via(netlink_packet_route::route::RouteVia::Inet6(
+                "fe80::1".parse().unwrap(),
+            )),
+            RouteAttribute::Oif(2),
+            RouteAttribute::Table(1000),
+            RouteAttribute::Priority(100),
+            RouteAttribute::Metrics(vec![RouteMetric::Mtu(1450)]),
+        ];
+        let r = roundtrip(&m);
+        assert_eq!(r.table, Table(1000));
+        assert_eq!(r.metric, Some(100));
+        assert_eq!(r.mtu, Some(1450));
+        assert_eq!(r.proto, Protocol::FELIX);
+        assert_eq!(r.gateway(), Some("fe80::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn malformed_messages_are_errors_not_panics() {
+        assert!(parse_route(&[2, 24], &names()).is_err());
+        let mut b = vec![2u8, 24, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0];
+        b.extend_from_slice(&[40, 0, 1, 0, 10, 0]); // attribute longer than the message
+        assert!(parse_route(&b, &names()).is_err());
+        let mut b = vec![2u8, 40, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0];
+        b.extend_from_slice(&[8, 0, 1, 0, 10, 0, 0, 0]); // prefix length 40 on IPv4
+        assert!(parse_route(&b, &names()).is_err());
+        let mpls = vec![28u8, 20, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0];
+        assert!(parse_route(&mpls, &names()).unwrap().is_none());
+    }
+}

@@ -30,8 +30,11 @@ never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_needs_command" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_needs_command" -s V -l version -d 'Print version'
+complete -c netpath -n "__fish_netpath_needs_command" -f -a "agent" -d 'Reconcile this node\'s kernel to its plan: devices, addresses, neighbours, FDB, routes'
+complete -c netpath -n "__fish_netpath_needs_command" -f -a "check" -d 'Compare a node\'s plan with what it really has: every difference, with its fix'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "pods" -d 'Map host veths to pods (by ifindex and netns id) and find what dead pods left behind'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
+complete -c netpath -n "__fish_netpath_needs_command" -f -a "capture" -d 'Capture live packets (libpcap) in any netns and show outer and inner layers'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "decode" -d 'Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "demo" -d 'List the built-in demo clusters (`--cluster demo:NAME`), or print one\'s cluster file'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "plan" -d 'A node\'s expected dataplane (devices, addresses, routes, neighbours, FDB), as the ip/bridge commands that would create it'
@@ -40,6 +43,42 @@ complete -c netpath -n "__fish_netpath_needs_command" -f -a "routes" -d 'The ker
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "leases" -d 'Flannel\'s subnet leases in etcd: who holds which subnet, TTLs, conflicts; --watch follows them'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "man" -d 'Print the man page (roff) to standard output'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l plan -d 'The node\'s plan: `netpath plan --json` output (netpath.plan/v1) or a NodeState JSON' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -s c -l cluster -d 'The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump); with --watch, re-read when the file changes' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l etcd-endpoints -d 'etcd client URLs (comma-separated), where Flannel keeps its subnet leases; the cluster is then read from the leases' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l etcd-prefix -d 'Flannel\'s etcd prefix (flanneld\'s --etcd-prefix)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l etcd-cafile -d 'CA bundle (PEM) to verify etcd\'s certificate' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l etcd-certfile -d 'Client certificate (PEM) for etcd' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l etcd-keyfile -d 'Client private key (PEM) for etcd' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l etcd-username -d 'etcd user name (authentication)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l etcd-password -d 'etcd password; prefer the NETPATH_ETCD_PASSWORD environment variable (a command line is visible to every user of the machine). Never printed' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l public-ip -d 'This node\'s public IP (flanneld\'s --public-ip): its lease is found again by it after a restart, and the device holding it is the uplink' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -s n -l node -d 'The node (required with --cluster; picks one from a plan file that holds several)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l netns -d 'The network namespace to program: a name under /run/netns or a path such as /proc/PID/ns/net (default: the current one)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l interval -d 'How often --watch re-checks the kernel (500ms, 10s, 1m)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l proto -d 'The route protocol number (or name) that marks the agent\'s routes; it only ever changes or deletes routes with this protocol' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l dry-run -d 'Print the changes as ip/bridge commands (or JSON) and change nothing. Exit 1 when there is something to do'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l once -d 'Apply once, read back, exit 0 only when the node matches the plan (the default)'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l watch -d 'Keep going: re-read the plan when it changes, re-check the kernel every --interval, repair drift. One log line per change, one summary per pass'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l adopt -d 'Take over foreign routes, neighbours and FDB entries that conflict with the plan (without it they are reported and left alone)'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -s V -l version -d 'Print version'
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l plan -d 'The node\'s plan: `netpath plan --json` output (netpath.plan/v1) or a NodeState JSON' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand check" -s c -l cluster -d 'The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -s n -l node -d 'The node (required with --cluster; picks one from a plan or snapshot file that holds several)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l netns -d 'Read the live state of this network namespace: a name under /run/netns or a path such as /proc/PID/ns/net (default: the current one)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l snapshot -d 'Compare with a snapshot (netpath.snapshot/v1 or NodeState JSON) instead of the live kernel' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l proto -d 'The agent\'s route protocol: its routes count as the CNI\'s' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
+complete -c netpath -n "__fish_netpath_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netpath -n "__fish_netpath_using_subcommand check" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_using_subcommand pods" -l netns -d 'The node\'s network namespace (a name under /run/netns or a path such as /proc/PID/ns/net); default: the current one' -r
 complete -c netpath -n "__fish_netpath_using_subcommand pods" -l netns-dir -d 'A directory of named network namespaces to search for pods (repeatable); default: /run/netns and /var/run/netns, where containerd and CRI-O put `cni-<uuid>`' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand pods" -l proc -d 'The proc filesystem whose <pid>/ns/net are searched for pods (e.g. /host/proc in a container)' -r -F
@@ -58,6 +97,26 @@ never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand completions" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s i -l interface -d 'Interface to capture on; `any` for every interface of the namespace (Linux cooked v2)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l netns -d 'Capture inside this network namespace (a name under /run/netns or a path such as /proc/PID/ns/net)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s c -l count -d 'Stop after this many packets' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l duration -d 'Stop after this long (`30s`, `500ms`, `2m`, `1h`; a bare number is seconds)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s f -l filter -d 'Only packets matching this BPF filter (libpcap syntax, as tcpdump: `udp port 8472`)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s w -l write -d 'Also write the raw packets to this pcap file (`-` for standard output, which then carries only the pcap)' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s s -l snaplen -d 'Bytes kept per packet' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l vxlan-port -d 'Decode this UDP destination port as VXLAN too (besides 4789 and 8472); repeatable' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l cluster -d 'Name addresses from a `kubectl get nodes,pods -A -o json` dump: outer IPs as nodes, inner IPs as namespace/pod' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l mtu -d 'Link MTU for the "over the inner MTU" count (inner MTU = this minus the encapsulation overhead: VXLAN 50, IPIP 20)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l no-promisc -d 'Do not put the interface into promiscuous mode'
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l tree -d 'Show every layer and field, indented outer to inner, instead of one line per packet'
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l stats -d 'Show counts instead of packets, when the capture stops: per encapsulation, VNI, outer node pair and inner flow; bad checksums, truncations, packets over the inner MTU, fragments'
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l no-checksums -d 'Do not verify checksums (a capture on the sending host sees offloaded, partial ones)'
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netpath -n "__fish_netpath_using_subcommand capture" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -s f -l filter -d 'Only packets matching this libpcap filter (`udp port 8472`, `host 10.244.1.5`)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -l vxlan-port -d 'Decode this UDP destination port as VXLAN too (besides 4789 and 8472); repeatable' -r
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -l cluster -d 'Name addresses from a `kubectl get nodes,pods -A -o json` dump: outer IPs as nodes, inner IPs as namespace/pod' -r -F
@@ -167,14 +226,17 @@ never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand man" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -s V -l version -d 'Print version'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "pods" -d 'Map host veths to pods (by ifindex and netns id) and find what dead pods left behind'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "decode" -d 'Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "demo" -d 'List the built-in demo clusters (`--cluster demo:NAME`), or print one\'s cluster file'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "plan" -d 'A node\'s expected dataplane (devices, addresses, routes, neighbours, FDB), as the ip/bridge commands that would create it'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "trace" -d 'The expected path of a packet from SRC to DST and back, hop by hop, and where and why it is dropped (exit 1 when either direction is not delivered)'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "routes" -d 'The kernel\'s routes with route -n\'s U/G/H flags and what route -n hides (blackhole, onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR` shows which route wins and why'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "leases" -d 'Flannel\'s subnet leases in etcd: who holds which subnet, TTLs, conflicts; --watch follows them'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "man" -d 'Print the man page (roff) to standard output'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes leases man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "agent" -d 'Reconcile this node\'s kernel to its plan: devices, addresses, neighbours, FDB, routes'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "check" -d 'Compare a node\'s plan with what it really has: every difference, with its fix'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "pods" -d 'Map host veths to pods (by ifindex and netns id) and find what dead pods left behind'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "capture" -d 'Capture live packets (libpcap) in any netns and show outer and inner layers'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "decode" -d 'Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "demo" -d 'List the built-in demo clusters (`--cluster demo:NAME`), or print one\'s cluster file'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "plan" -d 'A node\'s expected dataplane (devices, addresses, routes, neighbours, FDB), as the ip/bridge commands that would create it'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "trace" -d 'The expected path of a packet from SRC to DST and back, hop by hop, and where and why it is dropped (exit 1 when either direction is not delivered)'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "routes" -d 'The kernel\'s routes with route -n\'s U/G/H flags and what route -n hides (blackhole, onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR` shows which route wins and why'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "leases" -d 'Flannel\'s subnet leases in etcd: who holds which subnet, TTLs, conflicts; --watch follows them'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "man" -d 'Print the man page (roff) to standard output'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions capture decode demo plan trace routes leases man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c netpath -n "__fish_netpath_using_subcommand help; and __fish_seen_subcommand_from routes" -f -a "get" -d 'Which route wins for an address and why, beside the kernel\'s own answer (like `ip route get`). Exits 1 when the address is not routable'

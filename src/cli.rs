@@ -38,10 +38,16 @@ pub struct Cli {
 /// netpath's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Reconcile this node's kernel to its plan: devices, addresses, neighbours, FDB, routes.
+    Agent(cmd::agent::AgentArgs),
+    /// Compare a node's plan with what it really has: every difference, with its fix.
+    Check(cmd::check::CheckArgs),
     /// Map host veths to pods (by ifindex and netns id) and find what dead pods left behind.
     Pods(cmd::pods::PodsArgs),
     /// Print shell completions (bash, zsh, fish) to standard output.
     Completions(cmd::completions::CompletionsArgs),
+    /// Capture live packets (libpcap) in any netns and show outer and inner layers.
+    Capture(cmd::capture::CaptureArgs),
     /// Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod.
     Decode(cmd::decode::DecodeArgs),
     /// List the built-in demo clusters (`--cluster demo:NAME`), or print one's cluster file.

@@ -3,10 +3,13 @@
 //! One model of a node's dataplane ([`dataplane::NodeState`]) whatever its source, and
 //! every command a function over it. See README.md for the commands.
 
+pub mod agent;
+pub mod capture;
 pub mod cli;
 pub mod cmd;
 pub mod dataplane;
 pub mod decode;
+pub mod diff;
 pub mod error;
 pub mod etcd;
 pub mod explain;
@@ -14,6 +17,7 @@ pub mod lease;
 pub mod model;
 pub mod netlink;
 pub mod pcapfile;
+pub mod pcapwrite;
 pub mod plan;
 pub mod pods;
 pub mod render;

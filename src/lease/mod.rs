@@ -15,6 +15,7 @@
 pub mod check;
 pub mod cluster;
 pub mod manager;
+pub mod source;
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};

@@ -3,6 +3,8 @@
 //! As root every test runs. Without root they are all reported as ignored, with a loud
 //! count on stderr; with `NETPATH_REQUIRE_ROOT=1` (set by `.ci/run`) a non-root run fails.
 
+mod agent;
+mod capture;
 mod etcd;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
@@ -18,7 +20,9 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials: Vec<Trial> = Vec::new();
     trials.extend(netns::tests());
+    trials.extend(agent::tests());
     trials.extend(routes::tests());
+    trials.extend(capture::tests());
     trials.extend(neigh::tests());
     trials.extend(neigh::rule_tests());
     trials.extend(offline::tests());

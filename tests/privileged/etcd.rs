@@ -16,7 +16,7 @@ use netpath::etcd::{Client, Options, Secret};
 use netpath::lease::manager::{Change, Manager, Request, Settings};
 use netpath::lease::{LeaseAttrs, Registry};
 
-use crate::lab::netpath;
+use crate::lab::{TestNetns, netpath, sh, sh_output};
 
 const PREFIX: &str = "/coreos.com/network";
 const VXLAN: &str = r#"{"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan", "VNI": 1}}"#;
@@ -232,6 +232,7 @@ pub fn tests() -> Vec<Trial> {
         Trial::test("etcd::watch_behind_compaction_relists", compaction),
         Trial::test("etcd::auth_and_tls", auth_and_tls),
         Trial::test("etcd::leases_command_and_cluster_source", leases_command),
+        Trial::test("etcd::agents_converge_join_leave_restart_outage", agent_lab),
     ];
     if etcd_binary().is_some() {
         return trials;
@@ -801,5 +802,333 @@ fn leases_command() -> Result<(), Failed> {
     check(etcd.registry().list(false)?.leases.len() == 2, || {
         "not deleted".into()
     })?;
+    Ok(())
+}
+
+/// `netpath agent --watch` against etcd for one node, killed (-9) on drop.
+struct Agent {
+    child: Option<std::process::Child>,
+    log: std::path::PathBuf,
+}
+
+impl Agent {
+    fn start(url: &str, node: &str, ip: &str, netns: &TestNetns, logdir: &Path) -> Agent {
+        let log = logdir.join(format!("agent-{node}.log"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("agent log");
+        let child = netpath()
+            .args([
+                "agent",
+                "--etcd-endpoints",
+                url,
+                "--public-ip",
+                ip,
+                "--node",
+                node,
+            ])
+            .args(["--netns", &netns.name, "--watch", "--interval", "1s"])
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().expect("log"))
+            .stderr(file)
+            .spawn()
+            .expect("starting netpath agent");
+        Agent {
+            child: Some(child),
+            log,
+        }
+    }
+
+    fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) -> Result<(), String> {
+    let t0 = Instant::now();
+    while !cond() {
+        if t0.elapsed() > limit {
+            return Err(format!("{what}: not within {limit:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+fn routes(ns: &TestNetns) -> String {
+    ns.exec("ip route show; ip neigh show dev flannel.1 2>/dev/null; bridge fdb show dev flannel.1 2>/dev/null || true")
+}
+
+fn has_route(ns: &TestNetns, subnet: &str) -> bool {
+    let net = subnet.trim_end_matches("/24");
+    ns.exec_output("ip route show")
+        .stdout
+        .split(|&b| b == b'\n')
+        .any(|l| {
+            let l = String::from_utf8_lossy(l);
+            l.starts_with(&format!("{net}/24 via {net} dev flannel.1 ")) && l.contains("onlink")
+        })
+}
+
+/// Send UDP from pod `from` to `to_ip` (in pod `to`) until one datagram arrives (5 s).
+fn udp(from: &TestNetns, to: &TestNetns, to_ip: &str) -> bool {
+    let recv = std::process::Command::new("ip")
+        .args(["netns", "exec", &to.name, "python3", "-c"])
+        .arg(format!(
+            "import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(('{to_ip}',5555));s.settimeout(5);print(s.recvfrom(64)[0].decode())"
+        ))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("receiver");
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = from.exec_output(&format!(
+        "python3 -c \"import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(20):\n  s.sendto(b'pod-to-pod',('{to_ip}',5555)); time.sleep(0.2)\" &"
+    ));
+    let out = recv.wait_with_output().expect("receiver output");
+    String::from_utf8_lossy(&out.stdout).contains("pod-to-pod")
+}
+
+struct Node {
+    ns: TestNetns,
+    name: String,
+    ip: String,
+    pod: Option<(TestNetns, String)>,
+}
+
+/// The lab: a switch netns with a bridge, nodes with eth0 on it (192.168.77.1N/24), a
+/// pod per node behind cni0 (made as flannel's bridge plugin does, once the lease is known).
+fn lab_node(switch: &TestNetns, n: u8) -> Node {
+    let ns = TestNetns::new(&format!("n{n}"));
+    let ip = format!("192.168.77.{}", 10 + n);
+    sh(&format!(
+        "ip link add eth0 netns {} type veth peer name p{n} netns {}",
+        ns.name, switch.name
+    ));
+    switch.exec(&format!("ip link set p{n} master br0 up"));
+    ns.exec(&format!(
+        "ip addr add {ip}/24 dev eth0 && ip link set eth0 up"
+    ));
+    Node {
+        ns,
+        name: format!("node-{n}"),
+        ip,
+        pod: None,
+    }
+}
+
+fn add_pod(node: &mut Node, subnet: &str) {
+    let base = subnet.trim_end_matches(".0/24");
+    let pod = TestNetns::new("pod");
+    node.ns.exec(&format!(
+        "ip link add cni0 type bridge && ip addr add {base}.1/24 dev cni0 && ip link set cni0 up"
+    ));
+    sh(&format!(
+        "ip -n {} link add vethp type veth peer name eth0 netns {}",
+        node.ns.name, pod.name
+    ));
+    node.ns.exec("ip link set vethp master cni0 up");
+    pod.exec(&format!(
+        "ip addr add {base}.2/24 dev eth0 && ip link set eth0 up && ip route add default via {base}.1"
+    ));
+    node.pod = Some((pod, format!("{base}.2")));
+}
+
+fn subnet_of(etcd: &Etcd, ip: &str) -> Option<String> {
+    etcd.registry()
+        .list(false)
+        .ok()?
+        .leases
+        .into_iter()
+        .find(|l| l.attrs.public_ip.to_string() == ip)
+        .map(|l| l.subnet.to_string())
+}
+
+fn agent_lab() -> Result<(), Failed> {
+    let mut etcd = Etcd::start();
+    etcd.put_config(r#"{"Network": "10.77.0.0/16", "Backend": {"Type": "vxlan"}}"#);
+    let logs = tempfile::tempdir()?;
+    let switch = TestNetns::new("sw");
+    switch.exec("ip link add br0 type bridge && ip link set br0 up");
+    let mut nodes: Vec<Node> = (1..=4).map(|n| lab_node(&switch, n)).collect();
+    let mut agents: Vec<Agent> = nodes[..3]
+        .iter()
+        .map(|n| Agent::start(&etcd.url, &n.name, &n.ip, &n.ns, logs.path()))
+        .collect();
+    let dump = |agents: &[Agent]| {
+        agents
+            .iter()
+            .map(|a| std::fs::read_to_string(&a.log).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n----\n")
+    };
+    let mut subnets = Vec::new();
+    for n in &nodes[..3] {
+        wait_for(
+            &format!("lease of {}", n.ip),
+            Duration::from_secs(20),
+            || subnet_of(&etcd, &n.ip).is_some(),
+        )
+        .map_err(|e| format!("{e}\n{}", dump(&agents)))?;
+        subnets.push(subnet_of(&etcd, &n.ip).ok_or("lease vanished")?);
+    }
+    check(subnets.iter().collect::<BTreeSet<_>>().len() == 3, || {
+        format!("{subnets:?}")
+    })?;
+    for (i, n) in nodes[..3].iter_mut().enumerate() {
+        add_pod(n, &subnets[i]);
+    }
+    // Converged: every node routes to the two others over flannel.1.
+    for (i, n) in nodes[..3].iter().enumerate() {
+        for (j, s) in subnets.iter().enumerate() {
+            if i != j {
+                wait_for(
+                    &format!("{} route to {s}", n.name),
+                    Duration::from_secs(15),
+                    || has_route(&n.ns, s),
+                )
+                .map_err(|e| format!("{e}\n{}\n{}", routes(&n.ns), dump(&agents)))?;
+            }
+        }
+    }
+    // Pod-to-pod UDP across every pair.
+    for i in 0..3 {
+        for j in 0..3 {
+            if i == j {
+                continue;
+            }
+            let (from, _) = nodes[i].pod.as_ref().ok_or("no pod")?;
+            let (to, to_ip) = nodes[j].pod.as_ref().ok_or("no pod")?;
+            check(udp(from, to, to_ip), || {
+                format!(
+                    "UDP {} -> {} did not arrive\n{}\n{}",
+                    nodes[i].name,
+                    nodes[j].name,
+                    routes(&nodes[i].ns),
+                    routes(&nodes[j].ns)
+                )
+            })?;
+        }
+    }
+    // A fourth node joins: the others route to it within seconds.
+    agents.push(Agent::start(
+        &etcd.url,
+        &nodes[3].name,
+        &nodes[3].ip,
+        &nodes[3].ns,
+        logs.path(),
+    ));
+    wait_for("lease of node-4", Duration::from_secs(15), || {
+        subnet_of(&etcd, &nodes[3].ip).is_some()
+    })?;
+    let s4 = subnet_of(&etcd, &nodes[3].ip).ok_or("no lease for node-4")?;
+    for n in &nodes[..3] {
+        wait_for(
+            &format!("{} route to node-4", n.name),
+            Duration::from_secs(5),
+            || has_route(&n.ns, &s4),
+        )?;
+    }
+    // It leaves (its agent stops, its lease is deleted): its route goes.
+    agents[3].kill9();
+    let out = netpath()
+        .args(["leases", "--etcd-endpoints", &etcd.url, "--delete", &s4])
+        .output()?;
+    check(out.status.success(), || {
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    })?;
+    for n in &nodes[..3] {
+        wait_for(
+            &format!("{} route to node-4 gone", n.name),
+            Duration::from_secs(5),
+            || !has_route(&n.ns, &s4),
+        )?;
+    }
+    // kill -9 of node-1's agent and a restart: same subnet, nothing rewritten, nothing
+    // changes on the other nodes.
+    let before: Vec<String> = nodes[1..3].iter().map(|n| routes(&n.ns)).collect();
+    let rev_before = etcd
+        .registry()
+        .list(false)?
+        .leases
+        .iter()
+        .map(|l| l.mod_revision)
+        .max();
+    agents[0].kill9();
+    agents[0] = Agent::start(
+        &etcd.url,
+        &nodes[0].name,
+        &nodes[0].ip,
+        &nodes[0].ns,
+        logs.path(),
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    check(
+        subnet_of(&etcd, &nodes[0].ip).as_deref() == Some(subnets[0].as_str()),
+        || "node-1 changed subnet on restart".into(),
+    )?;
+    let rev_after = etcd
+        .registry()
+        .list(false)?
+        .leases
+        .iter()
+        .map(|l| l.mod_revision)
+        .max();
+    check(rev_before == rev_after, || {
+        "the restart rewrote a lease".into()
+    })?;
+    let after: Vec<String> = nodes[1..3].iter().map(|n| routes(&n.ns)).collect();
+    check(before == after, || {
+        format!("routes changed on the other nodes:\n{before:?}\n{after:?}")
+    })?;
+    // etcd stops for a while: routes stay, traffic flows.
+    etcd.stop();
+    std::thread::sleep(Duration::from_secs(3));
+    for (i, n) in nodes[..3].iter().enumerate() {
+        for (j, s) in subnets.iter().enumerate() {
+            check(i == j || has_route(&n.ns, s), || {
+                format!("{} lost its route to {s} during the outage", n.name)
+            })?;
+        }
+    }
+    let (p2, _) = nodes[1].pod.as_ref().ok_or("no pod")?;
+    let (p3, ip3) = nodes[2].pod.as_ref().ok_or("no pod")?;
+    check(udp(p2, p3, ip3), || {
+        "traffic stopped during the etcd outage".into()
+    })?;
+    // etcd returns; a lease written by hand in flannel's format meanwhile reaches every
+    // agent without a restart.
+    etcd.restart();
+    write_flannel_lease(
+        &etcd.client(),
+        "10.77.99.0-24",
+        "192.168.77.99",
+        "c2:00:00:00:00:99",
+    );
+    for n in &nodes[..3] {
+        wait_for(
+            &format!("{} resynced after the outage", n.name),
+            Duration::from_secs(15),
+            || has_route(&n.ns, "10.77.99.0/24"),
+        )
+        .map_err(|e| format!("{e}\n{}", dump(&agents)))?;
+    }
+    let neigh = nodes[0].ns.exec("ip neigh show dev flannel.1");
+    check(
+        neigh.contains("10.77.99.0 lladdr c2:00:00:00:00:99"),
+        || neigh.clone(),
+    )?;
+    let _ = sh_output("true");
     Ok(())
 }

@@ -69,6 +69,14 @@ complete -c netpath -n "__fish_netpath_using_subcommand agent" -s h -l help -d '
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l plan -d 'The node\'s plan: `netpath plan --json` output (netpath.plan/v1) or a NodeState JSON' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand check" -s c -l cluster -d 'The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-endpoints -d 'etcd client URLs (comma-separated), where Flannel keeps its subnet leases; the cluster is then read from the leases' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-prefix -d 'Flannel\'s etcd prefix (flanneld\'s --etcd-prefix)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-cafile -d 'CA bundle (PEM) to verify etcd\'s certificate' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-certfile -d 'Client certificate (PEM) for etcd' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-keyfile -d 'Client private key (PEM) for etcd' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-username -d 'etcd user name (authentication)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-password -d 'etcd password; prefer the NETPATH_ETCD_PASSWORD environment variable (a command line is visible to every user of the machine). Never printed' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l public-ip -d 'This node\'s public IP (flanneld\'s --public-ip): its lease is found again by it after a restart, and the device holding it is the uplink' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -s n -l node -d 'The node (required with --cluster; picks one from a plan or snapshot file that holds several)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l netns -d 'Read the live state of this network namespace: a name under /run/netns or a path such as /proc/PID/ns/net (default: the current one)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l snapshot -d 'Compare with a snapshot (netpath.snapshot/v1 or NodeState JSON) instead of the live kernel' -r -F

@@ -21,13 +21,23 @@ pub struct CheckArgs {
     #[arg(
         long,
         value_name = "FILE",
-        required_unless_present = "cluster",
-        conflicts_with = "cluster"
+        required_unless_present_any = ["cluster", "etcd_endpoints"],
+        conflicts_with_all = ["cluster", "etcd_endpoints"]
     )]
     pub plan: Option<PathBuf>,
     /// The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump).
-    #[arg(long, short = 'c', value_name = "CLUSTER", requires = "node")]
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "CLUSTER",
+        requires = "node",
+        conflicts_with = "etcd_endpoints"
+    )]
     pub cluster: Option<String>,
+    /// Or Flannel's leases in etcd (the node's own lease is found by --public-ip; nothing
+    /// is written).
+    #[command(flatten)]
+    pub etcd: super::lease::AgentEtcdArgs,
     /// The node (required with --cluster; picks one from a plan or snapshot file that
     /// holds several).
     #[arg(long, short = 'n', value_name = "NODE")]
@@ -77,6 +87,13 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             // The cluster's pod networks make Flannel host-gw routes (proto boot) the CNI's.
             let cargs = super::agent::cluster_args(c);
             let networks = crate::agent::input::pod_networks(&cargs.load()?);
+            (input.load()?, networks, label)
+        }
+        (None, None, node) if args.etcd.is_set() => {
+            let netns = Netns::from_arg(args.netns.as_deref());
+            let (mut input, networks) =
+                super::lease::agent_input(&args.etcd, node.as_deref(), &netns, true)?;
+            let label = input.describe();
             (input.load()?, networks, label)
         }
         _ => anyhow::bail!("say where the plan comes from: --plan FILE, or --cluster C --node N"),

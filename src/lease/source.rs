@@ -22,6 +22,8 @@ pub struct Uplink {
     pub mtu: u32,
     /// The public IP with its prefix (`192.168.1.11/24`).
     pub address: IpNetwork,
+    /// The node's IPv4 default gateway, if it has one.
+    pub gateway: Option<IpAddr>,
 }
 
 /// Find the device that holds `ip` in a node state.
@@ -44,10 +46,18 @@ pub fn uplink(state: &NodeState, ip: Ipv4Addr) -> anyhow::Result<Uplink> {
         .find(|l| l.name == addr.dev)
         .map(|l| l.mtu)
         .unwrap_or(1500);
+    let gateway = state
+        .routes
+        .iter()
+        .filter(|r| {
+            r.table == crate::dataplane::Table::MAIN && r.dst.is_ipv4() && r.dst.prefix() == 0
+        })
+        .find_map(|r| r.nexthops.first().and_then(|n| n.gateway));
     Ok(Uplink {
         iface: addr.dev.clone(),
         mtu,
         address: addr.addr,
+        gateway,
     })
 }
 
@@ -193,6 +203,12 @@ impl LeasePlan {
                 mtu: Some(self.uplink.mtu),
             },
         )?;
+        let mut c = c;
+        // This node's default gateway is what its kernel has, not an assumption.
+        let own = self.node.clone();
+        if let Some(n) = c.nodes.iter_mut().find(|n| n.name == own) {
+            n.gateway = self.uplink.gateway;
+        }
         Ok(crate::plan::node(&c, &self.node)?.state)
     }
 }

@@ -1021,6 +1021,32 @@ fn agent_lab() -> Result<(), Failed> {
             })?;
         }
     }
+    // check compares the node with the plan from the leases (writing nothing): nothing
+    // differs but cni0, which the leases cannot know about (etcd holds no pods; flannel's
+    // bridge plugin makes cni0 with the first pod).
+    let out = netpath()
+        .args(["--json", "check", "--etcd-endpoints", &etcd.url])
+        .args(["--public-ip", &nodes[0].ip, "--node", &nodes[0].name])
+        .args(["--netns", &nodes[0].ns.name])
+        .output()?;
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let findings: Vec<String> = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["severity"] != "info")
+        .map(|f| format!("{} {} {}", f["severity"], f["kind"], f["object"]))
+        .collect();
+    check(
+        findings.len() == 1 && findings[0].contains("device cni0"),
+        || format!("{findings:?}\n{doc}"),
+    )?;
     // A fourth node joins: the others route to it within seconds.
     agents.push(Agent::start(
         &etcd.url,

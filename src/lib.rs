@@ -15,5 +15,6 @@ pub mod pcapfile;
 pub mod plan;
 pub mod pods;
 pub mod render;
+pub mod snapshot;
 pub mod trace;
 pub mod wire;

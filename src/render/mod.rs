@@ -7,6 +7,7 @@ pub mod json;
 pub mod plan;
 pub mod pods;
 pub mod routes;
+pub mod snapshot;
 pub mod style;
 pub mod table;
 pub mod trace;

@@ -98,10 +98,14 @@ udp\t'UDP'
 icmp\t'ICMP echo'"
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l dport -d 'Destination port (TCP/UDP)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l size -d 'Total IP packet size in bytes; sent with DF, so a device with a smaller MTU drops it' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l snapshot -d 'Walk these nodes through their real state: snapshot files (`netpath snapshot -o`), text-dump directories, or directories holding one of either per node (matched by the snapshot\'s node name, else the file name). Other nodes use the plan' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l node -d 'With --live: the local node\'s name in the cluster (default: the host name)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l netns -d 'With --live: the local node\'s network namespace (default: the current one)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l all -d 'Trace one representative pod per node to every other node, both ways, and summarise the broken pairs'
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l live -d 'Walk the local node through the local kernel\'s state (snapshot it now), and show the kernel\'s own answer for each route lookup there (`ip route get … iif …`)'
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l timing -d 'Print load and trace timings to standard error (for benchmarks)'
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod json;
 pub mod plan;
 pub mod pods;
+pub mod real;
 pub mod routes;
 pub mod snapshot;
 pub mod style;

@@ -8,6 +8,7 @@
 
 pub mod all;
 pub mod endpoint;
+pub mod real;
 pub mod world;
 
 use std::collections::HashMap;
@@ -221,6 +222,14 @@ pub struct Hop {
     pub dst: IpAddr,
     /// How many tunnel headers wrap the packet here (0 = none).
     pub depth: usize,
+    /// Where the host's state comes from: the plan, a snapshot, or the live kernel.
+    pub source: real::Source,
+    /// On a host walked through its real state: what the plan has here, when it differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<real::Expected>,
+    /// With `--live`: the kernel's own answer for this lookup (`ip route get … iif …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<real::KernelView>,
 }
 
 /// Why a packet was dropped.
@@ -684,6 +693,9 @@ impl Walker<'_, '_> {
             src: self.pkt.src,
             dst: self.pkt.dst,
             depth: self.stack.len(),
+            source: self.world.source(self.host),
+            expected: None,
+            kernel: None,
         });
         let last = self.hops.len() - 1;
         &mut self.hops[last]

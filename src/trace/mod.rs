@@ -319,6 +319,14 @@ pub enum Reason {
         /// The receiving device.
         dev: String,
     },
+    /// A packet for a host of the cluster leaves through a gateway outside it (the host
+    /// lacks the route the CNI should have programmed; the default route takes it).
+    Misrouted {
+        /// The destination, a host of the cluster.
+        dst: IpAddr,
+        /// The outside gateway.
+        gateway: IpAddr,
+    },
     /// A veth whose other end is unknown.
     NoPeer {
         /// The device.
@@ -344,6 +352,7 @@ impl Reason {
             Reason::DeviceDown { .. } => "device-down",
             Reason::NoTunnelEndpoint { .. } => "no-tunnel-endpoint",
             Reason::VtepMacMismatch { .. } => "vtep-mac-mismatch",
+            Reason::Misrouted { .. } => "misrouted",
             Reason::NoPeer { .. } => "no-peer",
         }
     }
@@ -382,6 +391,10 @@ impl fmt::Display for Reason {
             Reason::VtepMacMismatch { sent, actual, dev } => write!(
                 f,
                 "inner destination MAC {sent} is not {dev}'s MAC {actual}: the sender's neighbour entry is stale (VTEP MAC changed)"
+            ),
+            Reason::Misrouted { dst, gateway } => write!(
+                f,
+                "{dst} is in the cluster but the packet leaves through {gateway}, a gateway outside it: the host has no route of its own for {dst} (a CNI route is missing) and the default route takes it"
             ),
             Reason::NoPeer { dev } => write!(f, "the other end of veth {dev} is unknown"),
         }
@@ -1193,6 +1206,18 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// A host walked through its real state sends a packet for a pod of the cluster to a
+    /// gateway outside it: its route for the pod network is missing. (The plan always has
+    /// one; an outside gateway may still carry node-to-node traffic.)
+    fn misrouted(&self) -> bool {
+        self.world.source(self.host).is_real()
+            && self
+                .world
+                .owners(self.pkt.dst)
+                .iter()
+                .any(|o| self.world.kind(o.host) == HostKind::Pod)
+    }
+
     fn segment_out(&mut self, dev: &str, gw: IpAddr, mtu: u32) -> Step {
         let me = self.world.host(self.host);
         if let Some(n) = me.neighbour(dev, gw) {
@@ -1223,6 +1248,10 @@ impl Walker<'_, '_> {
                 self.hop(Some(dev), Action::Resolve { addr: gw, mac, how });
                 self.arrive(to, &to_dev, gw, dev, mtu);
                 Step::Continue
+            }
+            None if self.world.is_exit(gw) && self.misrouted() => {
+                let dst = self.pkt.dst;
+                Step::Done(self.drop(Some(dev), Reason::Misrouted { dst, gateway: gw }))
             }
             None if self.world.is_exit(gw) => {
                 self.hop(Some(dev), Action::Exit { gateway: gw });

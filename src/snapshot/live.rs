@@ -144,7 +144,20 @@ fn pod_map(opts: &pods::Options) -> anyhow::Result<(Vec<PodEntry>, Vec<Unread>)>
     let snap = pods::gather(opts)?;
     let report = pods::analyze(&snap);
     let mut out = Vec::new();
+    let node_global: std::collections::HashSet<&str> = snap
+        .node_view
+        .addrs
+        .iter()
+        .filter(|a| a.scope == Scope::Universe)
+        .map(|a| a.dev.as_str())
+        .collect();
     for row in report.veths.iter().filter(|r| r.status == VethStatus::Pod) {
+        let pod_ips = row.pod_side.as_ref().is_some_and(|s| !s.addrs.is_empty());
+        // A veth with an address on the node's side, into a netns holding no address and
+        // no pod identity, links the node to another host (a lab uplink), not to a pod.
+        if row.pod.is_none() && (node_global.contains(row.name.as_str()) || !pod_ips) {
+            continue;
+        }
         let ns = row.netns.as_ref().and_then(|peer| {
             snap.namespaces.iter().find(|n| {
                 (peer.inode.is_some() && n.inode == peer.inode)

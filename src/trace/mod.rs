@@ -823,6 +823,11 @@ impl Walker<'_, '_> {
         match &link.kind {
             LinkKind::Vxlan(v) => self.vxlan_out(&dev, gw, v.vni, v.port, v.local, link.mac),
             LinkKind::Ipip { local, remote } => self.ipip_out(&dev, nh.gateway, *local, *remote),
+            // A veth wired to no modelled host (a real node's uplink, as in kind clusters)
+            // leads to its segment like any Ethernet device.
+            LinkKind::Veth(_) if world.veth_peer(self.host, &dev).is_none() => {
+                self.segment_out(&dev, gw, mtu)
+            }
             LinkKind::Veth(_) => self.veth_out(&dev, gw, mtu),
             LinkKind::Bridge => self.bridge_out(&dev, gw, mtu),
             _ => self.segment_out(&dev, gw, mtu),

@@ -192,10 +192,21 @@ pub fn place(
                 }
             }
         }
-        if !assumed.is_empty() {
+        let on_node = pods
+            .iter()
+            .filter(|&&p| world.by_name(&cluster.pods[p].key()).is_some())
+            .count();
+        if snapshot.pods.is_none() && on_node > 0 {
+            let assumed = if assumed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; not in the snapshot, assumed to be ports of its bridge as planned: {}",
+                    assumed.join(", ")
+                )
+            };
             notes.push(format!(
-                "{host}'s snapshot has no pod map (a text dump): {} wired to {host} by planned veth names, assumed to be ports of its bridge (take the snapshot with `netpath snapshot` for the real veths)",
-                assumed.join(", ")
+                "{host}'s snapshot has no pod map (a text dump): its pods are wired by their planned veth names{assumed} (take the snapshot with `netpath snapshot` for the real veths)"
             ));
         }
         world.replace_state(id, state, source);
@@ -562,7 +573,10 @@ pub fn attach_kernel(trace: &mut Trace, q: &KernelQuery, answer: Result<&Route, 
                     .as_ref()
                     .is_some_and(|w| w.dev() == r.dev() && w.gateway() == r.gateway())
             };
-            (r.to_string(), agrees)
+            // `ip route get` prints no protocol (the answer carries none: 0, "unspec").
+            let mut shown = r.clone();
+            shown.proto = crate::dataplane::Protocol::BOOT;
+            (shown.to_string(), agrees)
         }
         Err(errno) => (
             format!("error: {}", std::io::Error::from_raw_os_error(errno)),

@@ -9,6 +9,7 @@ mod neigh;
 mod netns;
 mod offline;
 mod pods;
+mod snapshot;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -20,6 +21,7 @@ fn main() {
     trials.extend(neigh::rule_tests());
     trials.extend(offline::tests());
     trials.extend(pods::tests());
+    trials.extend(snapshot::tests());
 
     if !lab::is_root() {
         let n = trials.len();

@@ -62,6 +62,9 @@ pub enum Command {
     /// onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR`
     /// shows which route wins and why.
     Routes(cmd::routes::RoutesArgs),
+    /// A node's real dataplane (devices, addresses, routes of every table, rules, neighbours,
+    /// FDB, forwarding sysctls, pod veths) as one JSON document, live or from text dumps.
+    Snapshot(cmd::snapshot::SnapshotArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

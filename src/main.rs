@@ -48,6 +48,7 @@ fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
         Command::Plan(args) => cmd::plan::run(&args, ctx),
         Command::Trace(args) => cmd::trace::run(&args, ctx),
         Command::Routes(args) => cmd::routes::run(args, ctx),
+        Command::Snapshot(args) => cmd::snapshot::run(&args, ctx),
         Command::Man => {
             std::io::stdout().write_all(&cmd::completions::man_page()?)?;
             Ok(Outcome::Clean)

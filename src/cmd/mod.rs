@@ -9,6 +9,7 @@ pub mod demo;
 pub mod plan;
 pub mod pods;
 pub mod routes;
+pub mod snapshot;
 pub mod trace;
 
 use crate::render::Style;

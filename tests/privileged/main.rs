@@ -12,6 +12,7 @@ mod netns;
 mod offline;
 mod pods;
 mod routes;
+mod snapshot;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -26,6 +27,7 @@ fn main() {
     trials.extend(neigh::rule_tests());
     trials.extend(offline::tests());
     trials.extend(pods::tests());
+    trials.extend(snapshot::tests());
 
     if !lab::is_root() {
         let n = trials.len();

@@ -3,8 +3,11 @@
 //! As root every test runs. Without root they are all reported as ignored, with a loud
 //! count on stderr; with `NETPATH_REQUIRE_ROOT=1` (set by `.ci/run`) a non-root run fails.
 
+#[allow(dead_code)] // a reusable lab builder: not every scenario uses every part
+mod cluster_lab;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
+mod lab_scenarios;
 mod neigh;
 mod netns;
 mod offline;
@@ -20,6 +23,7 @@ fn main() {
     trials.extend(neigh::rule_tests());
     trials.extend(offline::tests());
     trials.extend(pods::tests());
+    trials.extend(lab_scenarios::tests());
 
     if !lab::is_root() {
         let n = trials.len();

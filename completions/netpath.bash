@@ -456,7 +456,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__routes)
-            opts="-4 -6 -h -V --table --netns --compat --color --json --help --version get help"
+            opts="-4 -6 -h -V --table --netns --compat --from --color --json --help --version get help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -467,6 +467,10 @@ _netpath() {
                     return 0
                     ;;
                 --netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -108,6 +108,7 @@ complete -c netpath -n "__fish_netpath_using_subcommand trace" -s h -l help -d '
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -l table -d 'Which table: a number, main, local, default, or all [default: main]' -r
 complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -l netns -d 'The network namespace: a name from `ip netns` or a path such as /proc/PID/ns/net' -r
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -l from -d 'Read the routes from a file (`-` for standard input) instead of the kernel: `ip route` text, `ip -j route` JSON, `route -n`/`netstat -rn` text or /proc/net/route, detected automatically' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"

@@ -120,10 +120,11 @@ pub fn host_state(cluster: &Cluster, idx: usize) -> NodeState {
 /// digits, for which netpath uses sha1("namespace/name") as a stable stand-in.
 pub fn host_veth_name(cluster: &Cluster, pod: &Pod) -> String {
     match cluster.mode {
-        Mode::Calico(_) => {
-            let h = sha1_hex(&format!("{}.{}", pod.namespace, pod.name));
-            format!("cali{}", &h[..11])
-        }
+        Mode::Calico(_) => crate::pods::calico::veth_name(
+            crate::pods::calico::DEFAULT_PREFIX,
+            &pod.namespace,
+            &pod.name,
+        ),
         Mode::Flannel(_) => {
             let h = sha1_hex(&format!("{}/{}", pod.namespace, pod.name));
             format!("veth{}", &h[..8])

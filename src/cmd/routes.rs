@@ -79,6 +79,12 @@ pub struct RoutesArgs {
     /// Print exactly what `route -n` prints for the same routes (IPv4 main table).
     #[arg(long, conflicts_with_all = ["ipv6", "table"])]
     pub compat: bool,
+
+    /// Read the routes from a file (`-` for standard input) instead of the kernel:
+    /// `ip route` text, `ip -j route` JSON, `route -n`/`netstat -rn` text or
+    /// /proc/net/route, detected automatically.
+    #[arg(long = "from", value_name = "FILE|-", conflicts_with = "netns")]
+    pub input: Option<std::path::PathBuf>,
 }
 
 /// Subcommands of `netpath routes`.
@@ -151,6 +157,12 @@ pub fn run(args: RoutesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                  (the address decides the family; the policy rules decide the table)"
             );
         }
+        if args.input.is_some() {
+            anyhow::bail!(
+                "`routes get` asks the kernel: use `routes get ADDR --from SRC` for a source \
+                 address, and `routes --from FILE` (without get) to read a dump"
+            );
+        }
         return run_get(get, args.netns.as_deref(), ctx);
     }
     let family = if args.ipv4 || args.compat {
@@ -163,15 +175,33 @@ pub fn run(args: RoutesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let table = args.table.unwrap_or(TableFilter::One(Table::MAIN));
     let netns = Netns::from_arg(args.netns.as_deref());
 
-    let dump = nlroute::dump_routes(&netns, family)?;
-    let (routes, links, source, warnings) = (
-        dump.routes,
-        Some(dump.links),
-        view::Source::Kernel {
-            netns: netns.label(),
-        },
-        Vec::<String>::new(),
-    );
+    let (routes, links, source, warnings) = match &args.input {
+        Some(path) => {
+            let (parsed, format) = offline::read(path)?;
+            // A dump made without `table all` has no table column: its routes are main's.
+            (
+                parsed.routes,
+                None,
+                view::Source::File { path, format },
+                parsed.warnings,
+            )
+        }
+        None => {
+            let only = match table {
+                TableFilter::One(t) => Some(t),
+                TableFilter::All => None,
+            };
+            let dump = nlroute::dump_routes(&netns, family, only)?;
+            (
+                dump.routes,
+                Some(dump.links),
+                view::Source::Kernel {
+                    netns: netns.label(),
+                },
+                Vec::new(),
+            )
+        }
+    };
     let links = links.as_deref();
     let rows: Vec<Row<'_>> = routes
         .iter()
@@ -204,6 +234,38 @@ pub fn run(args: RoutesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// Offline input: a dump pasted from a ticket.
+mod offline {
+    use std::io::Read;
+    use std::path::Path;
+
+    use anyhow::Context;
+
+    use crate::dataplane::parse::{ParsedRoutes, parse_routes_bytes};
+
+    /// Read `path` (`-` is standard input) and parse the routes in it; the format's name.
+    pub fn read(path: &Path) -> anyhow::Result<(ParsedRoutes, &'static str)> {
+        let mut bytes = Vec::new();
+        if path.as_os_str() == "-" {
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("reading routes from standard input")?;
+        } else {
+            bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        }
+        let parsed = parse_routes_bytes(&bytes).with_context(|| {
+            if path.as_os_str() == "-" {
+                "in standard input".to_string()
+            } else {
+                format!("in {}", path.display())
+            }
+        })?;
+        let format = parsed.format.name();
+        Ok((parsed, format))
+    }
+}
+
 /// Run `netpath routes get`.
 fn run_get(args: GetArgs, netns: Option<&str>, ctx: Ctx) -> anyhow::Result<Outcome> {
     let netns = Netns::from_arg(netns);
@@ -214,7 +276,7 @@ fn run_get(args: GetArgs, netns: Option<&str>, ctx: Ctx) -> anyhow::Result<Outco
         iif: args.iif.clone(),
     };
     let kernel = nlroute::lookup(&netns, &query)?;
-    let dump = nlroute::dump_routes(&netns, Some(family))?;
+    let dump = nlroute::dump_routes(&netns, Some(family), None)?;
     let mut rules: Vec<Rule> = crate::netlink::rule::rules(&netns)?
         .into_iter()
         .filter(|r| r.family == family)

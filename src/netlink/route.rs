@@ -42,24 +42,33 @@ pub struct RouteDump {
     pub links: Vec<Link>,
 }
 
-/// Dump the routes of every table in `netns`; `family` `None` means IPv4 and IPv6.
-pub fn dump_routes(netns: &Netns, family: Option<Family>) -> anyhow::Result<RouteDump> {
-    netns.run(|| {
-        let mut sock = RtSocket::open()?;
-        let links = sock.links()?;
-        let names: HashMap<u32, &str> =
-            links.iter().map(|l| (l.ifindex, l.name.as_str())).collect();
-        let mut routes = Vec::new();
-        let families: &[Family] = match family {
-            Some(Family::Inet) => &[Family::Inet],
-            Some(Family::Inet6) => &[Family::Inet6],
-            None => &[Family::Inet, Family::Inet6],
-        };
-        for fam in families {
-            sock.dump_routes(*fam, &names, &mut routes)?;
-        }
-        Ok(RouteDump { routes, links })
-    })
+/// Dump the routes of `table` (every table when `None`) in `netns`; `family` `None` means
+/// IPv4 and IPv6.
+///
+/// A single table is filtered by the kernel (NETLINK_GET_STRICT_CHK and `rtm_table`, as
+/// `ip route show` asks): without a policy rule the kernel keeps the main and local
+/// tables in one trie, and a dump of every table walks it once per table.
+pub fn dump_routes(
+    netns: &Netns,
+    family: Option<Family>,
+    table: Option<Table>,
+) -> anyhow::Result<RouteDump> {
+    // A netlink socket belongs to the netns it was created in: create it there, then talk
+    // to it from this thread (a worker thread's malloc arena would grow page by page
+    // under 100,000 routes).
+    let mut sock = netns.run(RtSocket::open)?;
+    let links = sock.links()?;
+    let names: HashMap<u32, &str> = links.iter().map(|l| (l.ifindex, l.name.as_str())).collect();
+    let mut routes = Vec::with_capacity(1024);
+    let families: &[Family] = match family {
+        Some(Family::Inet) => &[Family::Inet],
+        Some(Family::Inet6) => &[Family::Inet6],
+        None => &[Family::Inet, Family::Inet6],
+    };
+    for fam in families {
+        sock.dump_routes(*fam, table, &names, &mut routes)?;
+    }
+    Ok(RouteDump { routes, links })
 }
 
 /// What to ask the kernel in `netpath routes get` (`ip route get ADDR [from SRC] [iif DEV]`).
@@ -282,11 +291,24 @@ impl RtSocket {
     fn dump_routes(
         &mut self,
         family: Family,
+        table: Option<Table>,
         names: &HashMap<u32, &str>,
         out: &mut Vec<Route>,
     ) -> anyhow::Result<()> {
         let mut req = RouteMessage::default();
         req.header.address_family = af(family);
+        // Kernels before 4.20 have no strict checking and ignore the filter: the caller
+        // filters again, so the answer is the same, only slower.
+        let strict = table.is_some() && self.sock.set_netlink_get_strict_chk(true).is_ok();
+        if let (Some(t), true) = (table, strict) {
+            match u8::try_from(t.0) {
+                Ok(small) => req.header.table = small,
+                Err(_) => {
+                    req.header.table = 252; // RT_TABLE_COMPAT: the id is in RTA_TABLE
+                    req.attributes.push(RouteAttribute::Table(t.0));
+                }
+            }
+        }
         let seq = self.send(
             RouteNetlinkMessage::GetRoute(req),
             NLM_F_REQUEST | NLM_F_DUMP,
@@ -303,6 +325,8 @@ impl RtSocket {
         })?;
         match err {
             None => Ok(()),
+            // The table does not exist (yet): it has no routes.
+            Some(libc::ENOENT) if strict => Ok(()),
             // A kernel without IPv6 answers the IPv6 dump with EAFNOSUPPORT: no IPv6 routes.
             Some(libc::EAFNOSUPPORT) if family == Family::Inet6 => Ok(()),
             Some(errno) => Err(errno_error("listing routes", errno)),

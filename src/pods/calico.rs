@@ -4,21 +4,15 @@
 //! sha1("<namespace>.<pod>"), 15 characters in all (IFNAMSIZ - 1) with the default prefix
 //! `cali` (`FELIX_INTERFACEPREFIX`, its first comma-separated element).
 
-use sha1::{Digest, Sha1};
-
 /// Calico's default interface prefix.
 pub const DEFAULT_PREFIX: &str = "cali";
 
 /// The host veth name Calico gives pod `namespace/pod` with `prefix`.
 pub fn veth_name(prefix: &str, namespace: &str, pod: &str) -> String {
-    let digest = Sha1::digest(format!("{namespace}.{pod}").as_bytes());
-    let mut name = String::with_capacity(prefix.len() + 11);
-    name.push_str(prefix);
-    for b in digest.iter() {
-        name.push_str(&format!("{b:02x}"));
-    }
-    name.truncate(prefix.len() + 11);
-    name
+    let digest = sha1_smol::Sha1::from(format!("{namespace}.{pod}"))
+        .digest()
+        .to_string();
+    format!("{prefix}{}", &digest[..11])
 }
 
 /// The first element of a `FELIX_INTERFACEPREFIX`-style list (`cali,tap` → `cali`).

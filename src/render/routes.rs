@@ -482,16 +482,141 @@ fn emit_all<S: Sink>(v: &RoutesView<'_>, sink: &mut S) -> io::Result<()> {
     Ok(())
 }
 
-/// The default view: route -n's columns, then Proto, Scope, Table, Src, Notes and the CNI
-/// explanation; multipath nexthops on their own rows.
-pub fn write_table(v: &RoutesView<'_>, style: &Style, out: &mut impl Write) -> io::Result<()> {
-    let mut widths = Widths {
+fn digits(mut n: u32) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// The printed width of an address, without printing an IPv4 one.
+fn ip_width(a: IpAddr, scratch: &mut String) -> usize {
+    match a {
+        IpAddr::V4(v4) => {
+            3 + v4
+                .octets()
+                .iter()
+                .map(|&o| digits(u32::from(o)))
+                .sum::<usize>()
+        }
+        IpAddr::V6(_) => {
+            scratch.clear();
+            push_ip(scratch, a);
+            scratch.len()
+        }
+    }
+}
+
+fn word_width(write: impl FnOnce(&mut String), scratch: &mut String) -> usize {
+    scratch.clear();
+    write(scratch);
+    scratch.len()
+}
+
+fn has_notes(r: &Route) -> bool {
+    r.kind != RouteType::Unicast
+        || r.first_hop().is_some_and(|h| h.flags != Default::default())
+        || r.mtu.is_some()
+        || r.tos != 0
+        || r.is_multipath()
+}
+
+/// Column widths of every row but the last column, computed without formatting the cells
+/// (what [`emit_row`] would print; a test holds the two together).
+fn measure(v: &RoutesView<'_>) -> [usize; NCOLS] {
+    let mut w = [0usize; NCOLS];
+    for (i, h) in HEADER.iter().enumerate() {
+        w[i] = h.len();
+    }
+    let mut scratch = String::new();
+    let mut notes = Widths {
         widths: [0; NCOLS],
         col: 0,
     };
-    emit_all(v, &mut widths)?;
+    let mut m = |i: usize, n: usize| {
+        if n > w[i] {
+            w[i] = n;
+        }
+    };
+    for row in &v.rows {
+        let r = row.route;
+        let fam = r.family();
+        let v4 = fam == Family::Inet;
+        let reject_v4 = row.flags.reject && v4;
+        let hop = r.first_hop();
+        m(0, ip_width(r.dst.network(), &mut scratch));
+        m(
+            1,
+            if reject_v4 {
+                1
+            } else {
+                ip_width(
+                    hop.and_then(|h| h.gateway)
+                        .unwrap_or_else(|| unspecified(fam)),
+                    &mut scratch,
+                )
+            },
+        );
+        m(
+            2,
+            if v4 {
+                ip_width(IpAddr::V4(v4_mask(r.dst.prefix())), &mut scratch)
+            } else {
+                1 + digits(u32::from(r.dst.prefix()))
+            },
+        );
+        let f = row.flags;
+        let letters = if f.reject {
+            1
+        } else {
+            usize::from(f.up) + usize::from(f.gateway)
+        } + usize::from(f.host);
+        m(3, letters);
+        m(4, digits(r.metric.unwrap_or(0)));
+        if !reject_v4 {
+            m(
+                7,
+                display_width(hop.and_then(|h| h.dev.as_deref()).unwrap_or("*")),
+            );
+        }
+        m(8, word_width(|s| proto_word(r.proto, s), &mut scratch));
+        m(9, word_width(|s| scope_word(r.scope, s), &mut scratch));
+        m(10, word_width(|s| table_word(r.table, s), &mut scratch));
+        if let Some(src) = r.prefsrc {
+            m(11, ip_width(src, &mut scratch));
+        }
+        if has_notes(r) {
+            // Rare enough to format: the same code as the printed view.
+            let mut c = Cells {
+                buf: String::new(),
+                sink: &mut notes,
+            };
+            let _ = emit_row(&mut c, row);
+        }
+        for h in r.nexthops.iter().skip(1) {
+            m(
+                1,
+                ip_width(h.gateway.unwrap_or_else(|| unspecified(fam)), &mut scratch),
+            );
+            m(7, display_width(h.dev.as_deref().unwrap_or("*")));
+        }
+    }
+    for (i, n) in notes.widths.iter().enumerate() {
+        if *n > w[i] {
+            w[i] = *n;
+        }
+    }
+    w[NCOLS - 1] = 0;
+    w
+}
+
+/// The default view: route -n's columns, then Proto, Scope, Table, Src, Notes and the CNI
+/// explanation; multipath nexthops on their own rows.
+pub fn write_table(v: &RoutesView<'_>, style: &Style, out: &mut impl Write) -> io::Result<()> {
     let mut lines = Lines {
-        widths: widths.widths,
+        widths: measure(v),
         col: 0,
         pad: 0,
         color: style.color,
@@ -1206,6 +1331,18 @@ mod tests {
                 .collect(),
             warnings: &[],
         }
+    }
+
+    #[test]
+    fn measured_widths_are_printed_widths() {
+        let rs = routes();
+        let v = view(&rs);
+        let mut printed = Widths {
+            widths: [0; NCOLS],
+            col: 0,
+        };
+        emit_all(&v, &mut printed).unwrap();
+        assert_eq!(measure(&v), printed.widths);
     }
 
     #[test]

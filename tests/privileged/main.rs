@@ -12,6 +12,7 @@ mod neigh;
 mod netns;
 mod offline;
 mod pods;
+mod routes;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -19,6 +20,7 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials: Vec<Trial> = Vec::new();
     trials.extend(netns::tests());
+    trials.extend(routes::tests());
     trials.extend(neigh::tests());
     trials.extend(neigh::rule_tests());
     trials.extend(offline::tests());

@@ -1,0 +1,202 @@
+//! `netpath routes` from the command line: usage errors, help, and the views of the
+//! current netns (read only; nothing is configured).
+
+use std::process::Command;
+
+fn netpath() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_netpath"))
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    for args in [
+        vec!["routes", "--table", "bogus"],
+        vec!["routes", "--compat", "-6"],
+        vec!["routes", "--compat", "--table", "local"],
+        vec!["routes", "-4", "-6"],
+        vec!["routes", "get", "not-an-address"],
+        vec!["routes", "get"],
+        vec!["routes", "--table", "main", "get", "10.0.0.1"],
+    ] {
+        let out = netpath().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn help_documents_every_marker() {
+    let out = netpath().args(["routes", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for marker in [
+        "blackhole",
+        "unreachable",
+        "prohibit",
+        "onlink",
+        "linkdown",
+        "multipath",
+        "Proto",
+        "Scope",
+        "Table",
+        "Src",
+        "Explanation",
+        "--compat",
+    ] {
+        assert!(help.contains(marker), "--help does not mention {marker}");
+    }
+    let get = netpath()
+        .args(["routes", "get", "--help"])
+        .output()
+        .unwrap();
+    let get = String::from_utf8_lossy(&get.stdout);
+    assert!(
+        get.contains("--from <SRC>") && get.contains("--iif <DEV>"),
+        "{get}"
+    );
+}
+
+#[test]
+fn views_of_the_current_netns() {
+    let out = netpath().args(["routes", "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema"], "netpath.routes/v1");
+    assert_eq!(doc["netns"], "current");
+    assert!(doc["routes"].is_array());
+
+    let table = netpath().args(["routes"]).output().unwrap();
+    assert!(table.status.success());
+    assert!(String::from_utf8_lossy(&table.stdout).starts_with("Destination"));
+
+    // --compat is route -n, byte for byte, when net-tools is installed.
+    let compat = netpath().args(["routes", "--compat"]).output().unwrap();
+    assert!(compat.status.success());
+    if let Ok(route) = Command::new("route").arg("-n").output() {
+        if route.status.success() {
+            assert_eq!(
+                String::from_utf8_lossy(&compat.stdout),
+                String::from_utf8_lossy(&route.stdout)
+            );
+        }
+    }
+}
+
+#[test]
+fn closed_pipe_does_not_panic() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = netpath()
+        .args(["routes", "--table", "all"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+fn from_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = netpath()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A ticket's `ip route` paste, old iproute2 double spaces included.
+const PASTED: &str = "\
+default via 192.168.1.1 dev eth0
+blackhole 10.65.0.0/26  proto bird
+10.65.0.5 dev cali1a2b3c4d5e6  scope link
+10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink
+unreachable 10.99.1.1
+192.168.1.0/24 dev eth0  proto kernel  scope link  src 192.168.1.10
+";
+
+#[test]
+fn offline_views() {
+    let out = from_stdin(&["routes", "--from", "-", "--compat"], PASTED.as_bytes());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "\
+Kernel IP routing table
+Destination     Gateway         Genmask         Flags Metric Ref    Use Iface
+0.0.0.0         192.168.1.1     0.0.0.0         UG    0      0        0 eth0
+10.65.0.0       0.0.0.0         255.255.255.192 U     0      0        0 *
+10.65.0.5       0.0.0.0         255.255.255.255 UH    0      0        0 cali1a2b3c4d5e6
+10.244.1.0      10.244.1.0      255.255.255.0   UG    0      0        0 flannel.1
+10.99.1.1       -               255.255.255.255 !H    0      -        0 -
+192.168.1.0     0.0.0.0         255.255.255.0   U     0      0        0 eth0
+"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("routes.txt");
+    std::fs::write(&file, PASTED).unwrap();
+    let out = netpath()
+        .args(["routes", "--json", "--from"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["format"], "ip route");
+    assert_eq!(doc["netns"], serde_json::Value::Null);
+    assert_eq!(doc["routes"][1]["type"], "blackhole");
+    assert_eq!(doc["routes"][1]["proto"]["name"], "bird");
+    assert_eq!(
+        doc["routes"][2]["explanation"],
+        "calico pod route → cali1a2b3c4d5e6"
+    );
+    assert_eq!(doc["routes"][3]["onlink"], true);
+}
+
+#[test]
+fn offline_bad_input_exits_2_with_a_message() {
+    for (what, input) in [
+        ("garbage", &b"hello world\nthis is not a route\n"[..]),
+        ("binary", &b"\x7fELF\x00\x01\x02"[..]),
+        ("empty", &b""[..]),
+        ("truncated JSON", &b"[{\"dst\":\"10.0.0.0/8\",\"dev\":"[..]),
+    ] {
+        let out = from_stdin(&["routes", "--from", "-"], input);
+        assert_eq!(out.status.code(), Some(2), "{what}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("netpath: "), "{what}: {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+    }
+    let out = netpath()
+        .args(["routes", "--from", "/nonexistent/routes.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/routes.txt"));
+    let out = netpath()
+        .args(["routes", "--from", "x", "--netns", "y"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -492,6 +492,507 @@ impl ClusterLab {
     }
 }
 
+// ---- Verifying trace's prediction for a pod pair against the kernels ----
+
+/// One direction of a trace, with what the lab needs from it.
+struct Direction<'a> {
+    name: &'static str,
+    from_pod: String,
+    to_pod: String,
+    src: IpAddr,
+    dst: IpAddr,
+    sport: u16,
+    dport: u16,
+    size: usize,
+    delivered: bool,
+    hops: &'a [Value],
+    verdict: &'a Value,
+}
+
+fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str)
+}
+
+fn ip_of(v: &Value, k: &str) -> Option<IpAddr> {
+    str_of(v, k).and_then(|s| s.parse().ok())
+}
+
+fn direction<'a>(
+    trace: &'a Value,
+    name: &'static str,
+    from_pod: &str,
+    to_pod: &str,
+) -> anyhow::Result<Direction<'a>> {
+    let d = &trace[name];
+    let p = &d["packet"];
+    let bad = || anyhow!("trace {name}: missing fields in {d}");
+    let port = |k: &str| {
+        p.get(k)
+            .and_then(Value::as_u64)
+            .and_then(|n| u16::try_from(n).ok())
+    };
+    let verdict = &d["verdict"];
+    Ok(Direction {
+        name,
+        from_pod: from_pod.to_string(),
+        to_pod: to_pod.to_string(),
+        src: ip_of(p, "src").ok_or_else(bad)?,
+        dst: ip_of(p, "dst").ok_or_else(bad)?,
+        sport: port("sport").ok_or_else(bad)?,
+        dport: port("dport").ok_or_else(bad)?,
+        size: p.get("size").and_then(Value::as_u64).ok_or_else(bad)? as usize,
+        delivered: str_of(verdict, "verdict") == Some("delivered"),
+        hops: d["hops"].as_array().map(Vec::as_slice).ok_or_else(bad)?,
+        verdict,
+    })
+}
+
+/// The encapsulation of a packet on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Encap {
+    /// None: the pods' own addresses on the wire.
+    None,
+    /// VXLAN.
+    Vxlan {
+        /// VNI.
+        vni: u64,
+        /// UDP destination port.
+        port: u64,
+        /// Outer source (the sending node).
+        outer_src: IpAddr,
+        /// Outer destination (the receiving VTEP's node).
+        outer_dst: IpAddr,
+    },
+    /// IP-in-IP.
+    Ipip {
+        /// Outer source.
+        outer_src: IpAddr,
+        /// Outer destination.
+        outer_dst: IpAddr,
+    },
+}
+
+impl std::fmt::Display for Encap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Encap::None => write!(f, "no encapsulation"),
+            Encap::Vxlan {
+                vni,
+                port,
+                outer_src,
+                outer_dst,
+            } => write!(f, "VXLAN VNI {vni} udp/{port} {outer_src} → {outer_dst}"),
+            Encap::Ipip {
+                outer_src,
+                outer_dst,
+            } => write!(f, "IPIP {outer_src} → {outer_dst}"),
+        }
+    }
+}
+
+/// The encapsulation trace predicts for a direction (its `encap` hop), if any.
+fn predicted_encap(d: &Direction) -> anyhow::Result<Encap> {
+    let Some(h) = d
+        .hops
+        .iter()
+        .find(|h| h["action"]["kind"] == "encap" && h["depth"] == 0)
+    else {
+        return Ok(Encap::None);
+    };
+    let e = &h["encap"];
+    let bad = || anyhow!("trace {}: unreadable encap {e}", d.name);
+    match str_of(e, "type") {
+        Some("vxlan") => Ok(Encap::Vxlan {
+            vni: e["vni"].as_u64().ok_or_else(bad)?,
+            port: e["port"].as_u64().ok_or_else(bad)?,
+            outer_src: ip_of(e, "outer_src").ok_or_else(bad)?,
+            outer_dst: ip_of(e, "outer_dst").ok_or_else(bad)?,
+        }),
+        Some("ipip") => Ok(Encap::Ipip {
+            outer_src: ip_of(e, "outer_src").ok_or_else(bad)?,
+            outer_dst: ip_of(e, "outer_dst").ok_or_else(bad)?,
+        }),
+        _ => Err(bad()),
+    }
+}
+
+/// The encapsulation a decoded packet carries, if it is one of the direction's datagrams
+/// (innermost IPv4 source/destination and UDP ports match).
+fn seen_encap(packet: &Value, d: &Direction) -> Option<Encap> {
+    let layers = packet["layers"].as_array()?;
+    let ipv4: Vec<&Value> = layers.iter().filter(|l| l["proto"] == "ipv4").collect();
+    let inner = ipv4.last()?;
+    let udp = layers.iter().rev().find(|l| l["proto"] == "udp")?;
+    if ip_of(inner, "src") != Some(d.src)
+        || ip_of(inner, "dst") != Some(d.dst)
+        || udp["src_port"].as_u64() != Some(u64::from(d.sport))
+        || udp["dst_port"].as_u64() != Some(u64::from(d.dport))
+    {
+        return None;
+    }
+    if let Some(v) = layers.iter().find(|l| l["proto"] == "vxlan") {
+        let outer = ipv4.first()?;
+        return Some(Encap::Vxlan {
+            vni: v["vni"].as_u64()?,
+            port: v["port"].as_u64()?,
+            outer_src: ip_of(outer, "src")?,
+            outer_dst: ip_of(outer, "dst")?,
+        });
+    }
+    if ipv4.len() >= 2 {
+        let outer = ipv4[0];
+        return Some(Encap::Ipip {
+            outer_src: ip_of(outer, "src")?,
+            outer_dst: ip_of(outer, "dst")?,
+        });
+    }
+    Some(Encap::None)
+}
+
+fn node_of(lab: &ClusterLab, pod: &str) -> anyhow::Result<(String, String)> {
+    let p = lab
+        .cluster
+        .pods
+        .iter()
+        .find(|p| p.key() == pod)
+        .ok_or_else(|| anyhow!("no pod {pod} in {}", lab.spec))?;
+    let n = lab
+        .cluster
+        .node(&p.node)
+        .ok_or_else(|| anyhow!("no node {}", p.node))?;
+    Ok((n.name.clone(), n.iface.clone()))
+}
+
+/// What [`ClusterLab::verify_pair`] found for one pod pair.
+#[derive(Debug)]
+pub struct PairReport {
+    /// trace's netpath.trace/v1 document.
+    pub trace: Value,
+    /// Request, then reply.
+    pub directions: Vec<DirectionReport>,
+    /// Every difference between trace's prediction and the kernels (empty: they agree).
+    pub problems: Vec<String>,
+    /// What is worth knowing but is not a difference (the kernel's own route where trace
+    /// says the kernel refused the planned one).
+    pub notes: Vec<String>,
+}
+
+/// One direction of a verified pair.
+#[derive(Debug)]
+pub struct DirectionReport {
+    /// `request` or `reply`.
+    pub name: &'static str,
+    /// trace's verdict is `delivered`.
+    pub predicted_delivered: bool,
+    /// The lab's UDP datagram arrived.
+    pub arrived: bool,
+    /// The encapsulation trace predicts.
+    pub predicted_encap: Encap,
+}
+
+impl ClusterLab {
+    /// Trace the pod pair `src → dst` (UDP to `dport`), then, both ways: send real UDP
+    /// between the pods, capture on both nodes' uplinks, and compare with trace: arrival
+    /// exactly when delivered; the encapsulation seen leaving and arriving; every routing hop
+    /// against `ip route get … iif …` on its host, every resolved neighbour and FDB entry
+    /// against the kernel's tables, and the drop against what the kernel does there.
+    /// Errors are failures of the lab itself; differences are in the report.
+    pub fn verify_pair(&self, src: &str, dst: &str, dport: u16) -> anyhow::Result<PairReport> {
+        let trace = self.trace(src, dst, dport)?;
+        let (directions, problems, notes) = verify_traced(self, &trace, src, dst)?;
+        Ok(PairReport {
+            trace,
+            directions,
+            problems,
+            notes,
+        })
+    }
+}
+
+#[allow(clippy::type_complexity)]
+fn verify_traced(
+    lab: &ClusterLab,
+    trace: &Value,
+    src: &str,
+    dst: &str,
+) -> anyhow::Result<(Vec<DirectionReport>, Vec<String>, Vec<String>)> {
+    let dirs = [
+        direction(trace, "request", src, dst)?,
+        direction(trace, "reply", dst, src)?,
+    ];
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    let label = format!("{src} → {dst}");
+
+    // Captures on both nodes' uplinks, running while both directions are sent.
+    let (src_node, src_if) = node_of(lab, src)?;
+    let (dst_node, dst_if) = node_of(lab, dst)?;
+    let caps = [
+        (src_node.clone(), src_if.clone()),
+        (dst_node.clone(), dst_if.clone()),
+    ];
+    let mut running: Vec<Capture> = Vec::new();
+    for (n, i) in &caps {
+        running.push(lab.capture(n, i)?);
+    }
+    let mut arrived = Vec::new();
+    for d in &dirs {
+        let wait = if d.delivered {
+            Duration::from_secs(3)
+        } else {
+            Duration::from_millis(700)
+        };
+        let got = lab
+            .udp_arrives(
+                (&d.from_pod, SocketAddr::new(d.src, d.sport)),
+                (&d.to_pod, SocketAddr::new(d.dst, d.dport)),
+                d.size,
+                wait,
+            )
+            .with_context(|| format!("{label} {}", d.name))?;
+        arrived.push(got);
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let mut seen: HashMap<String, Vec<Value>> = HashMap::new();
+    for c in running {
+        let host = c.label.clone();
+        seen.insert(host, c.finish()?);
+    }
+
+    for (d, got) in dirs.iter().zip(&arrived) {
+        // 1. Arrival.
+        if *got != d.delivered {
+            problems.push(format!(
+                "{label} {}: trace says {}, but the UDP datagram {} ({} → {} udp/{})",
+                d.name,
+                if d.delivered { "delivered" } else { "dropped" },
+                if *got { "arrived" } else { "did not arrive" },
+                d.src,
+                d.dst,
+                d.dport
+            ));
+        }
+        // 2. Hops against the kernels.
+        let diverged = compare_hops(lab, d, &mut problems, &mut notes);
+        // 3. Encapsulation on the wire.
+        let (from_node, from_if, to_node, to_if) = if d.name == "request" {
+            (&src_node, &src_if, &dst_node, &dst_if)
+        } else {
+            (&dst_node, &dst_if, &src_node, &src_if)
+        };
+        let predicted = predicted_encap(d)?;
+        let leaves = d.hops.iter().any(|h| {
+            h["host"] == from_node.as_str()
+                && h["action"]["kind"] == "transmit"
+                && h["device"] == from_if.as_str()
+        });
+        let reaches = d.hops.iter().any(|h| {
+            h["host"] == to_node.as_str()
+                && h["action"]["kind"] == "receive"
+                && h["device"] == to_if.as_str()
+        });
+        for (node, iface, predicted_here, what) in [
+            (from_node, from_if, leaves, "leaving"),
+            (to_node, to_if, reaches, "arriving at"),
+        ] {
+            let key = format!("{node} {iface}");
+            let encs: Vec<Encap> = seen
+                .get(&key)
+                .map(|ps| ps.iter().filter_map(|pk| seen_encap(pk, d)).collect())
+                .unwrap_or_default();
+            if predicted_here {
+                if encs.is_empty() {
+                    problems.push(format!(
+                        "{label} {}: trace predicts the packet {what} {node} on {iface} ({predicted}), the capture there saw none",
+                        d.name
+                    ));
+                }
+                for e in encs.iter().filter(|e| **e != predicted) {
+                    problems.push(format!(
+                        "{label} {}: {what} {node} on {iface} trace predicts {predicted}, the capture saw {e}",
+                        d.name
+                    ));
+                }
+            } else if let Some(e) = encs.first() {
+                if diverged {
+                    notes.push(format!(
+                        "{} {what} {node} on {iface}: the kernel sent it ({e}) along the route it has instead of the refused one",
+                        d.name
+                    ));
+                } else {
+                    problems.push(format!(
+                        "{label} {}: trace predicts nothing {what} {node} on {iface}, the capture saw {} packet(s) ({e})",
+                        d.name,
+                        encs.len()
+                    ));
+                }
+            }
+        }
+    }
+    let reports = dirs
+        .iter()
+        .zip(arrived)
+        .map(|(d, arrived)| {
+            Ok(DirectionReport {
+                name: d.name,
+                predicted_delivered: d.delivered,
+                arrived,
+                predicted_encap: predicted_encap(d)?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((reports, problems, notes))
+}
+
+/// Compare every routing, neighbour and FDB hop of a direction with the kernel of its host,
+/// and its drop with what the kernel does there. Returns true when trace's path ends at a
+/// route the kernel refused (the kernel then takes another route: noted, not compared).
+fn compare_hops(
+    lab: &ClusterLab,
+    d: &Direction,
+    problems: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> bool {
+    let label = format!("{} → {} {}", d.from_pod, d.to_pod, d.name);
+    // Where the packet entered the current host (None: sent by the host itself).
+    let mut iif: Option<(String, usize, String)> = None;
+    let reason = str_of(&d.verdict["reason"], "code").unwrap_or("");
+    let mut diverged = false;
+    for (i, h) in d.hops.iter().enumerate() {
+        let host = str_of(h, "host").unwrap_or("?");
+        let depth = h["depth"].as_u64().unwrap_or(0) as usize;
+        let device = str_of(h, "device");
+        let kind = str_of(&h["action"], "kind").unwrap_or("?");
+        let (Some(src), Some(dst)) = (ip_of(h, "src"), ip_of(h, "dst")) else {
+            problems.push(format!("{label}: hop without addresses: {h}"));
+            continue;
+        };
+        let here_iif = iif
+            .as_ref()
+            .filter(|(hh, dd, _)| hh == host && *dd == depth)
+            .map(|(_, _, dev)| dev.as_str());
+        match kind {
+            "send" | "encap" => iif = None,
+            "receive" => {
+                let dev = str_of(&h["action"], "bridge").or(device).unwrap_or("?");
+                iif = Some((host.to_string(), depth, dev.to_string()));
+            }
+            "route" => {
+                let r = &h["route"];
+                let nh = &r["nexthops"][0];
+                let want_type = str_of(r, "type").unwrap_or("unicast");
+                let want_gw = ip_of(nh, "gateway");
+                let want_dev = str_of(nh, "dev");
+                let next_is_refused = d.hops.get(i + 1).is_some_and(|n| {
+                    n["action"]["kind"] == "drop" && reason == "next-hop-not-on-link"
+                });
+                let got = match lab.route_get(host, dst, src, here_iif) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        problems.push(format!("{label}: at {host}: {e:#}"));
+                        continue;
+                    }
+                };
+                let shown = format!(
+                    "ip route get {dst} from {src}{} in {host}",
+                    here_iif.map(|d| format!(" iif {d}")).unwrap_or_default()
+                );
+                if next_is_refused {
+                    // Trace: the kernel refuses this route. Then it must not be there.
+                    let rdst = str_of(r, "dst").unwrap_or("?");
+                    match lab.exec(host, &format!("ip -j route show exact {rdst}")) {
+                        Ok(out) if out.trim() == "[]" || out.trim().is_empty() => {
+                            diverged = true;
+                            notes.push(format!(
+                                "{}: as trace says, {host}'s kernel refused the route to {rdst} (next hop not on-link); {shown} picks {got} instead",
+                                d.name
+                            ));
+                        }
+                        Ok(out) => problems.push(format!(
+                            "{label}: trace says {host}'s kernel refuses the route to {rdst}, but it holds {}",
+                            out.trim()
+                        )),
+                        Err(e) => problems.push(format!("{label}: {e:#}")),
+                    }
+                    continue;
+                }
+                let same = match &got {
+                    KernelRoute::Route { kind, gateway, dev } => {
+                        kind == want_type
+                            && (want_type != "unicast"
+                                || (*gateway == want_gw && dev.as_deref() == want_dev))
+                    }
+                    KernelRoute::Error(_) => false,
+                };
+                if !same {
+                    problems.push(format!(
+                        "{label}: at {host} trace matches route {} ({want_type} via {} dev {}), but {shown} says {got}",
+                        str_of(r, "dst").unwrap_or("?"),
+                        want_gw.map(|g| g.to_string()).unwrap_or_else(|| "-".into()),
+                        want_dev.unwrap_or("-"),
+                    ));
+                }
+            }
+            "resolve" if !diverged => {
+                let a = &h["action"];
+                let (Some(addr), Some(mac), Some(dev)) =
+                    (ip_of(a, "addr"), str_of(a, "mac"), device)
+                else {
+                    continue;
+                };
+                match lab.exec(host, &format!("ip -j neigh show {addr} dev {dev}")) {
+                    Ok(out) => {
+                        let v: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+                        let have = v.get(0).and_then(|n| str_of(n, "lladdr"));
+                        if have != Some(mac) {
+                            problems.push(format!(
+                                "{label}: at {host} trace resolves {addr} on {dev} to {mac} ({}), the kernel's neighbour table has {}",
+                                a["how"],
+                                have.unwrap_or("no entry")
+                            ));
+                        }
+                    }
+                    Err(e) => problems.push(format!("{label}: {e:#}")),
+                }
+            }
+            "fdb" if !diverged => {
+                let a = &h["action"];
+                let (Some(mac), Some(vtep), Some(dev)) =
+                    (str_of(a, "mac"), ip_of(a, "dst"), device)
+                else {
+                    continue;
+                };
+                match lab.exec(host, &format!("bridge -j fdb show dev {dev}")) {
+                    Ok(out) => {
+                        let v: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+                        let found = v.as_array().is_some_and(|es| {
+                            es.iter().any(|e| {
+                                str_of(e, "mac") == Some(mac) && ip_of(e, "dst") == Some(vtep)
+                            })
+                        });
+                        if !found {
+                            problems.push(format!(
+                                "{label}: at {host} trace finds FDB {mac} dst {vtep} on {dev}, the kernel has none: {}",
+                                out.trim()
+                            ));
+                        }
+                    }
+                    Err(e) => problems.push(format!("{label}: {e:#}")),
+                }
+            }
+            "drop" if reason == "no-route" => match lab.route_get(host, dst, src, here_iif) {
+                Ok(KernelRoute::Error(e)) if e.contains("unreachable") => {}
+                Ok(other) => problems.push(format!(
+                    "{label}: trace says {host} has no route to {dst}, the kernel says {other}"
+                )),
+                Err(e) => problems.push(format!("{label}: {e:#}")),
+            },
+            _ => {}
+        }
+    }
+    diverged
+}
+
 /// The kernel's decision for one packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KernelRoute {

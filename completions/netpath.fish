@@ -30,6 +30,8 @@ never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_needs_command" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_needs_command" -s V -l version -d 'Print version'
+complete -c netpath -n "__fish_netpath_needs_command" -f -a "agent" -d 'Reconcile this node\'s kernel to its plan: devices, addresses, neighbours, FDB, routes'
+complete -c netpath -n "__fish_netpath_needs_command" -f -a "check" -d 'Compare a node\'s plan with what it really has: every difference, with its fix'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "pods" -d 'Map host veths to pods (by ifindex and netns id) and find what dead pods left behind'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "decode" -d 'Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod'
@@ -39,6 +41,34 @@ complete -c netpath -n "__fish_netpath_needs_command" -f -a "trace" -d 'The expe
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "routes" -d 'The kernel\'s routes with route -n\'s U/G/H flags and what route -n hides (blackhole, onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR` shows which route wins and why'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "man" -d 'Print the man page (roff) to standard output'
 complete -c netpath -n "__fish_netpath_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l plan -d 'The node\'s plan: `netpath plan --json` output (netpath.plan/v1) or a NodeState JSON' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -s c -l cluster -d 'The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump); with --watch, re-read when the file changes' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -s n -l node -d 'The node (required with --cluster; picks one from a plan file that holds several)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l netns -d 'The network namespace to program: a name under /run/netns or a path such as /proc/PID/ns/net (default: the current one)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l interval -d 'How often --watch re-checks the kernel (500ms, 10s, 1m)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l proto -d 'The route protocol number (or name) that marks the agent\'s routes; it only ever changes or deletes routes with this protocol' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l dry-run -d 'Print the changes as ip/bridge commands (or JSON) and change nothing. Exit 1 when there is something to do'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l once -d 'Apply once, read back, exit 0 only when the node matches the plan (the default)'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l watch -d 'Keep going: re-read the plan when it changes, re-check the kernel every --interval, repair drift. One log line per change, one summary per pass'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l adopt -d 'Take over foreign routes, neighbours and FDB entries that conflict with the plan (without it they are reported and left alone)'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -s V -l version -d 'Print version'
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l plan -d 'The node\'s plan: `netpath plan --json` output (netpath.plan/v1) or a NodeState JSON' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand check" -s c -l cluster -d 'The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -s n -l node -d 'The node (required with --cluster; picks one from a plan or snapshot file that holds several)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l netns -d 'Read the live state of this network namespace: a name under /run/netns or a path such as /proc/PID/ns/net (default: the current one)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l snapshot -d 'Compare with a snapshot (netpath.snapshot/v1 or NodeState JSON) instead of the live kernel' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l proto -d 'The agent\'s route protocol: its routes count as the CNI\'s' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
+complete -c netpath -n "__fish_netpath_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netpath -n "__fish_netpath_using_subcommand check" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_using_subcommand pods" -l netns -d 'The node\'s network namespace (a name under /run/netns or a path such as /proc/PID/ns/net); default: the current one' -r
 complete -c netpath -n "__fish_netpath_using_subcommand pods" -l netns-dir -d 'A directory of named network namespaces to search for pods (repeatable); default: /run/netns and /var/run/netns, where containerd and CRI-O put `cni-<uuid>`' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand pods" -l proc -d 'The proc filesystem whose <pid>/ns/net are searched for pods (e.g. /host/proc in a container)' -r -F
@@ -137,13 +167,15 @@ never\t'Never colour'"
 complete -c netpath -n "__fish_netpath_using_subcommand man" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand man" -s V -l version -d 'Print version'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "pods" -d 'Map host veths to pods (by ifindex and netns id) and find what dead pods left behind'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "decode" -d 'Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "demo" -d 'List the built-in demo clusters (`--cluster demo:NAME`), or print one\'s cluster file'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "plan" -d 'A node\'s expected dataplane (devices, addresses, routes, neighbours, FDB), as the ip/bridge commands that would create it'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "trace" -d 'The expected path of a packet from SRC to DST and back, hop by hop, and where and why it is dropped (exit 1 when either direction is not delivered)'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "routes" -d 'The kernel\'s routes with route -n\'s U/G/H flags and what route -n hides (blackhole, onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR` shows which route wins and why'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "man" -d 'Print the man page (roff) to standard output'
-complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from pods completions decode demo plan trace routes man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions decode demo plan trace routes man help" -f -a "agent" -d 'Reconcile this node\'s kernel to its plan: devices, addresses, neighbours, FDB, routes'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions decode demo plan trace routes man help" -f -a "check" -d 'Compare a node\'s plan with what it really has: every difference, with its fix'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions decode demo plan trace routes man help" -f -a "pods" -d 'Map host veths to pods (by ifindex and netns id) and find what dead pods left behind'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions decode demo plan trace routes man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish) to standard output'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions decode demo plan trace routes man help" -f -a "decode" -d 'Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions decode demo plan trace routes man help" -f -a "demo" -d 'List the built-in demo clusters (`--cluster demo:NAME`), or print one\'s cluster file'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions decode demo plan trace routes man help" -f -a "plan" -d 'A node\'s expected dataplane (devices, addresses, routes, neighbours, FDB), as the ip/bridge commands that would create it'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions decode demo plan trace routes man help" -f -a "trace" -d 'The expected path of a packet from SRC to DST and back, hop by hop, and where and why it is dropped (exit 1 when either direction is not delivered)'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions decode demo plan trace routes man help" -f -a "routes" -d 'The kernel\'s routes with route -n\'s U/G/H flags and what route -n hides (blackhole, onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR` shows which route wins and why'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions decode demo plan trace routes man help" -f -a "man" -d 'Print the man page (roff) to standard output'
+complete -c netpath -n "__fish_netpath_using_subcommand help; and not __fish_seen_subcommand_from agent check pods completions decode demo plan trace routes man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c netpath -n "__fish_netpath_using_subcommand help; and __fish_seen_subcommand_from routes" -f -a "get" -d 'Which route wins for an address and why, beside the kernel\'s own answer (like `ip route get`). Exits 1 when the address is not routable'

@@ -38,6 +38,10 @@ pub struct Cli {
 /// netpath's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Reconcile this node's kernel to its plan: devices, addresses, neighbours, FDB, routes.
+    Agent(cmd::agent::AgentArgs),
+    /// Compare a node's plan with what it really has: every difference, with its fix.
+    Check(cmd::check::CheckArgs),
     /// Map host veths to pods (by ifindex and netns id) and find what dead pods left behind.
     Pods(cmd::pods::PodsArgs),
     /// Print shell completions (bash, zsh, fish) to standard output.

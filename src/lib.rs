@@ -3,10 +3,12 @@
 //! One model of a node's dataplane ([`dataplane::NodeState`]) whatever its source, and
 //! every command a function over it. See README.md for the commands.
 
+pub mod agent;
 pub mod cli;
 pub mod cmd;
 pub mod dataplane;
 pub mod decode;
+pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod model;

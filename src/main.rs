@@ -35,6 +35,8 @@ fn main() -> ExitCode {
 fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
     let _ = ctx;
     match command {
+        Command::Agent(args) => cmd::agent::run(&args, ctx),
+        Command::Check(args) => cmd::check::run(&args, ctx),
         Command::Pods(args) => cmd::pods::run(&args, ctx),
         Command::Completions(args) => {
             std::io::stdout().write_all(&cmd::completions::script(args.shell))?;

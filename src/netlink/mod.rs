@@ -11,6 +11,7 @@ pub mod pods_routes;
 pub mod route;
 pub mod rule;
 pub mod sysctl;
+pub mod write;
 
 use std::future::Future;
 

@@ -263,6 +263,9 @@ fn a_sabotaged_node_is_caught() -> Result<(), Failed> {
         Ok(_) => return Err("a node routing around the plan went unnoticed".into()),
         Err(p) => p,
     };
+    for p in &problems {
+        eprintln!("lab::a_sabotaged_node_is_caught: caught: {p}");
+    }
     let at_route = problems.iter().any(|p| {
         p.contains("at node-1 trace matches route 10.244.2.0/24")
             && p.contains("via 10.234.2.12 dev eth0")

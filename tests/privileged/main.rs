@@ -3,6 +3,7 @@
 //! As root every test runs. Without root they are all reported as ignored, with a loud
 //! count on stderr; with `NETPATH_REQUIRE_ROOT=1` (set by `.ci/run`) a non-root run fails.
 
+mod agent;
 #[allow(dead_code)] // a reusable lab builder: not every scenario uses every part
 mod cluster_lab;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
@@ -20,6 +21,7 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials: Vec<Trial> = Vec::new();
     trials.extend(netns::tests());
+    trials.extend(agent::tests());
     trials.extend(routes::tests());
     trials.extend(neigh::tests());
     trials.extend(neigh::rule_tests());

@@ -1,0 +1,182 @@
+//! What `check` reports: one finding per object that differs between plan and node.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Pod traffic is dropped or misrouted.
+    Error,
+    /// Drift that does not (yet) drop traffic: an unexpected owned entry, a wrong MTU.
+    Warning,
+    /// Listed for context, never wrong: foreign routes, another program's protocol.
+    Info,
+}
+
+impl Severity {
+    /// The word the table prints.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+
+    /// True for errors and warnings: the node does not match its plan.
+    pub fn is_problem(&self) -> bool {
+        !matches!(self, Severity::Info)
+    }
+}
+
+/// What kind of difference a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// In the plan, not on the node.
+    Missing,
+    /// On the node, owned by the CNI (or the agent), not in the plan.
+    Unexpected,
+    /// On the node, not owned by the CNI: listed, not wrong.
+    Foreign,
+    /// A foreign route inside a planned prefix: it takes part of the pod traffic.
+    Overlap,
+    /// A foreign entry sits where the plan wants one of its own, with other content.
+    Conflict,
+    /// The route goes through another gateway.
+    WrongNextHop,
+    /// The route or device goes out of another device.
+    WrongDevice,
+    /// The onlink flag differs.
+    WrongOnlink,
+    /// The route type differs (unicast, blackhole …).
+    WrongType,
+    /// The route scope differs.
+    WrongScope,
+    /// The preferred source address differs.
+    WrongSource,
+    /// The MTU (of a route or a device) differs.
+    WrongMtu,
+    /// The route was installed by another protocol than planned (same forwarding).
+    WrongProtocol,
+    /// A neighbour or FDB entry points at an old MAC or VTEP.
+    Stale,
+    /// A neighbour or FDB entry is right but not permanent: the kernel may age it out.
+    NotPermanent,
+    /// The device is of another kind than planned.
+    WrongKind,
+    /// The VXLAN device has another VNI.
+    WrongVni,
+    /// The VXLAN device uses another UDP port.
+    WrongPort,
+    /// The tunnel's local address differs.
+    WrongLocal,
+    /// The VXLAN device sits on another underlying device.
+    WrongUnderlay,
+    /// The VXLAN device learns remote MACs (both CNIs turn learning off).
+    Learning,
+    /// The device's MAC address differs (remote FDB entries point at the planned one).
+    WrongMac,
+    /// The device is administratively down.
+    Down,
+    /// The device is enslaved to another bridge (or none).
+    WrongMaster,
+    /// A forwarding sysctl that drops pod traffic.
+    Sysctl,
+}
+
+impl FindingKind {
+    /// The words the table prints.
+    pub fn words(&self) -> &'static str {
+        match self {
+            FindingKind::Missing => "missing",
+            FindingKind::Unexpected => "unexpected",
+            FindingKind::Foreign => "foreign",
+            FindingKind::Overlap => "overlap",
+            FindingKind::Conflict => "conflict",
+            FindingKind::WrongNextHop => "wrong next hop",
+            FindingKind::WrongDevice => "wrong device",
+            FindingKind::WrongOnlink => "wrong onlink",
+            FindingKind::WrongType => "wrong type",
+            FindingKind::WrongScope => "wrong scope",
+            FindingKind::WrongSource => "wrong source",
+            FindingKind::WrongMtu => "wrong MTU",
+            FindingKind::WrongProtocol => "other protocol",
+            FindingKind::Stale => "stale",
+            FindingKind::NotPermanent => "not permanent",
+            FindingKind::WrongKind => "wrong kind",
+            FindingKind::WrongVni => "wrong VNI",
+            FindingKind::WrongPort => "wrong port",
+            FindingKind::WrongLocal => "wrong local",
+            FindingKind::WrongUnderlay => "wrong underlay",
+            FindingKind::Learning => "learning on",
+            FindingKind::WrongMac => "wrong MAC",
+            FindingKind::Down => "down",
+            FindingKind::WrongMaster => "wrong master",
+            FindingKind::Sysctl => "sysctl",
+        }
+    }
+}
+
+impl fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.words())
+    }
+}
+
+/// One difference between a node's plan and its state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// How bad it is.
+    pub severity: Severity,
+    /// What kind of difference.
+    pub kind: FindingKind,
+    /// The object, in `ip`'s words: `route 10.244.2.0/24`, `device flannel.1`,
+    /// `neighbour 10.244.2.0 dev flannel.1`, `fdb 0a:… dev flannel.1`, `sysctl net.ipv4.ip_forward`.
+    pub object: String,
+    /// Every attribute that differs (`next hop`, `onlink` …); the kind is the first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<&'static str>,
+    /// What the plan says (as `ip` prints it), if it has the object.
+    pub expected: Option<String>,
+    /// What the node has, if anything; with what the traffic matches instead when missing.
+    pub actual: Option<String>,
+    /// The commands that fix it (`ip route replace …`); empty when nothing on this node can.
+    pub fix: Vec<String>,
+}
+
+impl Finding {
+    /// A finding with no attributes and no fix yet.
+    pub fn new(severity: Severity, kind: FindingKind, object: impl Into<String>) -> Finding {
+        Finding {
+            severity,
+            kind,
+            object: object.into(),
+            attributes: Vec::new(),
+            expected: None,
+            actual: None,
+            fix: Vec::new(),
+        }
+    }
+
+    /// Set what the plan says.
+    pub fn expected(mut self, s: impl fmt::Display) -> Finding {
+        self.expected = Some(s.to_string());
+        self
+    }
+
+    /// Set what the node has.
+    pub fn actual(mut self, s: impl fmt::Display) -> Finding {
+        self.actual = Some(s.to_string());
+        self
+    }
+
+    /// Set the commands that fix it.
+    pub fn fix(mut self, commands: Vec<String>) -> Finding {
+        self.fix = commands;
+        self
+    }
+}

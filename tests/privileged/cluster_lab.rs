@@ -12,7 +12,14 @@
 //! - one netns per pod (with its own netns and an IPv4 address), set up as the CNI plugin
 //!   does: a veth into its node (Flannel: on `cni0`; Calico: `/32` and `169.254.1.1`);
 //! - the node's CNI state (devices, addresses, neighbours, FDB, routes, sysctls), programmed
-//!   by the [`Programmer`].
+//!   by `netpath agent --once` (see [`Programmer`]).
+//!
+//! Who does what, as on a real node: the node's underlay (uplink address, default route,
+//! `ip_forward`) and the pods (the CNI plugin's job: veth pair, the pod side's address and
+//! routes, the host end's MAC, bridge port, proxy-ARP sysctls) come from the plan's own
+//! commands (`netpath plan`'s "underlay" and "pod" sections, aimed at the lab's namespaces);
+//! everything flanneld or Felix/BIRD would program comes from the agent, which does all of
+//! it in every mode this kernel supports. The agent does not make pods, by design.
 //!
 //! Every namespace is a [`TestNetns`]: removed on drop, also when a test fails or panics
 //! (and when the build itself fails half-way). Names are `np-<tag>-<role>-<pid>-<n>`, unique
@@ -37,9 +44,11 @@ use crate::lab::{TestNetns, netpath};
 /// Who programs each node's CNI state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Programmer {
-    /// The commands `netpath plan --cluster C --node N` prints (its devices, neighbours/FDB
-    /// and routes sections), run with `sh` in the node's netns.
-    PlanCommands,
+    /// `netpath agent --cluster C --node N --netns NS --once`: the way the lab is built.
+    Agent,
+    /// Nothing beyond the underlay and the pods (the CNI plugin's part): for tests that run
+    /// the agent themselves ([`ClusterLab::agent_once`]).
+    PodsOnly,
 }
 
 /// Something the plan asked for that the kernel refused while the lab was built (a host-gw
@@ -79,9 +88,14 @@ impl ClusterLab {
     /// Build the cluster named by `spec` (`demo:NAME` or a cluster file), tagging its
     /// namespaces with `tag` (keep it short: it shows in `ip netns`).
     pub fn build(spec: &str, tag: &str) -> anyhow::Result<ClusterLab> {
+        Self::build_with(spec, tag, Programmer::Agent)
+    }
+
+    /// [`ClusterLab::build`], choosing who programs the nodes.
+    pub fn build_with(spec: &str, tag: &str, programmer: Programmer) -> anyhow::Result<ClusterLab> {
         let cluster = Cluster::load(spec, &Default::default())
             .with_context(|| format!("loading cluster {spec}"))?;
-        Self::build_cluster(spec.to_string(), cluster, tag, None)
+        Self::build_cluster(spec.to_string(), cluster, tag, None, programmer)
     }
 
     /// Build a cluster given as netpath cluster-file text (YAML), written to a temporary
@@ -92,7 +106,7 @@ impl ClusterLab {
         std::fs::write(&path, text).context("writing the cluster file")?;
         let spec = path.to_string_lossy().into_owned();
         let cluster = Cluster::load(&spec, &Default::default())?;
-        Self::build_cluster(spec, cluster, tag, Some(dir))
+        Self::build_cluster(spec, cluster, tag, Some(dir), Programmer::Agent)
     }
 
     fn build_cluster(
@@ -100,6 +114,7 @@ impl ClusterLab {
         cluster: Cluster,
         tag: &str,
         dir: Option<tempfile::TempDir>,
+        programmer: Programmer,
     ) -> anyhow::Result<ClusterLab> {
         let mut plans = BTreeMap::new();
         for n in &cluster.nodes {
@@ -108,7 +123,7 @@ impl ClusterLab {
         let mut lab = ClusterLab {
             spec,
             cluster,
-            programmer: Programmer::PlanCommands,
+            programmer,
             refused: Vec::new(),
             plans,
             hosts: HashMap::new(),
@@ -313,18 +328,29 @@ impl ClusterLab {
         }
         let script = PlanScript::get(&self.spec, name)?;
         let mut lines: Vec<String> = script.section("underlay").to_vec();
-        match self.programmer {
-            Programmer::PlanCommands => {
-                lines.extend(script.section("devices").iter().cloned());
-                lines.extend(self.pod_lines(&script)?);
-                lines.extend(script.section("neighbours").iter().cloned());
-                lines.extend(script.section("routes").iter().cloned());
-            }
-        }
-        let failures = run_lines(ns, &lines)?;
         let mut refused = Vec::new();
-        for (what, error) in failures {
-            let explained = what.strip_prefix("ip route add ").is_some_and(|r| {
+        // The underlay and the pods (the CNI plugin's part), then the agent.
+        lines.extend(self.pod_lines(&script)?);
+        if let Some((what, error)) = run_lines(ns, &lines)?.into_iter().next() {
+            bail!("node {name}: `{what}` failed: {error}");
+        }
+        if self.programmer == Programmer::PodsOnly {
+            return Ok(Vec::new());
+        }
+        let run = self.agent_once(name)?;
+        if run.code != Some(0) && run.failed.is_empty() {
+            bail!(
+                "netpath agent --node {name} --once: exit {:?} without a failed change: {}",
+                run.code,
+                if run.doc.is_null() {
+                    run.stderr.clone()
+                } else {
+                    run.doc["remaining"].to_string()
+                }
+            );
+        }
+        for (what, error) in run.failed {
+            let explained = refused_route(&what).is_some_and(|r| {
                 plan.warnings
                     .iter()
                     .any(|w| w.starts_with(&format!("route {r}:")))
@@ -341,12 +367,76 @@ impl ClusterLab {
         Ok(refused)
     }
 
-    /// The plan's pod sections, aimed at the lab's pod namespaces (which the lab made).
+    /// `netpath --json agent --cluster SPEC --node NODE --netns NS --once`.
+    pub fn agent_once(&self, node: &str) -> anyhow::Result<AgentRun> {
+        let ns = &self.netns(node)?.name;
+        let out = netpath()
+            .args(["--json", "agent", "--cluster", &self.spec, "--node", node])
+            .args(["--netns", ns, "--once"])
+            .output()
+            .context("running netpath agent")?;
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let mut failed = Vec::new();
+        for c in doc["changes"].as_array().into_iter().flatten() {
+            if c["status"] == "failed" {
+                let cmds: Vec<&str> = c["commands"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                failed.push((
+                    cmds.join("; "),
+                    str_of(c, "error").unwrap_or("?").to_string(),
+                ));
+            }
+        }
+        Ok(AgentRun {
+            code: out.status.code(),
+            doc,
+            failed,
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
+    }
+
+    /// `netpath --json check --cluster SPEC --node NODE --netns NS`: the exit code and the
+    /// findings (netpath.check/v1 `findings`).
+    pub fn check(&self, node: &str) -> anyhow::Result<(Option<i32>, Vec<Value>)> {
+        let ns = &self.netns(node)?.name;
+        let out = netpath()
+            .args(["--json", "check", "--cluster", &self.spec, "--node", node])
+            .args(["--netns", ns])
+            .output()
+            .context("running netpath check")?;
+        let doc: Value = serde_json::from_slice(&out.stdout).map_err(|_| {
+            anyhow!(
+                "netpath check --node {node}: {} and no JSON: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )
+        })?;
+        let findings = doc["findings"].as_array().cloned().unwrap_or_default();
+        Ok((out.status.code(), findings))
+    }
+
+    /// The plan's pod sections, aimed at the lab's pod namespaces (which the lab made). A
+    /// bridge a pod's veth goes on is created first when missing, as the bridge CNI plugin
+    /// does (the agent then sets its MAC, MTU and address).
     fn pod_lines(&self, script: &PlanScript) -> anyhow::Result<Vec<String>> {
         let mut out = Vec::new();
         for pod in &script.pods {
             let lab_ns = &self.netns(&pod.key)?.name;
             for l in &pod.lines {
+                let words: Vec<&str> = l.split_whitespace().collect();
+                if let Some(br) = words
+                    .iter()
+                    .position(|w| *w == "master")
+                    .and_then(|i| words.get(i + 1))
+                {
+                    out.push(format!(
+                        "ip link show {br} >/dev/null 2>&1 || ip link add {br} type bridge"
+                    ));
+                }
                 if l == &format!("ip netns add {}", pod.netns) {
                     continue;
                 }
@@ -991,6 +1081,31 @@ fn compare_hops(
         }
     }
     diverged
+}
+
+/// One `netpath agent --once` run.
+#[derive(Debug)]
+pub struct AgentRun {
+    /// Its exit code (0: the node matches the plan; 3: the kernel refused, nothing changed).
+    pub code: Option<i32>,
+    /// Its JSON document (null when it printed none, e.g. on exit 3).
+    pub doc: Value,
+    /// The changes the kernel refused: (commands, error).
+    pub failed: Vec<(String, String)>,
+    /// What it said on stderr.
+    pub stderr: String,
+}
+
+/// The route of a failed `ip route add|replace ROUTE [proto N]` command, as `ip route`
+/// prints it without the agent's protocol.
+fn refused_route(cmd: &str) -> Option<&str> {
+    let r = cmd
+        .strip_prefix("ip route add ")
+        .or_else(|| cmd.strip_prefix("ip route replace "))?;
+    Some(match r.rsplit_once(" proto ") {
+        Some((head, p)) if p.chars().all(|c| c.is_ascii_digit()) => head,
+        _ => r,
+    })
 }
 
 /// The kernel's decision for one packet.

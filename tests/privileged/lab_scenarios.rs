@@ -8,7 +8,9 @@
 //!   type); every neighbour trace resolves holds the MAC trace says; every FDB entry exists;
 //!   a drop is what the kernel does there (no route, a refused route).
 
-use crate::cluster_lab::{ClusterLab, Encap, PairReport};
+use serde_json::Value;
+
+use crate::cluster_lab::{ClusterLab, Encap, PairReport, Programmer};
 use crate::lab::TestNetns;
 use libtest_mimic::{Failed, Trial};
 
@@ -125,6 +127,10 @@ pub fn tests() -> Vec<Trial> {
         calico_ipip_needs_the_ipip_module,
     ));
     out.push(Trial::test(
+        "lab::check_reports_a_deleted_route_and_the_agent_repairs_it",
+        check_reports_a_deleted_route_and_the_agent_repairs_it,
+    ));
+    out.push(Trial::test(
         "lab::a_sabotaged_node_is_caught",
         a_sabotaged_node_is_caught,
     ));
@@ -140,7 +146,7 @@ const DPORT: u16 = 9000;
 
 fn run(s: &Scenario) -> Result<(), Failed> {
     let lab = ClusterLab::build(s.spec, s.tag).map_err(|e| format!("{}: {e:#}", s.spec))?;
-    let mut problems = Vec::new();
+    let mut problems = check_every_node(&lab);
     for p in s.pairs {
         match check_pair(&lab, p) {
             Ok(notes) => {
@@ -163,6 +169,64 @@ fn run(s: &Scenario) -> Result<(), Failed> {
         )
         .into())
     }
+}
+
+/// `netpath check` on every node after the agent: nothing to report, except the routes the
+/// kernel refused (each announced by a plan warning), which check must report as missing.
+fn check_every_node(lab: &ClusterLab) -> Vec<String> {
+    let mut problems = Vec::new();
+    for n in &lab.cluster.nodes {
+        let (code, findings) = match lab.check(&n.name) {
+            Ok(x) => x,
+            Err(e) => {
+                problems.push(format!("{e:#}"));
+                continue;
+            }
+        };
+        let refused: Vec<&str> = lab
+            .refused
+            .iter()
+            .filter(|r| r.node == n.name)
+            .filter_map(|r| r.what.split_whitespace().find(|w| w.contains('/')))
+            .collect();
+        let unexplained: Vec<&Value> = findings
+            .iter()
+            .filter(|f| {
+                let object = f["object"].as_str().unwrap_or("");
+                !refused.iter().any(|dst| object.contains(dst))
+            })
+            .collect();
+        if !unexplained.is_empty() {
+            problems.push(format!(
+                "netpath check on {} after the agent reports: {}",
+                n.name,
+                unexplained
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+        let want_code = if refused.is_empty() { 0 } else { 1 };
+        if code != Some(want_code) {
+            problems.push(format!(
+                "netpath check on {} exits {code:?}, expected {want_code} (refused by the kernel: {refused:?})",
+                n.name
+            ));
+        }
+        for dst in &refused {
+            if !findings
+                .iter()
+                .any(|f| f["object"].as_str().is_some_and(|o| o.contains(dst)))
+            {
+                problems.push(format!(
+                    "the kernel refused the route to {dst} on {}, but netpath check does not report it",
+                    n.name
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// Verify a pair in the lab and hold trace to the scenario's claim; the differences, or notes.
@@ -222,9 +286,9 @@ const CALICO_IPIP: Scenario = Scenario {
     ],
 };
 
-/// Calico IPIP: run like the others where the kernel can make an ipip device; here (no ipip
-/// module) say so, and check that building the lab stops at the tunnel device with the
-/// kernel's reason instead of half-working.
+/// Calico IPIP: run like the others where the kernel can make an ipip device. Here (no ipip
+/// module) say so and skip the traffic, and check that the agent refuses with exit 3 and
+/// changes nothing on the node.
 fn calico_ipip_needs_the_ipip_module() -> Result<(), Failed> {
     let scratch = TestNetns::new("ipq");
     let probe = scratch.exec_output("ip link add name np-ipip type ipip local any remote any");
@@ -236,12 +300,76 @@ fn calico_ipip_needs_the_ipip_module() -> Result<(), Failed> {
         "lab::calico_ipip_needs_the_ipip_module: SKIPPING the IPIP traffic scenario: this kernel cannot create an ipip device ({})",
         String::from_utf8_lossy(&probe.stderr).trim()
     );
-    let err = match ClusterLab::build("demo:calico-ipip", "cip") {
-        Ok(_) => return Err("the calico-ipip lab built on a kernel without ipip".into()),
-        Err(e) => format!("{e:#}"),
-    };
-    if !err.contains("tunl0") || !err.contains("type ipip") {
-        return Err(format!("the build failed, but not at the ipip device: {err}").into());
+    let lab = ClusterLab::build_with("demo:calico-ipip", "cip", Programmer::PodsOnly)
+        .map_err(|e| format!("{e:#}"))?;
+    let state = "ip -d link show; ip addr; ip route show table all; ip neigh; bridge fdb; sysctl -a 2>/dev/null | grep -E \"^net\\.ipv4\\.(ip_forward|conf)\"";
+    let before = lab.exec("node-1", state).map_err(|e| format!("{e:#}"))?;
+    let run = lab.agent_once("node-1").map_err(|e| format!("{e:#}"))?;
+    if run.code != Some(3) {
+        return Err(format!(
+            "the agent should refuse the IPIP plan with exit 3, it exited {:?}: {} {}",
+            run.code, run.stderr, run.doc
+        )
+        .into());
+    }
+    if !run.stderr.contains("ipip") {
+        return Err(format!("the refusal does not name ipip: {}", run.stderr).into());
+    }
+    let after = lab.exec("node-1", state).map_err(|e| format!("{e:#}"))?;
+    if before != after {
+        return Err(format!(
+            "the refusing agent changed the node:\n--- before\n{before}\n--- after\n{after}"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// After the agent: deleting a route by hand makes `netpath check` report it, the pods stop
+/// reaching each other as trace (on the unchanged plan) no longer matches the kernel, and
+/// `netpath agent --once` puts it back, after which check is clean and traffic matches trace.
+fn check_reports_a_deleted_route_and_the_agent_repairs_it() -> Result<(), Failed> {
+    let e = |e: anyhow::Error| format!("{e:#}");
+    let lab = ClusterLab::build("demo:flannel-vxlan", "rep").map_err(e)?;
+    lab.exec("node-1", "ip route del 10.244.2.0/24")
+        .map_err(e)?;
+    let (code, findings) = lab.check("node-1").map_err(e)?;
+    let reported = findings.iter().any(|f| {
+        f["object"]
+            .as_str()
+            .is_some_and(|o| o.contains("10.244.2.0/24"))
+    });
+    if code != Some(1) || !reported {
+        return Err(format!(
+            "netpath check should report the deleted route (exit 1), it exits {code:?} with {findings:?}"
+        )
+        .into());
+    }
+    let broken = lab
+        .verify_pair("default/web-0", "default/db-0", DPORT)
+        .map_err(e)?;
+    if broken.problems.is_empty() {
+        return Err("with the route deleted, the kernels should differ from trace".into());
+    }
+    let run = lab.agent_once("node-1").map_err(e)?;
+    if run.code != Some(0) {
+        return Err(format!("agent --once did not converge: {:?} {}", run.code, run.doc).into());
+    }
+    let route = lab
+        .exec("node-1", "ip route show 10.244.2.0/24")
+        .map_err(e)?;
+    if !route.contains("via 10.244.2.0 dev flannel.1") || !route.contains("onlink") {
+        return Err(format!("the agent put back {route:?}").into());
+    }
+    let (code, findings) = lab.check("node-1").map_err(e)?;
+    if code != Some(0) || !findings.is_empty() {
+        return Err(format!("after the repair check reports {code:?} {findings:?}").into());
+    }
+    let fixed = lab
+        .verify_pair("default/web-0", "default/db-0", DPORT)
+        .map_err(e)?;
+    if !fixed.problems.is_empty() {
+        return Err(format!("after the repair: {:#?}", fixed.problems).into());
     }
     Ok(())
 }

@@ -46,6 +46,8 @@ pub enum Command {
     Pods(cmd::pods::PodsArgs),
     /// Print shell completions (bash, zsh, fish) to standard output.
     Completions(cmd::completions::CompletionsArgs),
+    /// Capture live packets (libpcap) in any netns and show outer and inner layers.
+    Capture(cmd::capture::CaptureArgs),
     /// Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod.
     Decode(cmd::decode::DecodeArgs),
     /// List the built-in demo clusters (`--cluster demo:NAME`), or print one's cluster file.

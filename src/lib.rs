@@ -4,6 +4,7 @@
 //! every command a function over it. See README.md for the commands.
 
 pub mod agent;
+pub mod capture;
 pub mod cli;
 pub mod cmd;
 pub mod dataplane;
@@ -14,6 +15,7 @@ pub mod explain;
 pub mod model;
 pub mod netlink;
 pub mod pcapfile;
+pub mod pcapwrite;
 pub mod plan;
 pub mod pods;
 pub mod render;

@@ -42,6 +42,7 @@ fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
             std::io::stdout().write_all(&cmd::completions::script(args.shell))?;
             Ok(Outcome::Clean)
         }
+        Command::Capture(args) => cmd::capture::run(args, ctx),
         Command::Decode(args) => cmd::decode::run(args, ctx),
         Command::Demo(args) => cmd::demo::run(&args, ctx),
         Command::Plan(args) => cmd::plan::run(&args, ctx),

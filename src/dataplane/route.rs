@@ -303,8 +303,10 @@ impl Scope {
     }
 }
 
-/// Per-nexthop flags (`RTNH_F_*`).
+/// Per-nexthop flags (`RTNH_F_*`). Absent fields read as false, so hand-written JSON may
+/// give only the flags that are set (`{"onlink": true}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NexthopFlags {
     /// RTNH_F_ONLINK: the gateway is on the link even without a covering connected route.
     /// Flannel VXLAN and Calico IPIP/VXLAN routes use it.

@@ -7,9 +7,11 @@
 //! - [`null`]: BSD loopback / `DLT_NULL` / `DLT_LOOP` 4-byte family header;
 //! - [`flannel`]: Flannel's old UDP backend (port 8285, raw IP inside);
 //! - [`ipip`]: IPv4-in-IPv4 (protocol 4) and IPv6-in-IPv4 (protocol 41) as Linux numbers them;
+//! - [`build`]: a packet builder for tests, test data and the benchmark generator;
 //! - [`checksum`]: the Internet checksum (RFC 1071), fast over whole segments;
 //! - [`LinkType`]: the pcap `LINKTYPE_*` values netpath decodes.
 
+pub mod build;
 pub mod checksum;
 pub mod flannel;
 pub mod ipip;

@@ -4,6 +4,7 @@
 //! count on stderr; with `NETPATH_REQUIRE_ROOT=1` (set by `.ci/run`) a non-root run fails.
 
 mod agent;
+mod capture;
 #[allow(dead_code)] // a reusable lab builder: not every scenario uses every part
 mod cluster_lab;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
@@ -23,6 +24,7 @@ fn main() {
     trials.extend(netns::tests());
     trials.extend(agent::tests());
     trials.extend(routes::tests());
+    trials.extend(capture::tests());
     trials.extend(neigh::tests());
     trials.extend(neigh::rule_tests());
     trials.extend(offline::tests());

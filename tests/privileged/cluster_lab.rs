@@ -1142,93 +1142,78 @@ impl std::fmt::Display for KernelRoute {
     }
 }
 
-/// A live capture (tcpdump into a pcap file, decoded afterwards by `netpath decode`).
+/// A live capture: `netpath --json capture` running in a namespace (netpath.decode/v1
+/// objects, one per packet).
 pub struct Capture {
     child: Child,
-    file: tempfile::NamedTempFile,
     /// Which host and interface, for messages.
     pub label: String,
 }
 
 impl Capture {
     fn start(ns: &str, host: &str, iface: &str, filter: &str) -> anyhow::Result<Capture> {
-        let file = tempfile::Builder::new()
-            .prefix("netpath-lab-")
-            .suffix(".pcap")
-            .tempfile()
-            .context("temporary pcap file")?;
-        let mut child = Command::new("ip")
+        let mut child = netpath()
             .args([
-                "netns",
-                "exec",
-                ns,
-                "tcpdump",
-                "--immediate-mode",
-                "-i",
-                iface,
-                "-nn",
-                "-U",
-                "-w",
+                "--json", "capture", "-i", iface, "--netns", ns, "--filter", filter,
             ])
-            .arg(file.path())
-            .arg(filter)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .context("starting tcpdump")?;
+            .context("starting netpath capture")?;
         let label = format!("{host} {iface}");
-        let mut err = BufReader::new(child.stderr.take().context("tcpdump stderr")?);
+        let mut err = BufReader::new(child.stderr.take().context("netpath capture stderr")?);
         let mut line = String::new();
-        err.read_line(&mut line).context("reading tcpdump")?;
-        if !line.contains("listening on") {
+        err.read_line(&mut line)
+            .context("reading netpath capture")?;
+        if !line.contains("capturing on") {
             let _ = child.kill();
             let _ = child.wait();
-            bail!("capture on {label} did not start: {line}");
+            bail!("netpath capture on {label} did not start: {line}");
         }
-        // Keep draining stderr so tcpdump never blocks on it.
+        // Keep draining stderr so the capture never blocks on it.
         std::thread::spawn(move || {
             let mut sink = String::new();
             while err.read_line(&mut sink).is_ok_and(|n| n > 0) {
                 sink.clear();
             }
         });
-        Ok(Capture { child, file, label })
+        Ok(Capture { child, label })
     }
 
-    /// Stop the capture and decode what it saw (`netpath --json decode`, one object per
-    /// packet: netpath.decode/v1).
+    /// Stop the capture (SIGINT, as Ctrl-C) and return the packets it decoded.
     pub fn finish(mut self) -> anyhow::Result<Vec<Value>> {
         // SAFETY: kill(2) on the pid of our own child.
         unsafe {
             libc::kill(self.child.id() as libc::pid_t, libc::SIGINT);
         }
-        let deadline = Instant::now() + Duration::from_secs(3);
-        loop {
-            if self.child.try_wait()?.is_some() {
-                break;
+        let mut stdout = self.child.stdout.take().context("netpath capture stdout")?;
+        let reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut stdout, &mut text).map(|_| text)
+        });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            if let Some(st) = self.child.try_wait()? {
+                break st;
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                break;
+                bail!("netpath capture on {} did not stop on SIGINT", self.label);
             }
             std::thread::sleep(Duration::from_millis(10));
-        }
-        let out = netpath()
-            .args(["--json", "decode"])
-            .arg(self.file.path())
-            .output()
-            .context("running netpath decode")?;
-        if !out.status.success() {
-            bail!(
-                "decoding the capture on {}: {}",
-                self.label,
-                String::from_utf8_lossy(&out.stderr)
-            );
+        };
+        let text = reader
+            .join()
+            .map_err(|_| anyhow!("reading netpath capture panicked"))?
+            .context("reading netpath capture output")?;
+        if !status.success() {
+            bail!("netpath capture on {}: {status}", self.label);
         }
         let mut packets = Vec::new();
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let v: Value = serde_json::from_str(line).context("netpath decode --json line")?;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: Value = serde_json::from_str(line)
+                .with_context(|| format!("netpath capture --json line: {line}"))?;
             if v.get("layers").is_some() {
                 packets.push(v);
             }

@@ -214,6 +214,11 @@ impl ClusterLab {
             .ok_or_else(|| anyhow!("no underlay segment holds {ip}"))
     }
 
+    /// How many namespaces the lab holds (hosts and underlay segments).
+    pub fn namespace_count(&self) -> usize {
+        self.hosts.len() + self.segments.len()
+    }
+
     /// The namespace of a host, by the name `trace` uses (node, router, `namespace/pod`).
     pub fn netns(&self, host: &str) -> anyhow::Result<&TestNetns> {
         self.hosts

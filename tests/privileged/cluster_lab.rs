@@ -1422,8 +1422,12 @@ pub fn run_lines(ns: &str, lines: &[String]) -> anyhow::Result<Vec<(String, Stri
     for l in String::from_utf8_lossy(&out.stdout).lines() {
         if let Some(rest) = l.strip_prefix("@@failed ") {
             let (i, msg) = rest.split_once(' ').unwrap_or((rest, ""));
-            let i: usize = i.parse().context("failure index")?;
-            failed.push((lines[i].clone(), msg.to_string()));
+            let line = i
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| lines.get(i))
+                .ok_or_else(|| anyhow!("unexpected failure report from sh: {l}"))?;
+            failed.push((line.clone(), msg.to_string()));
         }
     }
     Ok(failed)

@@ -5,8 +5,11 @@
 
 mod agent;
 mod capture;
+#[allow(dead_code)] // a reusable lab builder: not every scenario uses every part
+mod cluster_lab;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
+mod lab_scenarios;
 mod neigh;
 mod netns;
 mod offline;
@@ -28,6 +31,7 @@ fn main() {
     trials.extend(offline::tests());
     trials.extend(pods::tests());
     trials.extend(snapshot::tests());
+    trials.extend(lab_scenarios::tests());
 
     if !lab::is_root() {
         let n = trials.len();

@@ -487,7 +487,21 @@ impl ClusterLab {
     pub fn udp_socket(&self, host: &str, addr: SocketAddr) -> anyhow::Result<UdpSocket> {
         let ns = Netns::parse(&self.netns(host)?.name);
         ns.run(move || {
-            UdpSocket::bind(addr).with_context(|| format!("binding UDP {addr} in {host}"))
+            // The previous direction's socket on this address is closed, but a child that
+            // another test thread forked at that moment may still hold a copy of its fd
+            // until it execs: retry briefly instead of failing on EADDRINUSE.
+            let start = Instant::now();
+            loop {
+                match UdpSocket::bind(addr) {
+                    Err(e)
+                        if e.kind() == std::io::ErrorKind::AddrInUse
+                            && start.elapsed() < Duration::from_secs(2) =>
+                    {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    r => return r.with_context(|| format!("binding UDP {addr} in {host}")),
+                }
+            }
         })
     }
 

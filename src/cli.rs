@@ -64,6 +64,9 @@ pub enum Command {
     Routes(cmd::routes::RoutesArgs),
     /// Flannel's subnet leases in etcd: who holds which subnet, TTLs, conflicts; --watch follows them.
     Leases(cmd::lease::LeasesArgs),
+    /// A node's real dataplane (devices, addresses, routes of every table, rules, neighbours,
+    /// FDB, forwarding sysctls, pod veths) as one JSON document, live or from text dumps.
+    Snapshot(cmd::snapshot::SnapshotArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

@@ -21,5 +21,6 @@ pub mod pcapwrite;
 pub mod plan;
 pub mod pods;
 pub mod render;
+pub mod snapshot;
 pub mod trace;
 pub mod wire;

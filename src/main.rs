@@ -49,6 +49,7 @@ fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
         Command::Trace(args) => cmd::trace::run(&args, ctx),
         Command::Routes(args) => cmd::routes::run(args, ctx),
         Command::Leases(args) => cmd::lease::run(&args, ctx),
+        Command::Snapshot(args) => cmd::snapshot::run(&args, ctx),
         Command::Man => {
             std::io::stdout().write_all(&cmd::completions::man_page()?)?;
             Ok(Outcome::Clean)

@@ -10,6 +10,7 @@ pub mod lease;
 pub mod plan;
 pub mod pods;
 pub mod routes;
+pub mod snapshot;
 pub mod trace;
 
 use crate::render::Style;

@@ -1,6 +1,7 @@
 //! `netpath trace SRC DST --cluster C`: the expected path of a packet and its reply, hop by
 //! hop; `netpath trace --all --cluster C`: every node pair.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
@@ -9,9 +10,13 @@ use serde::Serialize;
 use super::Ctx;
 use super::plan::ClusterArgs;
 use crate::error::Outcome;
+use crate::netlink::Netns;
+use crate::netlink::route::{self, KernelAnswer, RouteQuery};
 use crate::plan;
 use crate::render::{json, trace as render};
-use crate::trace::{self, Probe, Proto, all};
+use crate::snapshot;
+use crate::trace::real::{self, Placed};
+use crate::trace::{self, Probe, Proto, Verdict, all};
 
 /// Arguments of `netpath trace`.
 #[derive(Debug, clap::Args)]
@@ -38,6 +43,21 @@ pub struct TraceArgs {
     /// Total IP packet size in bytes; sent with DF, so a device with a smaller MTU drops it.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(20..=65535))]
     pub size: u32,
+    /// Walk these nodes through their real state: snapshot files (`netpath snapshot -o`),
+    /// text-dump directories, or directories holding one of either per node (matched by the
+    /// snapshot's node name, else the file name). Other nodes use the plan.
+    #[arg(long, num_args = 1.., value_name = "FILE_OR_DIR")]
+    pub snapshot: Vec<PathBuf>,
+    /// Walk the local node through the local kernel's state (snapshot it now), and show the
+    /// kernel's own answer for each route lookup there (`ip route get … iif …`).
+    #[arg(long)]
+    pub live: bool,
+    /// With --live: the local node's name in the cluster (default: the host name).
+    #[arg(long, value_name = "NODE", requires = "live")]
+    pub node: Option<String>,
+    /// With --live: the local node's network namespace (default: the current one).
+    #[arg(long, value_name = "NETNS", requires = "live")]
+    pub netns: Option<String>,
     /// Print load and trace timings to standard error (for benchmarks).
     #[arg(long, hide = true)]
     pub timing: bool,
@@ -51,6 +71,77 @@ struct TraceDoc<'a> {
     assumptions: &'a [String],
     #[serde(flatten)]
     trace: &'a trace::Trace,
+    /// Hosts walked through real state (absent without --snapshot/--live).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshots: Option<&'a [Placed]>,
+    /// The plan's verdicts, for comparison with the real ones (with --snapshot/--live).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<PlanVerdicts<'a>>,
+}
+
+#[derive(Serialize)]
+struct PlanVerdicts<'a> {
+    request: &'a Verdict,
+    reply: Option<&'a Verdict>,
+}
+
+/// Real state placed into the world: what, and the live node's netns.
+struct Real {
+    placed: Vec<Placed>,
+    notes: Vec<String>,
+    live: Option<(trace::HostId, Netns)>,
+}
+
+/// Load the snapshots (and the live one) and place them into `world`.
+fn place_real(
+    args: &TraceArgs,
+    cluster: &crate::model::Cluster,
+    world: &mut trace::World,
+) -> anyhow::Result<Option<Real>> {
+    if args.snapshot.is_empty() && !args.live {
+        return Ok(None);
+    }
+    let mut inputs = Vec::new();
+    for p in &args.snapshot {
+        for l in snapshot::load(p)? {
+            inputs.push(real::Input {
+                snapshot: l.snapshot,
+                path: Some(l.path),
+                source: real::Source::Snapshot,
+            });
+        }
+    }
+    let mut live = None;
+    if args.live {
+        let netns = Netns::from_arg(args.netns.as_deref());
+        let node = args.node.clone().unwrap_or_else(snapshot::live::hostname);
+        if cluster.node_index(&node).is_none() {
+            bail!(
+                "--live: this machine is {node:?}, which is not a node of cluster {}; pass --node NAME",
+                cluster.source
+            );
+        }
+        let snap = snapshot::read_live(&snapshot::LiveOptions {
+            netns: netns.clone(),
+            node: Some(node.clone()),
+            pods: Some(crate::pods::Options {
+                node: netns.clone(),
+                ..Default::default()
+            }),
+        })?;
+        inputs.push(real::Input {
+            snapshot: snap,
+            path: None,
+            source: real::Source::Live,
+        });
+        live = world.by_name(&node).map(|id| (id, netns));
+    }
+    let (placed, notes) = real::place(world, cluster, inputs)?;
+    Ok(Some(Real {
+        placed,
+        notes,
+        live,
+    }))
 }
 
 #[derive(Serialize)]
@@ -82,7 +173,8 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let cluster = args.cluster.load()?;
     let (t_load, c_load) = (t0.elapsed(), cpu_time() - c0);
     let (t1, c1) = (Instant::now(), cpu_time());
-    let world = plan::world(&cluster);
+    let mut world = plan::world(&cluster);
+    let real_state = place_real(args, &cluster, &mut world)?;
     let (t_world, c_world) = (t1.elapsed(), cpu_time() - c1);
     let probe = Probe {
         proto: args.proto,
@@ -133,11 +225,48 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let (Some(src), Some(dst)) = (&args.src, &args.dst) else {
         bail!("trace needs SRC and DST, or --all");
     };
-    let src = trace::resolve(&world, src, true)?;
-    let dst = trace::resolve(&world, dst, false)?;
+    let (src_spec, dst_spec) = (src, dst);
+    let src = trace::resolve(&world, src_spec, true)?;
+    let dst = trace::resolve(&world, dst_spec, false)?;
     let (t, c) = (Instant::now(), cpu_time());
-    let result = trace::trace(&world, &src, &dst, probe);
+    let mut result = trace::trace(&world, &src, &dst, probe);
     let (first, first_cpu) = (t.elapsed(), cpu_time() - c);
+    // Over real state: what the plan has where the real state differs, the plan's own
+    // verdicts, and the live kernel's answers.
+    let mut plan_trace = None;
+    if let Some(r) = &real_state {
+        let plan_world = plan::world(&cluster);
+        real::compare(&mut result, &world, &plan_world);
+        if let (Ok(s), Ok(d)) = (
+            trace::resolve(&plan_world, src_spec, true),
+            trace::resolve(&plan_world, dst_spec, false),
+        ) {
+            plan_trace = Some(trace::trace(&plan_world, &s, &d, probe));
+        }
+        if let Some((host, netns)) = &r.live {
+            for q in real::kernel_queries(&result, &world, *host) {
+                let query = RouteQuery {
+                    dst: q.dst,
+                    src: q.src,
+                    iif: q.iif.clone(),
+                };
+                match route::lookup(netns, &query) {
+                    Ok(l) => {
+                        let answer = match (&l.resolved, l.route_error) {
+                            (_, Some(e)) => Err(e),
+                            (KernelAnswer::Route(rt), None) => Ok(rt),
+                            (KernelAnswer::Error(e), None) => Err(*e),
+                        };
+                        real::attach_kernel(&mut result, &q, answer);
+                    }
+                    Err(e) => result
+                        .notes
+                        .push(format!("could not ask the kernel `{}`: {e:#}", q.command())),
+                }
+            }
+        }
+        result.notes.extend(r.notes.iter().cloned());
+    }
     if args.timing {
         let (t, c) = (Instant::now(), cpu_time());
         let n = 1000;
@@ -160,9 +289,20 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             mode: cluster.mode.to_string(),
             assumptions: &cluster.assumptions,
             trace: &result,
+            snapshots: real_state.as_ref().map(|r| r.placed.as_slice()),
+            plan: plan_trace.as_ref().map(|p| PlanVerdicts {
+                request: &p.request.verdict,
+                reply: p.reply.as_ref().map(|r| &r.verdict),
+            }),
         })?;
     } else {
         print!("{}", render::trace(&result, &cluster, probe, &ctx.style));
+        if let Some(r) = &real_state {
+            print!(
+                "{}",
+                crate::render::real::summary(&r.placed, &result, plan_trace.as_ref())
+            );
+        }
     }
     Ok(Outcome::from_findings(!result.ok()))
 }

@@ -7,7 +7,6 @@ pub mod ifnames;
 pub mod link;
 pub mod neigh;
 pub mod netns;
-pub mod pods_routes;
 pub mod route;
 pub mod rule;
 pub mod sysctl;

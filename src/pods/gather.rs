@@ -10,10 +10,10 @@ use anyhow::Context;
 
 use super::discover::{self, OpenError};
 use super::{NetnsRef, NetnsView, PodNetns, Snapshot, Unread, cni, kube};
-use crate::dataplane::LinkKind;
+use crate::dataplane::{LinkKind, Route, Table};
 use crate::netlink::Netns;
-use crate::netlink::link::{RtSocket, for_each_netns, names_by_index};
-use crate::netlink::pods_routes::routes_on;
+use crate::netlink::link::{RtSocket, for_each_netns};
+use crate::netlink::route::dump_routes;
 
 /// Where to look.
 #[derive(Debug, Clone)]
@@ -95,11 +95,10 @@ pub fn gather(opts: &Options) -> anyhow::Result<Snapshot> {
     let links = sock
         .links()
         .with_context(|| format!("reading the links of netns {}", opts.node.label()))?;
-    let names = names_by_index(&links);
     let addrs = sock
         .addrs_of(&links)
         .with_context(|| format!("reading the addresses of netns {}", opts.node.label()))?;
-    let routes = routes_on(&mut sock, &names)
+    let routes = main_routes(&opts.node)
         .with_context(|| format!("reading the routes of netns {}", opts.node.label()))?;
     snap.node_view = NetnsView {
         links,
@@ -256,9 +255,9 @@ pub fn gather(opts: &Options) -> anyhow::Result<Snapshot> {
     let files: Vec<&File> = to_read.iter().map(|&i| &held[i].file).collect();
     let views = for_each_netns(&files, |s| {
         let links = s.links()?;
-        let names = names_by_index(&links);
         let addrs = s.addrs_of(&links)?;
-        let routes = routes_on(s, &names)?;
+        // The worker thread is inside the pod's netns: "current" is the pod's.
+        let routes = main_routes(&Netns::Current)?;
         Ok((
             NetnsView {
                 links,
@@ -286,6 +285,11 @@ pub fn gather(opts: &Options) -> anyhow::Result<Snapshot> {
     snap.namespaces = held.into_iter().map(|h| h.ns).collect();
     snap.namespaces.extend(by_pid);
     Ok(snap)
+}
+
+/// The main-table routes (IPv4 and IPv6) of `netns`, through the shared route reader.
+fn main_routes(netns: &Netns) -> anyhow::Result<Vec<Route>> {
+    Ok(dump_routes(netns, None, Some(Table::MAIN))?.routes)
 }
 
 fn held_from(f: discover::Found) -> Held {

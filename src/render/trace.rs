@@ -79,7 +79,8 @@ fn path(out: &mut String, label: &str, p: &Path) {
                 HostKind::Node => "node",
                 HostKind::Router => "router",
             };
-            let _ = writeln!(out, "  {} {}", kind.dimmed(), h.host.cyan().bold());
+            let tag = super::real::host_tag(h.source);
+            let _ = writeln!(out, "  {} {}{tag}", kind.dimmed(), h.host.cyan().bold());
         }
         hop(out, h);
     }
@@ -221,6 +222,7 @@ fn hop(out: &mut String, h: &Hop) {
         _ => word,
     };
     let _ = writeln!(out, "    {word} {}{text}{extra}", outer.dimmed());
+    super::real::hop_lines(out, h);
 }
 
 fn summary(p: &Path) -> String {

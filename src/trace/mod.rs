@@ -8,6 +8,7 @@
 
 pub mod all;
 pub mod endpoint;
+pub mod real;
 pub mod world;
 
 use std::collections::HashMap;
@@ -221,6 +222,14 @@ pub struct Hop {
     pub dst: IpAddr,
     /// How many tunnel headers wrap the packet here (0 = none).
     pub depth: usize,
+    /// Where the host's state comes from: the plan, a snapshot, or the live kernel.
+    pub source: real::Source,
+    /// On a host walked through its real state: what the plan has here, when it differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<real::Expected>,
+    /// With `--live`: the kernel's own answer for this lookup (`ip route get … iif …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<real::KernelView>,
 }
 
 /// Why a packet was dropped.
@@ -310,6 +319,14 @@ pub enum Reason {
         /// The receiving device.
         dev: String,
     },
+    /// A packet for a host of the cluster leaves through a gateway outside it (the host
+    /// lacks the route the CNI should have programmed; the default route takes it).
+    Misrouted {
+        /// The destination, a host of the cluster.
+        dst: IpAddr,
+        /// The outside gateway.
+        gateway: IpAddr,
+    },
     /// A veth whose other end is unknown.
     NoPeer {
         /// The device.
@@ -335,6 +352,7 @@ impl Reason {
             Reason::DeviceDown { .. } => "device-down",
             Reason::NoTunnelEndpoint { .. } => "no-tunnel-endpoint",
             Reason::VtepMacMismatch { .. } => "vtep-mac-mismatch",
+            Reason::Misrouted { .. } => "misrouted",
             Reason::NoPeer { .. } => "no-peer",
         }
     }
@@ -373,6 +391,10 @@ impl fmt::Display for Reason {
             Reason::VtepMacMismatch { sent, actual, dev } => write!(
                 f,
                 "inner destination MAC {sent} is not {dev}'s MAC {actual}: the sender's neighbour entry is stale (VTEP MAC changed)"
+            ),
+            Reason::Misrouted { dst, gateway } => write!(
+                f,
+                "{dst} is in the cluster but the packet leaves through {gateway}, a gateway outside it: the host has no route of its own for {dst} (a CNI route is missing) and the default route takes it"
             ),
             Reason::NoPeer { dev } => write!(f, "the other end of veth {dev} is unknown"),
         }
@@ -684,6 +706,9 @@ impl Walker<'_, '_> {
             src: self.pkt.src,
             dst: self.pkt.dst,
             depth: self.stack.len(),
+            source: self.world.source(self.host),
+            expected: None,
+            kernel: None,
         });
         let last = self.hops.len() - 1;
         &mut self.hops[last]
@@ -798,6 +823,11 @@ impl Walker<'_, '_> {
         match &link.kind {
             LinkKind::Vxlan(v) => self.vxlan_out(&dev, gw, v.vni, v.port, v.local, link.mac),
             LinkKind::Ipip { local, remote } => self.ipip_out(&dev, nh.gateway, *local, *remote),
+            // A veth wired to no modelled host (a real node's uplink, as in kind clusters)
+            // leads to its segment like any Ethernet device.
+            LinkKind::Veth(_) if world.veth_peer(self.host, &dev).is_none() => {
+                self.segment_out(&dev, gw, mtu)
+            }
             LinkKind::Veth(_) => self.veth_out(&dev, gw, mtu),
             LinkKind::Bridge => self.bridge_out(&dev, gw, mtu),
             _ => self.segment_out(&dev, gw, mtu),
@@ -1181,6 +1211,18 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// A host walked through its real state sends a packet for a pod of the cluster to a
+    /// gateway outside it: its route for the pod network is missing. (The plan always has
+    /// one; an outside gateway may still carry node-to-node traffic.)
+    fn misrouted(&self) -> bool {
+        self.world.source(self.host).is_real()
+            && self
+                .world
+                .owners(self.pkt.dst)
+                .iter()
+                .any(|o| self.world.kind(o.host) == HostKind::Pod)
+    }
+
     fn segment_out(&mut self, dev: &str, gw: IpAddr, mtu: u32) -> Step {
         let me = self.world.host(self.host);
         if let Some(n) = me.neighbour(dev, gw) {
@@ -1211,6 +1253,10 @@ impl Walker<'_, '_> {
                 self.hop(Some(dev), Action::Resolve { addr: gw, mac, how });
                 self.arrive(to, &to_dev, gw, dev, mtu);
                 Step::Continue
+            }
+            None if self.world.is_exit(gw) && self.misrouted() => {
+                let dst = self.pkt.dst;
+                Step::Done(self.drop(Some(dev), Reason::Misrouted { dst, gateway: gw }))
             }
             None if self.world.is_exit(gw) => {
                 self.hop(Some(dev), Action::Exit { gateway: gw });

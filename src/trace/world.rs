@@ -12,8 +12,9 @@ use ipnetwork::IpNetwork;
 use serde::Serialize;
 
 use crate::dataplane::{
-    Addr, FdbEntry, Link, MacAddr, Neighbour, NodeState, Route, RouteTable, Table,
+    Addr, FdbEntry, Link, MacAddr, Neighbour, NodeState, Route, RouteTable, Scope, Table,
 };
+use crate::trace::real::Source;
 
 /// A host's index in its [`World`].
 pub type HostId = usize;
@@ -173,6 +174,7 @@ pub struct World<'a> {
     aliases: HashMap<String, (HostId, String)>,
     missing: HashMap<String, String>,
     hosts: Vec<OnceCell<Host>>,
+    sources: Vec<Source>,
     builder: Option<Builder<'a>>,
     veths: HashMap<(HostId, String), (HostId, String)>,
     addrs: HashMap<IpAddr, Vec<Attachment>>,
@@ -205,6 +207,7 @@ impl<'a> World<'a> {
             aliases: HashMap::new(),
             missing: HashMap::new(),
             hosts: Vec::new(),
+            sources: Vec::new(),
             builder: None,
             veths: HashMap::new(),
             addrs: HashMap::new(),
@@ -236,6 +239,7 @@ impl<'a> World<'a> {
         self.parents.push(parent);
         self.by_name.insert(name.to_string(), id);
         self.hosts.push(OnceCell::new());
+        self.sources.push(Source::Plan);
         id
     }
 
@@ -255,6 +259,29 @@ impl<'a> World<'a> {
     /// Add a host whose state the builder makes on first use.
     pub fn add_lazy_host(&mut self, name: &str, kind: HostKind, parent: Option<HostId>) -> HostId {
         self.push(name, kind, parent)
+    }
+
+    /// Replace a host's state by one read from the real host (a snapshot, or the live
+    /// kernel): its addresses are indexed anew (global and site scope, not loopback), in
+    /// place of the ones the world was built with.
+    pub fn replace_state(&mut self, id: HostId, state: NodeState, source: Source) {
+        for list in self.addrs.values_mut() {
+            list.retain(|a| a.host != id);
+        }
+        self.addrs.retain(|_, list| !list.is_empty());
+        for a in &state.addrs {
+            if !a.addr.ip().is_loopback() && matches!(a.scope, Scope::Universe | Scope::Site) {
+                self.attach(a.addr, id, &a.dev);
+            }
+        }
+        self.hosts[id] = OnceCell::new();
+        let _ = self.hosts[id].set(Host::new(state));
+        self.sources[id] = source;
+    }
+
+    /// Where a host's state comes from.
+    pub fn source(&self, id: HostId) -> Source {
+        self.sources[id]
     }
 
     /// Set the builder for lazy hosts.

@@ -6,13 +6,17 @@
 mod agent;
 mod capture;
 mod etcd;
+#[allow(dead_code)] // a reusable lab builder: not every scenario uses every part
+mod cluster_lab;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
+mod lab_scenarios;
 mod neigh;
 mod netns;
 mod offline;
 mod pods;
 mod routes;
+mod snapshot;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -28,6 +32,8 @@ fn main() {
     trials.extend(offline::tests());
     trials.extend(pods::tests());
     trials.extend(etcd::tests());
+    trials.extend(snapshot::tests());
+    trials.extend(lab_scenarios::tests());
 
     if !lab::is_root() {
         let n = trials.len();

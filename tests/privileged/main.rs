@@ -5,9 +5,9 @@
 
 mod agent;
 mod capture;
-mod etcd;
 #[allow(dead_code)] // a reusable lab builder: not every scenario uses every part
 mod cluster_lab;
+mod etcd;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
 mod lab_scenarios;

@@ -122,7 +122,7 @@ _netpath() {
 
     case "${cmd}" in
         netpath)
-            opts="-h -V --color --json --help --version agent check pods completions capture decode demo plan trace routes leases snapshot man help"
+            opts="-h -V --color --json --help --version routes pods decode capture trace plan demo snapshot check agent leases completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -468,7 +468,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__help)
-            opts="agent check pods completions capture decode demo plan trace routes leases snapshot man help"
+            opts="routes pods decode capture trace plan demo snapshot check agent leases completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

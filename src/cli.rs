@@ -38,35 +38,35 @@ pub struct Cli {
 /// netpath's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Reconcile this node's kernel to its plan: devices, addresses, neighbours, FDB, routes.
-    Agent(cmd::agent::AgentArgs),
-    /// Compare a node's plan with what it really has: every difference, with its fix.
-    Check(cmd::check::CheckArgs),
-    /// Map host veths to pods (by ifindex and netns id) and find what dead pods left behind.
-    Pods(cmd::pods::PodsArgs),
-    /// Print shell completions (bash, zsh, fish) to standard output.
-    Completions(cmd::completions::CompletionsArgs),
-    /// Capture live packets (libpcap) in any netns and show outer and inner layers.
-    Capture(cmd::capture::CaptureArgs),
-    /// Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod.
-    Decode(cmd::decode::DecodeArgs),
-    /// List the built-in demo clusters (`--cluster demo:NAME`), or print one's cluster file.
-    Demo(cmd::demo::DemoArgs),
-    /// A node's expected dataplane (devices, addresses, routes, neighbours, FDB), as the
-    /// ip/bridge commands that would create it.
-    Plan(cmd::plan::PlanArgs),
-    /// The expected path of a packet from SRC to DST and back, hop by hop, and where and
-    /// why it is dropped (exit 1 when either direction is not delivered).
-    Trace(cmd::trace::TraceArgs),
     /// The kernel's routes with route -n's U/G/H flags and what route -n hides (blackhole,
     /// onlink, linkdown, proto, table, every nexthop), each explained; `routes get ADDR`
     /// shows which route wins and why.
     Routes(cmd::routes::RoutesArgs),
-    /// Flannel's subnet leases in etcd: who holds which subnet, TTLs, conflicts; --watch follows them.
-    Leases(cmd::lease::LeasesArgs),
+    /// Map host veths to pods (by ifindex and netns id) and find what dead pods left behind.
+    Pods(cmd::pods::PodsArgs),
+    /// Decode a capture (pcap/pcapng, or - for stdin) into layers: tunnels understood, outer node to node and inner pod to pod.
+    Decode(cmd::decode::DecodeArgs),
+    /// Capture live packets (libpcap) in any netns and show outer and inner layers.
+    Capture(cmd::capture::CaptureArgs),
+    /// The expected path of a packet from SRC to DST and back, hop by hop, and where and
+    /// why it is dropped (exit 1 when either direction is not delivered).
+    Trace(cmd::trace::TraceArgs),
+    /// A node's expected dataplane (devices, addresses, routes, neighbours, FDB), as the
+    /// ip/bridge commands that would create it.
+    Plan(cmd::plan::PlanArgs),
+    /// List the built-in demo clusters (`--cluster demo:NAME`), or print one's cluster file.
+    Demo(cmd::demo::DemoArgs),
     /// A node's real dataplane (devices, addresses, routes of every table, rules, neighbours,
     /// FDB, forwarding sysctls, pod veths) as one JSON document, live or from text dumps.
     Snapshot(cmd::snapshot::SnapshotArgs),
+    /// Compare a node's plan with what it really has: every difference, with its fix.
+    Check(cmd::check::CheckArgs),
+    /// Reconcile this node's kernel to its plan: devices, addresses, neighbours, FDB, routes.
+    Agent(cmd::agent::AgentArgs),
+    /// Flannel's subnet leases in etcd: who holds which subnet, TTLs, conflicts; --watch follows them.
+    Leases(cmd::lease::LeasesArgs),
+    /// Print shell completions (bash, zsh, fish) to standard output.
+    Completions(cmd::completions::CompletionsArgs),
     /// Print the man page (roff) to standard output.
     #[command(hide = true)]
     Man,

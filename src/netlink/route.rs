@@ -6,7 +6,6 @@
 //! rtnetlink handle: a dump of 100,000 routes is then one `recv` per 32 KiB and one parse
 //! per message, with nothing in between.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use anyhow::Context;
@@ -53,22 +52,40 @@ pub fn dump_routes(
     family: Option<Family>,
     table: Option<Table>,
 ) -> anyhow::Result<RouteDump> {
+    let mut routes = Vec::with_capacity(1024);
+    let links = for_each_route(netns, family, table, |route, _| {
+        routes.push(route.clone());
+        Ok(())
+    })?;
+    Ok(RouteDump { routes, links })
+}
+
+/// Like [`dump_routes`], without keeping the routes: each one is decoded into one reused
+/// [`Route`] and handed to `each` with the devices of the netns, in the kernel's dump
+/// order, while the dump is read. Returns the devices. Memory does not grow with the
+/// number of routes (`netpath routes` streams 100,000 routes this way).
+pub fn for_each_route(
+    netns: &Netns,
+    family: Option<Family>,
+    table: Option<Table>,
+    mut each: impl FnMut(&Route, &[Link]) -> anyhow::Result<()>,
+) -> anyhow::Result<Vec<Link>> {
     // A netlink socket belongs to the netns it was created in: create it there, then talk
     // to it from this thread (a worker thread's malloc arena would grow page by page
     // under 100,000 routes).
     let mut sock = netns.run(RtSocket::open)?;
     let links = sock.links()?;
-    let names: HashMap<u32, &str> = links.iter().map(|l| (l.ifindex, l.name.as_str())).collect();
-    let mut routes = Vec::with_capacity(1024);
+    let names = Names::new(&links);
     let families: &[Family] = match family {
         Some(Family::Inet) => &[Family::Inet],
         Some(Family::Inet6) => &[Family::Inet6],
         None => &[Family::Inet, Family::Inet6],
     };
+    let mut scratch = blank_route();
     for fam in families {
-        sock.dump_routes(*fam, table, &names, &mut routes)?;
+        sock.dump_routes(*fam, table, &names, &mut scratch, |r| each(r, &links))?;
     }
-    Ok(RouteDump { routes, links })
+    Ok(links)
 }
 
 /// What to ask the kernel in `netpath routes get` (`ip route get ADDR [from SRC] [iif DEV]`).
@@ -125,8 +142,7 @@ pub fn lookup(netns: &Netns, query: &RouteQuery) -> anyhow::Result<RouteLookup> 
     netns.run(|| {
         let mut sock = RtSocket::open()?;
         let links = sock.links()?;
-        let names: HashMap<u32, &str> =
-            links.iter().map(|l| (l.ifindex, l.name.as_str())).collect();
+        let names = Names::new(&links);
         let iif = match &query.iif {
             None => None,
             Some(name) => Some(
@@ -292,8 +308,9 @@ impl RtSocket {
         &mut self,
         family: Family,
         table: Option<Table>,
-        names: &HashMap<u32, &str>,
-        out: &mut Vec<Route>,
+        names: &Names<'_>,
+        scratch: &mut Route,
+        mut each: impl FnMut(&Route) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let mut req = RouteMessage::default();
         req.header.address_family = af(family);
@@ -315,9 +332,9 @@ impl RtSocket {
         )?;
         let err = self.receive(seq, true, |kind, payload| {
             if kind == RTM_NEWROUTE {
-                if let Some(parsed) = parse_route(payload, names)? {
-                    if !parsed.cloned {
-                        out.push(parsed.route);
+                if let Some(meta) = decode_route(payload, names, scratch)? {
+                    if !meta.cloned {
+                        each(scratch)?;
                     }
                 }
             }
@@ -341,7 +358,7 @@ impl RtSocket {
         src: Option<IpAddr>,
         iif: Option<u32>,
         fibmatch: bool,
-        names: &HashMap<u32, &str>,
+        names: &Names<'_>,
     ) -> anyhow::Result<(KernelAnswer, Option<i32>)> {
         let mut req = RouteMessage::default();
         let fam = Family::of(&dst);
@@ -364,8 +381,8 @@ impl RtSocket {
         let mut found: Option<(Route, Option<i32>)> = None;
         let err = self.receive(seq, false, |kind, payload| {
             if kind == RTM_NEWROUTE {
-                if let Some(parsed) = parse_route(payload, names)? {
-                    found = Some((parsed.route, parsed.cache_error));
+                if let Some((route, meta)) = parse_route(payload, names)? {
+                    found = Some((route, meta.cache_error));
                 }
             }
             Ok(())
@@ -402,11 +419,31 @@ fn errno_error(what: &str, errno: i32) -> anyhow::Error {
     anyhow::anyhow!("{what}: the kernel said {io}")
 }
 
-fn dev_name(names: &HashMap<u32, &str>, ifindex: u32) -> String {
-    match names.get(&ifindex) {
-        Some(n) => (*n).to_string(),
-        // A device that vanished between the two dumps: name it the way ip does.
-        None => format!("if{ifindex}"),
+/// Device names by ifindex, for naming the devices routes point at.
+struct Names<'a> {
+    /// (ifindex, name), sorted by ifindex.
+    by_index: Vec<(u32, &'a str)>,
+}
+
+impl<'a> Names<'a> {
+    fn new(links: &'a [Link]) -> Names<'a> {
+        let mut by_index: Vec<(u32, &str)> =
+            links.iter().map(|l| (l.ifindex, l.name.as_str())).collect();
+        by_index.sort_unstable_by_key(|(i, _)| *i);
+        Names { by_index }
+    }
+
+    /// Write the name of `ifindex` into `out` (reusing its allocation); a device that
+    /// vanished between the two dumps is named the way ip names it (`if7`).
+    fn write(&self, ifindex: u32, out: &mut String) {
+        out.clear();
+        match self.by_index.binary_search_by_key(&ifindex, |(i, _)| *i) {
+            Ok(at) => out.push_str(self.by_index[at].1),
+            Err(_) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "if{ifindex}");
+            }
+        }
     }
 }
 
@@ -488,18 +525,65 @@ fn via_from(v: &[u8]) -> Option<IpAddr> {
     addr_from(u8::try_from(fam).ok()?, &v[2..])
 }
 
-/// One route message, decoded.
-struct Parsed {
-    route: Route,
+/// What a route message says beside the route itself.
+struct Meta {
     /// RTM_F_CLONED: a cache entry, not a FIB route.
     cloned: bool,
     /// The error in RTA_CACHEINFO (IPv6 lookups report drops this way), positive.
     cache_error: Option<i32>,
 }
 
-/// Decode one RTM_NEWROUTE payload (`struct rtmsg` and its attributes). `None` for
-/// families netpath does not model (MPLS …); an error for a malformed message.
-fn parse_route(p: &[u8], names: &HashMap<u32, &str>) -> anyhow::Result<Option<Parsed>> {
+/// An empty route to decode messages into.
+fn blank_route() -> Route {
+    Route {
+        dst: IpNetwork::V4(ipnetwork::Ipv4Network::from(Ipv4Addr::UNSPECIFIED)),
+        kind: RouteType::Unicast,
+        table: Table::MAIN,
+        proto: Protocol(0),
+        scope: Scope::Universe,
+        metric: None,
+        prefsrc: None,
+        tos: 0,
+        mtu: None,
+        nexthops: Vec::new(),
+    }
+}
+
+/// Decode one RTM_NEWROUTE payload into a new [`Route`] (see [`decode_route`]).
+fn parse_route(p: &[u8], names: &Names<'_>) -> anyhow::Result<Option<(Route, Meta)>> {
+    let mut route = blank_route();
+    Ok(decode_route(p, names, &mut route)?.map(|meta| (route, meta)))
+}
+
+/// Set nexthop `i` of `hops`, reusing the one already there (and its device name's
+/// allocation) when there is one.
+fn set_hop(
+    hops: &mut Vec<Nexthop>,
+    i: usize,
+    gateway: Option<IpAddr>,
+    ifindex: Option<u32>,
+    weight: u16,
+    flags: NexthopFlags,
+    names: &Names<'_>,
+) {
+    if i == hops.len() {
+        hops.push(Nexthop::default());
+    }
+    let hop = &mut hops[i];
+    hop.gateway = gateway;
+    hop.ifindex = ifindex;
+    hop.weight = weight;
+    hop.flags = flags;
+    match ifindex {
+        Some(index) => names.write(index, hop.dev.get_or_insert_with(String::new)),
+        None => hop.dev = None,
+    }
+}
+
+/// Decode one RTM_NEWROUTE payload (`struct rtmsg` and its attributes) into `route`,
+/// overwriting every field and reusing its allocations. `None` (and `route` unspecified)
+/// for families netpath does not model (MPLS …); an error for a malformed message.
+fn decode_route(p: &[u8], names: &Names<'_>, route: &mut Route) -> anyhow::Result<Option<Meta>> {
     if p.len() < 12 {
         anyhow::bail!(
             "the kernel sent a truncated route message ({} bytes)",
@@ -560,11 +644,12 @@ fn parse_route(p: &[u8], names: &HashMap<u32, &str>) -> anyhow::Result<Option<Pa
     let Ok(dst) = IpNetwork::new(dst.unwrap_or(unspecified), dst_len) else {
         anyhow::bail!("the kernel sent a route with prefix length {dst_len}");
     };
-    let nexthops = match multipath {
+    let hops = &mut route.nexthops;
+    let count = match multipath {
         Some(mut b) => {
             // A sequence of `struct rtnexthop` (len u16, flags u8, hops u8, ifindex i32),
             // each followed by its own attributes.
-            let mut hops = Vec::new();
+            let mut n = 0;
             while b.len() >= 8 {
                 let len = usize::from(u16::from_ne_bytes([b[0], b[1]]));
                 if len < 8 || len > b.len() {
@@ -580,39 +665,45 @@ fn parse_route(p: &[u8], names: &HashMap<u32, &str>) -> anyhow::Result<Option<Pa
                     }
                 }
                 let ifindex = (ifindex != 0).then_some(ifindex);
-                hops.push(Nexthop {
-                    gateway: gw,
-                    dev: ifindex.map(|i| dev_name(names, i)),
+                set_hop(
+                    hops,
+                    n,
+                    gw,
                     ifindex,
-                    weight: u16::from(weight) + 1,
-                    flags: NexthopFlags::from_bits(u32::from(flags)),
-                });
+                    u16::from(weight) + 1,
+                    NexthopFlags::from_bits(u32::from(flags)),
+                    names,
+                );
+                n += 1;
                 b = &b[((len + 3) & !3).min(b.len())..];
             }
-            hops
+            n
         }
-        None if gateway.is_none() && oif.is_none() => Vec::new(),
-        None => vec![Nexthop {
-            gateway,
-            dev: oif.map(|i| dev_name(names, i)),
-            ifindex: oif,
-            weight: 1,
-            flags: NexthopFlags::from_bits(rtm_flags & 0xff),
-        }],
+        None if gateway.is_none() && oif.is_none() => 0,
+        None => {
+            set_hop(
+                hops,
+                0,
+                gateway,
+                oif,
+                1,
+                NexthopFlags::from_bits(rtm_flags & 0xff),
+                names,
+            );
+            1
+        }
     };
-    Ok(Some(Parsed {
-        route: Route {
-            dst,
-            kind: RouteType::from_number(kind),
-            table: Table(table),
-            proto: Protocol(proto),
-            scope: Scope::from_number(scope),
-            metric,
-            prefsrc,
-            tos,
-            mtu,
-            nexthops,
-        },
+    hops.truncate(count);
+    route.dst = dst;
+    route.kind = RouteType::from_number(kind);
+    route.table = Table(table);
+    route.proto = Protocol(proto);
+    route.scope = Scope::from_number(scope);
+    route.metric = metric;
+    route.prefsrc = prefsrc;
+    route.tos = tos;
+    route.mtu = mtu;
+    Ok(Some(Meta {
         cloned: rtm_flags & RTM_F_CLONED != 0,
         cache_error,
     }))
@@ -697,8 +788,18 @@ mod tests {
     use super::*;
     use netlink_packet_route::route::{RouteNextHop, RouteNextHopFlags, RouteProtocol};
 
-    fn names() -> HashMap<u32, &'static str> {
-        HashMap::from([(2, "eth0"), (3, "flannel.1")])
+    fn links() -> Vec<Link> {
+        let link = |ifindex: u32, name: &str| Link {
+            ifindex,
+            name: name.into(),
+            kind: LinkKind::Device,
+            mtu: 1500,
+            mac: None,
+            up: true,
+            oper_state: None,
+            master: None,
+        };
+        vec![link(3, "flannel.1"), link(2, "eth0")]
     }
 
     /// Encode with netlink-packet-route, decode with netpath's parser: the two agree.
@@ -706,7 +807,17 @@ mod tests {
         use netlink_packet_core::Emitable;
         let mut bytes = vec![0u8; m.buffer_len()];
         m.emit(&mut bytes);
-        parse_route(&bytes, &names()).unwrap().unwrap().route
+        let links = links();
+        let (route, _) = parse_route(&bytes, &Names::new(&links)).unwrap().unwrap();
+        // Decoding into a reused route that had more nexthops gives the same route.
+        let mut reused = route.clone();
+        reused.nexthops.push(Nexthop::default());
+        reused.nexthops.push(Nexthop::default());
+        decode_route(&bytes, &Names::new(&links), &mut reused)
+            .unwrap()
+            .unwrap();
+        assert_eq!(reused, route);
+        route
     }
 
     #[test]
@@ -805,14 +916,16 @@ mod tests {
 
     #[test]
     fn malformed_messages_are_errors_not_panics() {
-        assert!(parse_route(&[2, 24], &names()).is_err());
+        let links = links();
+        let names = Names::new(&links);
+        assert!(parse_route(&[2, 24], &names).is_err());
         let mut b = vec![2u8, 24, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0];
         b.extend_from_slice(&[40, 0, 1, 0, 10, 0]); // attribute longer than the message
-        assert!(parse_route(&b, &names()).is_err());
+        assert!(parse_route(&b, &names).is_err());
         let mut b = vec![2u8, 40, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0];
         b.extend_from_slice(&[8, 0, 1, 0, 10, 0, 0, 0]); // prefix length 40 on IPv4
-        assert!(parse_route(&b, &names()).is_err());
+        assert!(parse_route(&b, &names).is_err());
         let mpls = vec![28u8, 20, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0];
-        assert!(parse_route(&mpls, &names()).unwrap().is_none());
+        assert!(parse_route(&mpls, &names).unwrap().is_none());
     }
 }

@@ -62,38 +62,32 @@ pub struct RoutesView<'a> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Small writers that do not allocate.
+// Small writers that do not allocate: bytes straight into the output buffer.
 
-fn scope_word(s: Scope, out: &mut String) {
+fn scope_word(s: Scope, out: &mut Vec<u8>) {
     match s {
-        Scope::Universe => out.push_str("global"),
-        Scope::Site => out.push_str("site"),
-        Scope::Link => out.push_str("link"),
-        Scope::Host => out.push_str("host"),
-        Scope::Nowhere => out.push_str("nowhere"),
-        Scope::Other(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Scope::Universe => out.extend_from_slice(b"global"),
+        Scope::Site => out.extend_from_slice(b"site"),
+        Scope::Link => out.extend_from_slice(b"link"),
+        Scope::Host => out.extend_from_slice(b"host"),
+        Scope::Nowhere => out.extend_from_slice(b"nowhere"),
+        Scope::Other(n) => push_u32(out, u32::from(n)),
     }
 }
 
-fn table_word(t: Table, out: &mut String) {
+fn table_word(t: Table, out: &mut Vec<u8>) {
     match t.0 {
-        254 => out.push_str("main"),
-        255 => out.push_str("local"),
-        253 => out.push_str("default"),
-        n => {
-            let _ = write!(out, "{n}");
-        }
+        254 => out.extend_from_slice(b"main"),
+        255 => out.extend_from_slice(b"local"),
+        253 => out.extend_from_slice(b"default"),
+        n => push_u32(out, n),
     }
 }
 
-fn proto_word(p: Protocol, out: &mut String) {
+fn proto_word(p: Protocol, out: &mut Vec<u8>) {
     match p.name() {
-        Some(n) => out.push_str(n),
-        None => {
-            let _ = write!(out, "{}", p.0);
-        }
+        Some(n) => out.extend_from_slice(n.as_bytes()),
+        None => push_u32(out, u32::from(p.0)),
     }
 }
 
@@ -123,7 +117,7 @@ fn v4_mask(prefix: u8) -> Ipv4Addr {
 
 /// Append an address the way its Display does, without going through `fmt` for IPv4 (four
 /// `u8` formats per address add up over 100,000 routes).
-fn push_ip(out: &mut String, a: IpAddr) {
+fn push_ip(out: &mut Vec<u8>, a: IpAddr) {
     match a {
         IpAddr::V4(v4) => push_v4(out, v4),
         IpAddr::V6(v6) => {
@@ -132,7 +126,7 @@ fn push_ip(out: &mut String, a: IpAddr) {
     }
 }
 
-fn push_v4(out: &mut String, a: Ipv4Addr) {
+fn push_v4(out: &mut Vec<u8>, a: Ipv4Addr) {
     let mut buf = [0u8; 15];
     let mut n = 0;
     for (i, o) in a.octets().into_iter().enumerate() {
@@ -151,11 +145,10 @@ fn push_v4(out: &mut String, a: Ipv4Addr) {
         buf[n] = b'0' + o % 10;
         n += 1;
     }
-    // Only ASCII digits and dots were written.
-    out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+    out.extend_from_slice(&buf[..n]);
 }
 
-fn push_u32(out: &mut String, mut n: u32) {
+fn push_u32(out: &mut Vec<u8>, mut n: u32) {
     let mut buf = [0u8; 10];
     let mut i = buf.len();
     loop {
@@ -166,15 +159,23 @@ fn push_u32(out: &mut String, mut n: u32) {
             break;
         }
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    out.extend_from_slice(&buf[i..]);
 }
 
-fn display_width(s: &str) -> usize {
+/// Spaces up to `width` bytes after what was written since `start` (left-aligned, like
+/// `{:<width}` on ASCII text).
+fn pad_from(out: &mut Vec<u8>, start: usize, width: usize) {
+    let written = out.len() - start;
+    if written < width {
+        out.resize(out.len() + (width - written), b' ');
+    }
+}
+
+fn display_width(s: &[u8]) -> usize {
     if s.is_ascii() {
         s.len()
     } else {
-        s.chars().count()
+        std::str::from_utf8(s).map_or(s.len(), |t| t.chars().count())
     }
 }
 
@@ -207,6 +208,26 @@ impl Paint {
             Paint::Cyan => "\x1b[36m",
         }
     }
+
+    fn bits(self) -> u16 {
+        match self {
+            Paint::Plain => 0,
+            Paint::Bold => 1,
+            Paint::Red => 2,
+            Paint::Yellow => 3,
+            Paint::Cyan => 4,
+        }
+    }
+
+    fn from_bits(b: u16) -> Paint {
+        match b {
+            1 => Paint::Bold,
+            2 => Paint::Red,
+            3 => Paint::Yellow,
+            4 => Paint::Cyan,
+            _ => Paint::Plain,
+        }
+    }
 }
 
 const HEADER: [&str; 14] = [
@@ -227,453 +248,365 @@ const HEADER: [&str; 14] = [
 ];
 const NCOLS: usize = HEADER.len();
 
-const SPACES: &str = "                                                                ";
+const SPACES: &[u8; 64] = b"                                                                ";
 
-/// Where cells go: the first pass measures column widths, the second writes padded lines.
-/// Every row is formatted twice into one scratch string, so the view costs no memory per
-/// route and no allocation per cell.
-trait Sink {
-    fn cell(&mut self, text: &str, paint: Paint) -> io::Result<()>;
-    /// Whether the text of the last column matters (not for measuring widths).
-    fn wants_last(&self) -> bool {
-        true
-    }
-}
+/// A cell's entry in [`TableBuilder::cells`]: its length in the low 13 bits (or
+/// [`LONG`], and the length in [`TableBuilder::long`]), its paint in the top 3.
+const LEN_BITS: u16 = 0x1fff;
+const LONG: u16 = LEN_BITS;
+const PAINT_SHIFT: u16 = 13;
 
-struct Widths {
+/// Where flushed output is collected before one write.
+const OUT_CHUNK: usize = 64 * 1024;
+
+/// The default table view, built one route at a time and padded at the end.
+///
+/// Each row is formatted once, as it arrives (from a slice of routes, or straight from
+/// the kernel's dump without keeping the routes): every cell's text goes into one arena,
+/// its length and paint beside it (2 bytes), and each column's widest cell is kept. Then
+/// [`TableBuilder::write`] pads the cells to the column widths into one output buffer.
+/// About 100 bytes per route and no allocation per route or per cell.
+#[derive(Debug)]
+pub struct TableBuilder {
+    /// The text of every cell, one after the other.
+    text: Vec<u8>,
+    /// One entry per cell, row after row (see [`LEN_BITS`]).
+    cells: Vec<u16>,
+    /// The lengths of cells too long for 13 bits, in order.
+    long: Vec<u32>,
+    /// The widest cell of each column but the last (never padded).
     widths: [usize; NCOLS],
+    /// Where the cell being written starts in `text`.
+    start: usize,
+    /// The column of the cell being written.
     col: usize,
 }
 
-impl Sink for Widths {
-    fn cell(&mut self, text: &str, _: Paint) -> io::Result<()> {
-        // The last column is never padded: its width does not matter.
+impl Default for TableBuilder {
+    fn default() -> Self {
+        TableBuilder::new()
+    }
+}
+
+impl TableBuilder {
+    /// A table with its header row and no routes yet.
+    pub fn new() -> TableBuilder {
+        let mut t = TableBuilder {
+            text: Vec::with_capacity(64 * 1024),
+            cells: Vec::with_capacity(16 * 1024),
+            long: Vec::new(),
+            widths: [0; NCOLS],
+            start: 0,
+            col: 0,
+        };
+        for h in HEADER {
+            t.str(h, Paint::Bold);
+        }
+        t
+    }
+
+    /// End the cell whose text was appended to `self.text` since the last one.
+    fn put(&mut self, paint: Paint) {
+        let len = self.text.len() - self.start;
         if self.col + 1 < NCOLS {
-            let w = display_width(text);
+            let w = display_width(&self.text[self.start..]);
             if w > self.widths[self.col] {
                 self.widths[self.col] = w;
             }
         }
-        self.col = (self.col + 1) % NCOLS;
-        Ok(())
-    }
-
-    fn wants_last(&self) -> bool {
-        false
-    }
-}
-
-struct Lines<'w, W: Write> {
-    widths: [usize; NCOLS],
-    col: usize,
-    /// Spaces owed before the next non-empty cell (never written at the end of a line).
-    pad: usize,
-    color: bool,
-    line: String,
-    out: &'w mut W,
-}
-
-impl<W: Write> Sink for Lines<'_, W> {
-    fn cell(&mut self, text: &str, paint: Paint) -> io::Result<()> {
-        if !text.is_empty() {
-            while self.pad > 0 {
-                let n = self.pad.min(SPACES.len());
-                self.line.push_str(&SPACES[..n]);
-                self.pad -= n;
+        let entry = match u16::try_from(len) {
+            Ok(l) if l < LONG => l,
+            _ => {
+                self.long.push(u32::try_from(len).unwrap_or(u32::MAX));
+                LONG
             }
-            if self.color && paint != Paint::Plain {
-                self.line.push_str(paint.code());
-                self.line.push_str(text);
-                self.line.push_str("\x1b[0m");
-            } else {
-                self.line.push_str(text);
-            }
-        }
-        self.pad += (self.widths[self.col] + 2).saturating_sub(display_width(text));
-        self.col += 1;
-        if self.col == NCOLS {
-            self.line.push('\n');
-            self.out.write_all(self.line.as_bytes())?;
-            self.line.clear();
-            self.col = 0;
-            self.pad = 0;
-        }
-        Ok(())
-    }
-}
-
-/// Formats cells into one reused string and hands them to a sink.
-struct Cells<'s, S: Sink> {
-    buf: String,
-    sink: &'s mut S,
-}
-
-impl<S: Sink> Cells<'_, S> {
-    fn put(&mut self, paint: Paint) -> io::Result<()> {
-        let r = self.sink.cell(&self.buf, paint);
-        self.buf.clear();
-        r
-    }
-
-    fn str(&mut self, s: &str, paint: Paint) -> io::Result<()> {
-        self.buf.push_str(s);
-        self.put(paint)
-    }
-
-    fn ip(&mut self, a: IpAddr) -> io::Result<()> {
-        push_ip(&mut self.buf, a);
-        self.put(Paint::Plain)
-    }
-
-    fn empty(&mut self, n: usize) -> io::Result<()> {
-        for _ in 0..n {
-            self.sink.cell("", Paint::Plain)?;
-        }
-        Ok(())
-    }
-}
-
-fn hop_words(hop: &Nexthop, out: &mut String) {
-    for w in hop.flags.words() {
-        if !out.is_empty() && !out.ends_with(' ') {
-            out.push(' ');
-        }
-        out.push_str(w);
-    }
-}
-
-fn sep(out: &mut String) {
-    if !out.is_empty() {
-        out.push(' ');
-    }
-}
-
-fn emit_row<S: Sink>(c: &mut Cells<'_, S>, row: &Row<'_>) -> io::Result<()> {
-    let r = row.route;
-    let fam = r.family();
-    let v4 = fam == Family::Inet;
-    let reject_v4 = row.flags.reject && v4;
-    let hop = r.first_hop();
-
-    c.ip(r.dst.network())?;
-    if reject_v4 {
-        c.str("-", Paint::Plain)?;
-    } else {
-        c.ip(hop
-            .and_then(|h| h.gateway)
-            .unwrap_or_else(|| unspecified(fam)))?;
-    }
-    if v4 {
-        c.ip(IpAddr::V4(v4_mask(r.dst.prefix())))?;
-    } else {
-        c.buf.push('/');
-        push_u32(&mut c.buf, u32::from(r.dst.prefix()));
-        c.put(Paint::Plain)?;
-    }
-    let f = row.flags;
-    if f.reject {
-        c.buf.push('!');
-    } else {
-        if f.up {
-            c.buf.push('U');
-        }
-        if f.gateway {
-            c.buf.push('G');
-        }
-    }
-    if f.host {
-        c.buf.push('H');
-    }
-    c.put(Paint::Plain)?;
-    push_u32(&mut c.buf, r.metric.unwrap_or(0));
-    c.put(Paint::Plain)?;
-    c.str(if reject_v4 { "-" } else { "0" }, Paint::Plain)?;
-    c.str("0", Paint::Plain)?;
-    if reject_v4 {
-        c.str("-", Paint::Plain)?;
-    } else {
-        c.str(
-            hop.and_then(|h| h.dev.as_deref()).unwrap_or("*"),
-            Paint::Plain,
-        )?;
-    }
-    proto_word(r.proto, &mut c.buf);
-    c.put(Paint::Plain)?;
-    scope_word(r.scope, &mut c.buf);
-    c.put(Paint::Plain)?;
-    table_word(r.table, &mut c.buf);
-    c.put(Paint::Plain)?;
-    match r.prefsrc {
-        Some(s) => c.ip(s)?,
-        None => c.empty(1)?,
-    }
-    // Notes.
-    let mut paint = Paint::Plain;
-    if let Some(t) = type_word(r.kind) {
-        c.buf.push_str(t);
-        if r.kind.drops() {
-            paint = Paint::Red;
-        }
-    }
-    if let Some(h) = hop {
-        if h.flags != Default::default() {
-            sep(&mut c.buf);
-            hop_words(h, &mut c.buf);
-            if paint == Paint::Plain && (h.flags.linkdown || h.flags.dead) {
-                paint = Paint::Yellow;
-            }
-        }
-    }
-    if let Some(mtu) = r.mtu {
-        sep(&mut c.buf);
-        let _ = write!(c.buf, "mtu {mtu}");
-    }
-    if r.tos != 0 {
-        sep(&mut c.buf);
-        let _ = write!(c.buf, "tos 0x{:02x}", r.tos);
-    }
-    if r.is_multipath() {
-        sep(&mut c.buf);
-        let w = hop.map(|h| h.weight).unwrap_or(1);
-        let _ = write!(c.buf, "multipath {} weight {w}", r.nexthops.len());
-    }
-    c.put(paint)?;
-    match &row.explanation {
-        Some(e) if c.sink.wants_last() => {
-            let _ = write!(c.buf, "{e}");
-            c.put(Paint::Cyan)?;
-        }
-        _ => c.empty(1)?,
-    }
-
-    for h in r.nexthops.iter().skip(1) {
-        c.empty(1)?;
-        c.ip(h.gateway.unwrap_or_else(|| unspecified(fam)))?;
-        c.empty(5)?;
-        c.str(h.dev.as_deref().unwrap_or("*"), Paint::Plain)?;
-        c.empty(4)?;
-        let _ = write!(c.buf, "nexthop weight {}", h.weight);
-        if h.flags != Default::default() {
-            c.buf.push(' ');
-            hop_words(h, &mut c.buf);
-        }
-        let paint = if h.flags.linkdown || h.flags.dead {
-            Paint::Yellow
-        } else {
-            Paint::Plain
         };
-        c.put(paint)?;
-        c.empty(1)?;
+        self.cells.push(entry | (paint.bits() << PAINT_SHIFT));
+        self.start = self.text.len();
+        self.col = (self.col + 1) % NCOLS;
     }
-    Ok(())
-}
 
-fn emit_all<S: Sink>(v: &RoutesView<'_>, sink: &mut S) -> io::Result<()> {
-    let mut c = Cells {
-        buf: String::with_capacity(256),
-        sink,
-    };
-    for h in HEADER {
-        c.str(h, Paint::Bold)?;
+    fn str(&mut self, s: &str, paint: Paint) {
+        self.text.extend_from_slice(s.as_bytes());
+        self.put(paint);
     }
-    for row in &v.rows {
-        emit_row(&mut c, row)?;
-    }
-    Ok(())
-}
 
-fn digits(mut n: u32) -> usize {
-    let mut d = 1;
-    while n >= 10 {
-        n /= 10;
-        d += 1;
+    fn ip(&mut self, a: IpAddr) {
+        push_ip(&mut self.text, a);
+        self.put(Paint::Plain);
     }
-    d
-}
 
-/// The printed width of an address, without printing an IPv4 one.
-fn ip_width(a: IpAddr, scratch: &mut String) -> usize {
-    match a {
-        IpAddr::V4(v4) => {
-            3 + v4
-                .octets()
-                .iter()
-                .map(|&o| digits(u32::from(o)))
-                .sum::<usize>()
-        }
-        IpAddr::V6(_) => {
-            scratch.clear();
-            push_ip(scratch, a);
-            scratch.len()
+    fn empty(&mut self, n: usize) {
+        for _ in 0..n {
+            self.put(Paint::Plain);
         }
     }
-}
 
-fn word_width(write: impl FnOnce(&mut String), scratch: &mut String) -> usize {
-    scratch.clear();
-    write(scratch);
-    scratch.len()
-}
-
-fn has_notes(r: &Route) -> bool {
-    r.kind != RouteType::Unicast
-        || r.first_hop().is_some_and(|h| h.flags != Default::default())
-        || r.mtu.is_some()
-        || r.tos != 0
-        || r.is_multipath()
-}
-
-/// Column widths of every row but the last column, computed without formatting the cells
-/// (what [`emit_row`] would print; a test holds the two together).
-fn measure(v: &RoutesView<'_>) -> [usize; NCOLS] {
-    let mut w = [0usize; NCOLS];
-    for (i, h) in HEADER.iter().enumerate() {
-        w[i] = h.len();
-    }
-    let mut scratch = String::new();
-    let mut notes = Widths {
-        widths: [0; NCOLS],
-        col: 0,
-    };
-    let mut m = |i: usize, n: usize| {
-        if n > w[i] {
-            w[i] = n;
-        }
-    };
-    for row in &v.rows {
+    /// Add one route's row (and one row per further nexthop of a multipath route).
+    pub fn push(&mut self, row: &Row<'_>) {
         let r = row.route;
         let fam = r.family();
         let v4 = fam == Family::Inet;
         let reject_v4 = row.flags.reject && v4;
         let hop = r.first_hop();
-        m(0, ip_width(r.dst.network(), &mut scratch));
-        m(
-            1,
-            if reject_v4 {
-                1
-            } else {
-                ip_width(
-                    hop.and_then(|h| h.gateway)
-                        .unwrap_or_else(|| unspecified(fam)),
-                    &mut scratch,
-                )
-            },
-        );
-        m(
-            2,
-            if v4 {
-                ip_width(IpAddr::V4(v4_mask(r.dst.prefix())), &mut scratch)
-            } else {
-                1 + digits(u32::from(r.dst.prefix()))
-            },
-        );
-        let f = row.flags;
-        let letters = if f.reject {
-            1
+
+        self.ip(r.dst.network());
+        if reject_v4 {
+            self.str("-", Paint::Plain);
         } else {
-            usize::from(f.up) + usize::from(f.gateway)
-        } + usize::from(f.host);
-        m(3, letters);
-        m(4, digits(r.metric.unwrap_or(0)));
-        if !reject_v4 {
-            m(
-                7,
-                display_width(hop.and_then(|h| h.dev.as_deref()).unwrap_or("*")),
+            self.ip(hop
+                .and_then(|h| h.gateway)
+                .unwrap_or_else(|| unspecified(fam)));
+        }
+        if v4 {
+            self.ip(IpAddr::V4(v4_mask(r.dst.prefix())));
+        } else {
+            self.text.push(b'/');
+            push_u32(&mut self.text, u32::from(r.dst.prefix()));
+            self.put(Paint::Plain);
+        }
+        let f = row.flags;
+        if f.reject {
+            self.text.push(b'!');
+        } else {
+            if f.up {
+                self.text.push(b'U');
+            }
+            if f.gateway {
+                self.text.push(b'G');
+            }
+        }
+        if f.host {
+            self.text.push(b'H');
+        }
+        self.put(Paint::Plain);
+        push_u32(&mut self.text, r.metric.unwrap_or(0));
+        self.put(Paint::Plain);
+        self.str(if reject_v4 { "-" } else { "0" }, Paint::Plain);
+        self.str("0", Paint::Plain);
+        if reject_v4 {
+            self.str("-", Paint::Plain);
+        } else {
+            self.str(
+                hop.and_then(|h| h.dev.as_deref()).unwrap_or("*"),
+                Paint::Plain,
             );
         }
-        m(8, word_width(|s| proto_word(r.proto, s), &mut scratch));
-        m(9, word_width(|s| scope_word(r.scope, s), &mut scratch));
-        m(10, word_width(|s| table_word(r.table, s), &mut scratch));
-        if let Some(src) = r.prefsrc {
-            m(11, ip_width(src, &mut scratch));
+        proto_word(r.proto, &mut self.text);
+        self.put(Paint::Plain);
+        scope_word(r.scope, &mut self.text);
+        self.put(Paint::Plain);
+        table_word(r.table, &mut self.text);
+        self.put(Paint::Plain);
+        match r.prefsrc {
+            Some(s) => self.ip(s),
+            None => self.empty(1),
         }
-        if has_notes(r) {
-            // Rare enough to format: the same code as the printed view.
-            let mut c = Cells {
-                buf: String::new(),
-                sink: &mut notes,
-            };
-            let _ = emit_row(&mut c, row);
+        // Notes.
+        let notes = self.text.len();
+        let sep = |t: &mut Vec<u8>| {
+            if t.len() > notes {
+                t.push(b' ');
+            }
+        };
+        let mut paint = Paint::Plain;
+        if let Some(t) = type_word(r.kind) {
+            self.text.extend_from_slice(t.as_bytes());
+            if r.kind.drops() {
+                paint = Paint::Red;
+            }
         }
+        if let Some(h) = hop {
+            if h.flags != Default::default() {
+                sep(&mut self.text);
+                hop_words(h, notes, &mut self.text);
+                if paint == Paint::Plain && (h.flags.linkdown || h.flags.dead) {
+                    paint = Paint::Yellow;
+                }
+            }
+        }
+        if let Some(mtu) = r.mtu {
+            sep(&mut self.text);
+            let _ = write!(self.text, "mtu {mtu}");
+        }
+        if r.tos != 0 {
+            sep(&mut self.text);
+            let _ = write!(self.text, "tos 0x{:02x}", r.tos);
+        }
+        if r.is_multipath() {
+            sep(&mut self.text);
+            let w = hop.map(|h| h.weight).unwrap_or(1);
+            let _ = write!(self.text, "multipath {} weight {w}", r.nexthops.len());
+        }
+        self.put(paint);
+        match &row.explanation {
+            Some(e) => {
+                let _ = write!(self.text, "{e}");
+                self.put(Paint::Cyan);
+            }
+            None => self.empty(1),
+        }
+
         for h in r.nexthops.iter().skip(1) {
-            m(
-                1,
-                ip_width(h.gateway.unwrap_or_else(|| unspecified(fam)), &mut scratch),
-            );
-            m(7, display_width(h.dev.as_deref().unwrap_or("*")));
+            self.empty(1);
+            self.ip(h.gateway.unwrap_or_else(|| unspecified(fam)));
+            self.empty(5);
+            self.str(h.dev.as_deref().unwrap_or("*"), Paint::Plain);
+            self.empty(4);
+            let words = self.text.len();
+            let _ = write!(self.text, "nexthop weight {}", h.weight);
+            if h.flags != Default::default() {
+                self.text.push(b' ');
+                hop_words(h, words, &mut self.text);
+            }
+            let paint = if h.flags.linkdown || h.flags.dead {
+                Paint::Yellow
+            } else {
+                Paint::Plain
+            };
+            self.put(paint);
+            self.empty(1);
         }
     }
-    for (i, n) in notes.widths.iter().enumerate() {
-        if *n > w[i] {
-            w[i] = *n;
+
+    /// Write the table, every column but the last padded to its widest cell plus two
+    /// spaces (no trailing spaces), colour codes when `color`.
+    pub fn write(&self, color: bool, out: &mut impl Write) -> io::Result<()> {
+        let mut buf = Vec::with_capacity(OUT_CHUNK + 4096);
+        let mut long = self.long.iter();
+        let mut at = 0;
+        let mut col = 0;
+        // Spaces owed before the next non-empty cell (never written at the end of a line).
+        let mut pad = 0;
+        for &entry in &self.cells {
+            let mut len = usize::from(entry & LEN_BITS);
+            if entry & LEN_BITS == LONG {
+                len = long.next().map_or(0, |&l| l as usize);
+            }
+            let text = self.text.get(at..at + len).unwrap_or_default();
+            at += len;
+            if !text.is_empty() {
+                while pad > 0 {
+                    let n = pad.min(SPACES.len());
+                    buf.extend_from_slice(&SPACES[..n]);
+                    pad -= n;
+                }
+                let paint = Paint::from_bits(entry >> PAINT_SHIFT);
+                if color && paint != Paint::Plain {
+                    buf.extend_from_slice(paint.code().as_bytes());
+                    buf.extend_from_slice(text);
+                    buf.extend_from_slice(b"\x1b[0m");
+                } else {
+                    buf.extend_from_slice(text);
+                }
+            }
+            pad += (self.widths[col] + 2).saturating_sub(display_width(text));
+            col += 1;
+            if col == NCOLS {
+                buf.push(b'\n');
+                col = 0;
+                pad = 0;
+                if buf.len() >= OUT_CHUNK {
+                    out.write_all(&buf)?;
+                    buf.clear();
+                }
+            }
         }
+        out.write_all(&buf)
     }
-    w[NCOLS - 1] = 0;
-    w
+}
+
+/// Append the nexthop's flag words, separated by spaces, to a cell that started at
+/// `cell` in `out`.
+fn hop_words(hop: &Nexthop, cell: usize, out: &mut Vec<u8>) {
+    for w in hop.flags.words() {
+        if out.len() > cell && out.last() != Some(&b' ') {
+            out.push(b' ');
+        }
+        out.extend_from_slice(w.as_bytes());
+    }
 }
 
 /// The default view: route -n's columns, then Proto, Scope, Table, Src, Notes and the CNI
 /// explanation; multipath nexthops on their own rows.
 pub fn write_table(v: &RoutesView<'_>, style: &Style, out: &mut impl Write) -> io::Result<()> {
-    let mut lines = Lines {
-        widths: measure(v),
-        col: 0,
-        pad: 0,
-        color: style.color,
-        line: String::with_capacity(512),
-        out,
-    };
-    emit_all(v, &mut lines)
+    let mut t = TableBuilder::new();
+    for row in &v.rows {
+        t.push(row);
+    }
+    t.write(style.color, out)
 }
 
 // ---------------------------------------------------------------------------------------
 // route -n, exactly.
 
-/// What `route -n` prints for these routes (net-tools 2.10 `rprint_fib`, reading
-/// `/proc/net/route`): IPv4 main-table routes in the kernel's order, broadcast and
-/// multicast left out, the first nexthop only.
-pub fn write_compat(v: &RoutesView<'_>, out: &mut impl Write) -> io::Result<()> {
-    out.write_all(b"Kernel IP routing table\n")?;
-    out.write_all(
-        b"Destination     Gateway         Genmask         Flags Metric Ref    Use Iface\n",
-    )?;
-    let mut flags = String::with_capacity(4);
-    for row in &v.rows {
-        let r = row.route;
-        if r.family() != Family::Inet
-            || r.table != Table::MAIN
-            || matches!(r.kind, RouteType::Broadcast | RouteType::Multicast)
-        {
-            continue;
-        }
-        let dst = r.dst.network();
-        let mask = v4_mask(r.dst.prefix());
-        let f = r.flags();
-        flags.clear();
-        flags.push_str(&f.letters());
-        // /proc/net/route prints the metric with %d, and net-tools reads it back with %d.
-        let metric = r.metric.unwrap_or(0) as i32;
-        if f.reject {
-            writeln!(
-                out,
-                "{dst:<15} -               {mask:<15} {flags:<5} {metric:<6} -  {use_:>7} -",
-                use_ = 0
-            )?;
-        } else {
-            let gw = match r.gateway() {
-                Some(IpAddr::V4(a)) => a,
-                _ => Ipv4Addr::UNSPECIFIED,
-            };
-            let iface = r.dev().unwrap_or("*");
-            writeln!(
-                out,
-                "{dst:<15} {gw:<15} {mask:<15} {flags:<5} {metric:<6} {ref_:<2} {use_:>7} {iface}",
-                ref_ = 0,
-                use_ = 0
-            )?;
+/// The two header lines of `route -n`.
+pub const COMPAT_HEADER: &[u8] = b"Kernel IP routing table\n\
+Destination     Gateway         Genmask         Flags Metric Ref    Use Iface\n";
+
+/// Append `route -n`'s line for `r` to `out`, if route -n shows it (net-tools 2.10
+/// `rprint_fib`, reading `/proc/net/route`: IPv4 main-table routes, broadcast and
+/// multicast left out, the first nexthop only).
+pub fn compat_line(r: &Route, out: &mut Vec<u8>) {
+    if r.family() != Family::Inet
+        || r.table != Table::MAIN
+        || matches!(r.kind, RouteType::Broadcast | RouteType::Multicast)
+    {
+        return;
+    }
+    let f = r.flags();
+    let mut at = out.len();
+    push_ip(out, r.dst.network());
+    pad_from(out, at, 15);
+    out.push(b' ');
+    at = out.len();
+    if f.reject {
+        out.push(b'-');
+    } else {
+        match r.gateway() {
+            Some(IpAddr::V4(a)) => push_v4(out, a),
+            _ => out.extend_from_slice(b"0.0.0.0"),
         }
     }
-    Ok(())
+    pad_from(out, at, 15);
+    out.push(b' ');
+    at = out.len();
+    push_v4(out, v4_mask(r.dst.prefix()));
+    pad_from(out, at, 15);
+    out.push(b' ');
+    at = out.len();
+    out.extend_from_slice(f.letters().as_bytes());
+    pad_from(out, at, 5);
+    out.push(b' ');
+    at = out.len();
+    // /proc/net/route prints the metric with %d, and net-tools reads it back with %d.
+    let metric = r.metric.unwrap_or(0) as i32;
+    if metric < 0 {
+        out.push(b'-');
+    }
+    push_u32(out, metric.unsigned_abs());
+    pad_from(out, at, 6);
+    if f.reject {
+        out.extend_from_slice(b" -        0 -\n");
+    } else {
+        out.extend_from_slice(b" 0        0 ");
+        out.extend_from_slice(r.dev().unwrap_or("*").as_bytes());
+        out.push(b'\n');
+    }
+}
+
+/// What `route -n` prints for these routes (see [`compat_line`]).
+pub fn write_compat(v: &RoutesView<'_>, out: &mut impl Write) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(OUT_CHUNK + 4096);
+    buf.extend_from_slice(COMPAT_HEADER);
+    for row in &v.rows {
+        compat_line(row.route, &mut buf);
+        if buf.len() >= OUT_CHUNK {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    out.write_all(&buf)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1334,15 +1267,27 @@ mod tests {
     }
 
     #[test]
-    fn measured_widths_are_printed_widths() {
+    fn widths_are_the_widest_cells() {
         let rs = routes();
         let v = view(&rs);
-        let mut printed = Widths {
-            widths: [0; NCOLS],
-            col: 0,
-        };
-        emit_all(&v, &mut printed).unwrap();
-        assert_eq!(measure(&v), printed.widths);
+        let mut t = TableBuilder::new();
+        for row in &v.rows {
+            t.push(row);
+        }
+        assert_eq!(t.cells.len() % NCOLS, 0, "whole rows");
+        // Destination: "2001:db8:4::5"; Iface: "cali1a2b3c4d5e6"; the last column unpadded.
+        assert_eq!(t.widths[0], 13);
+        assert_eq!(t.widths[7], 15);
+        assert_eq!(t.widths[NCOLS - 1], 0);
+        // A cell longer than 13 bits of length survives the round trip.
+        let mut long = TableBuilder::new();
+        long.text.extend(std::iter::repeat_n(b'x', 9000));
+        long.put(Paint::Plain);
+        long.empty(NCOLS - 1);
+        let mut out = Vec::new();
+        long.write(false, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().nth(1).unwrap().trim_end().len(), 9000);
     }
 
     #[test]
@@ -1355,16 +1300,16 @@ mod tests {
             "fd00::1",
         ] {
             let ip: IpAddr = a.parse().unwrap();
-            let mut s = String::new();
+            let mut s = Vec::new();
             push_ip(&mut s, ip);
-            assert_eq!(s, ip.to_string());
+            assert_eq!(s, ip.to_string().as_bytes());
         }
         for n in [0u32, 7, 10, 1024, u32::MAX] {
-            let mut s = String::new();
+            let mut s = Vec::new();
             push_u32(&mut s, n);
-            assert_eq!(s, n.to_string());
+            assert_eq!(s, n.to_string().as_bytes());
         }
-        assert_eq!(display_width("calico pod route → cali1"), 24);
+        assert_eq!(display_width("calico pod route → cali1".as_bytes()), 24);
     }
 
     #[test]
@@ -1385,6 +1330,15 @@ Destination     Gateway         Genmask         Flags Metric Ref    Use Iface
 192.168.1.0     0.0.0.0         255.255.255.0   U     0      0        0 eth0
 ";
         assert_eq!(String::from_utf8(out).unwrap(), expected);
+        // A metric above i32::MAX comes back negative through /proc/net/route's %d.
+        let mut big = rs[0].clone();
+        big.metric = Some(u32::MAX);
+        let mut line = Vec::new();
+        compat_line(&big, &mut line);
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "0.0.0.0         192.168.1.1     0.0.0.0         UG    -1     0        0 eth0\n"
+        );
     }
 
     #[test]

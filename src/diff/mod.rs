@@ -10,6 +10,7 @@
 //!   neighbours, FDB entries and addresses of the devices it manages (those the plan creates).
 
 pub mod change;
+pub mod cluster;
 pub mod finding;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -927,7 +928,9 @@ fn diff_routes(
             // The agent does not list what is not its business.
             continue;
         }
-        let covering = (0..a.dst.prefix()).find_map(|len| {
+        // The most specific planned prefix around it (a default route covers everything:
+        // not an overlap).
+        let covering = (1..a.dst.prefix()).rev().find_map(|len| {
             let net = IpNetwork::new(a.dst.network(), len).ok()?;
             let net = IpNetwork::new(net.network(), len).ok()?;
             planned.contains(&(a.table, net)).then_some(net)

@@ -215,6 +215,9 @@ pub struct Diff {
     /// Indexes into `findings` of the problems no change addresses (foreign conflicts,
     /// devices the CNI plugin must create …).
     pub untouched: Vec<usize>,
+    /// The routes (table, destination) the findings are about: after applying, only these
+    /// need checking again (see [`diff_scoped`]).
+    pub route_keys: HashSet<(Table, IpNetwork)>,
 }
 
 impl Diff {
@@ -238,12 +241,24 @@ impl Diff {
 /// which follow from addresses), and changes come out ordered so live traffic always
 /// has a route.
 pub fn diff(expected: &NodeState, actual: &NodeState, own: &Ownership) -> Diff {
+    diff_scoped(expected, actual, own, None)
+}
+
+/// [`diff`], looking only at the routes whose (table, destination) is in `routes` when
+/// given (everything else in full). The agent verifies a pass this way: the routes that
+/// matched before it applied anything are not compared again.
+pub fn diff_scoped(
+    expected: &NodeState,
+    actual: &NodeState,
+    own: &Ownership,
+    routes: Option<&HashSet<(Table, IpNetwork)>>,
+) -> Diff {
     let mut d = Diff::default();
     let recreated = diff_links(expected, actual, own, &mut d);
     diff_addrs(expected, actual, own, &recreated, &mut d);
     diff_neighbours(expected, actual, own, &recreated, &mut d);
     diff_fdb(expected, actual, own, &recreated, &mut d);
-    diff_routes(expected, actual, own, &recreated, &mut d);
+    diff_routes(expected, actual, own, &recreated, routes, &mut d);
     diff_sysctls(expected, actual, own, &mut d);
     d.changes.sort_by_key(Change::phase);
     d
@@ -777,13 +792,21 @@ fn diff_routes(
     actual: &NodeState,
     own: &Ownership,
     recreated: &HashSet<String>,
+    scope: Option<&HashSet<(Table, IpNetwork)>>,
     d: &mut Diff,
 ) {
     let adopt = own.acting();
+    let in_scope = |r: &Route| {
+        scope.is_none_or(|s| {
+            let k = route_key(r);
+            s.contains(&(k.0, k.1))
+        })
+    };
     let on_recreated = |r: &Route| {
-        r.nexthops
-            .iter()
-            .any(|h| h.dev.as_ref().is_some_and(|n| recreated.contains(n)))
+        !in_scope(r)
+            || r.nexthops
+                .iter()
+                .any(|h| h.dev.as_ref().is_some_and(|n| recreated.contains(n)))
     };
     // The address changes already planned: the kernel adds their connected routes.
     let addr_changes: HashSet<(String, IpNetwork)> = d
@@ -805,6 +828,9 @@ fn diff_routes(
     let mut planned: HashSet<(Table, IpNetwork)> = HashSet::new();
     for plan_route in &expected.routes {
         let key = route_key(plan_route);
+        if scope.is_some_and(|s| !s.contains(&(key.0, key.1))) {
+            continue;
+        }
         planned.insert((key.0, key.1));
         if adopt.is_some() && !own.cni_route(plan_route) {
             // The machine's own routes (default gateway, its subnets) are not the agent's.
@@ -834,6 +860,7 @@ fn diff_routes(
         let mut e = plan_route.clone();
         e.proto = want_proto;
         let object = route_object(&e);
+        d.route_keys.insert((key.0, key.1));
         let Some(a) = exact.or_else(|| candidates.first().copied()) else {
             let change = Change::ReplaceRoute(e.clone());
             let mut f = Finding::new(Severity::Error, FindingKind::Missing, object);
@@ -914,6 +941,12 @@ fn diff_routes(
         if matched.contains(&(a as *const Route)) || kernel_derived(a) {
             continue;
         }
+        if adopt.is_some() && !own.owns_route(a) {
+            // The agent does not list what is not its business.
+            continue;
+        }
+        let k = route_key(a);
+        d.route_keys.insert((k.0, k.1));
         let object = route_object(a);
         if own.owns_route(a) {
             let change = Change::DeleteRoute(a.clone());

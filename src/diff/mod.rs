@@ -819,19 +819,46 @@ fn diff_routes(
             _ => None,
         })
         .collect();
-    let mut have: HashMap<RouteKey, Vec<&Route>> = HashMap::with_capacity(actual.routes.len());
-    for r in actual.routes.iter().filter(|r| !on_recreated(r)) {
-        have.entry(route_key(r)).or_default().push(r);
+    // The node's routes by identity: the first index per key, and a chain through `next`
+    // for the rare routes sharing one (no allocation per route: this runs over 100,000).
+    const END: u32 = u32::MAX;
+    let considered: Vec<bool> = actual.routes.iter().map(|r| !on_recreated(r)).collect();
+    let mut have: HashMap<RouteKey, u32> = HashMap::with_capacity(actual.routes.len());
+    let mut next: Vec<u32> = vec![END; actual.routes.len()];
+    for (i, r) in actual.routes.iter().enumerate().rev() {
+        if !considered[i] {
+            continue;
+        }
+        let idx = u32::try_from(i).unwrap_or(END);
+        if let Some(prev) = have.insert(route_key(r), idx) {
+            next[i] = prev;
+        }
     }
+    let next = &next;
+    let chain = |first: Option<&u32>| {
+        let mut at = first.copied().unwrap_or(END);
+        std::iter::from_fn(move || {
+            let i = at;
+            let r = actual.routes.get(i as usize)?;
+            at = next[i as usize];
+            Some((i as usize, r))
+        })
+    };
     let mut lookup_table: Option<RouteTable> = None;
-    let mut matched: HashSet<*const Route> = HashSet::with_capacity(expected.routes.len());
+    let mut matched: Vec<bool> = vec![false; actual.routes.len()];
+    // The planned prefixes, for the overlap findings of `check` (the agent lists none).
     let mut planned: HashSet<(Table, IpNetwork)> = HashSet::new();
+    if adopt.is_none() {
+        planned.reserve(expected.routes.len());
+    }
     for plan_route in &expected.routes {
         let key = route_key(plan_route);
         if scope.is_some_and(|s| !s.contains(&(key.0, key.1))) {
             continue;
         }
-        planned.insert((key.0, key.1));
+        if adopt.is_none() {
+            planned.insert((key.0, key.1));
+        }
         if adopt.is_some() && !own.cni_route(plan_route) {
             // The machine's own routes (default gateway, its subnets) are not the agent's.
             continue;
@@ -842,18 +869,15 @@ fn diff_routes(
         } else {
             plan_route.proto
         };
-        let candidates = have.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-        let exact = candidates
-            .iter()
-            .find(|a| route_differences(plan_route, a).is_empty())
-            .copied();
+        let first = have.get(&key);
+        let exact = chain(first).find(|(_, a)| route_differences(plan_route, a).is_empty());
         // The common case, cheap: the node has the route as planned.
-        if let Some(a) = exact {
+        if let Some((ai, a)) = exact {
             let proto_ok = a.proto == want_proto
                 || a.proto == own.agent_proto
                 || (adopt.is_none() && plan_route.proto == a.proto);
             if proto_ok {
-                matched.insert(a as *const Route);
+                matched[ai] = true;
                 continue;
             }
         }
@@ -861,7 +885,7 @@ fn diff_routes(
         e.proto = want_proto;
         let object = route_object(&e);
         d.route_keys.insert((key.0, key.1));
-        let Some(a) = exact.or_else(|| candidates.first().copied()) else {
+        let Some((ai, a)) = exact.or_else(|| chain(first).next()) else {
             let change = Change::ReplaceRoute(e.clone());
             let mut f = Finding::new(Severity::Error, FindingKind::Missing, object);
             if adopt.is_none() {
@@ -896,7 +920,7 @@ fn diff_routes(
             );
             continue;
         };
-        matched.insert(a as *const Route);
+        matched[ai] = true;
         let diffs = route_differences(&e, a);
         let proto_ok = a.proto == e.proto
             || a.proto == own.agent_proto
@@ -937,8 +961,8 @@ fn diff_routes(
         d.push(f, if act { vec![change] } else { Vec::new() });
     }
     // What the node has beyond the plan.
-    for a in actual.routes.iter().filter(|r| !on_recreated(r)) {
-        if matched.contains(&(a as *const Route)) || kernel_derived(a) {
+    for (i, a) in actual.routes.iter().enumerate() {
+        if !considered[i] || matched[i] || kernel_derived(a) {
             continue;
         }
         if adopt.is_some() && !own.owns_route(a) {

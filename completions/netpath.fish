@@ -185,7 +185,7 @@ complete -c netpath -n "__fish_netpath_using_subcommand snapshot" -l json -d 'Pr
 complete -c netpath -n "__fish_netpath_using_subcommand snapshot" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand snapshot" -s V -l version -d 'Print version'
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l plan -d 'The node\'s plan: `netpath plan --json` output (netpath.plan/v1) or a NodeState JSON' -r -F
-complete -c netpath -n "__fish_netpath_using_subcommand check" -s c -l cluster -d 'The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -s c -l cluster -d 'The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump). With `--snapshot DIR` holding one snapshot per node, every node of the cluster that has one is checked, with the findings that only show across nodes' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-endpoints -d 'etcd client URLs (comma-separated), where Flannel keeps its subnet leases; the cluster is then read from the leases' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-prefix -d 'Flannel\'s etcd prefix (flanneld\'s --etcd-prefix)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-cafile -d 'CA bundle (PEM) to verify etcd\'s certificate' -r -F
@@ -196,7 +196,7 @@ complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-password 
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l public-ip -d 'This node\'s public IP (flanneld\'s --public-ip): its lease is found again by it after a restart, and the device holding it is the uplink' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -s n -l node -d 'The node (required with --cluster; picks one from a plan or snapshot file that holds several)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l netns -d 'Read the live state of this network namespace: a name under /run/netns or a path such as /proc/PID/ns/net (default: the current one)' -r
-complete -c netpath -n "__fish_netpath_using_subcommand check" -l snapshot -d 'Compare with a snapshot (netpath.snapshot/v1 or NodeState JSON) instead of the live kernel' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l snapshot -d 'Compare with a snapshot instead of the live kernel: a JSON file (netpath.snapshot/v1 or NodeState), a directory of text dumps (ip route, ip -d link, ip addr …), or a directory holding one of those per node (with --cluster: all nodes at once)' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l proto -d 'The agent\'s route protocol: its routes count as the CNI\'s' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'

@@ -131,3 +131,179 @@ fn bad_inputs_exit_2_and_say_why() {
     let (code, _, _) = run(&["agent", "--plan", &p, "--once", "--watch"]);
     assert_eq!(code, 2);
 }
+
+/// One `netpath plan --json` per node of `cluster`, written as `<node>.json` in `dir`: a
+/// snapshot directory of a cluster that matches its plan.
+fn snapshots_from_plans(dir: &Path, cluster: &str, nodes: &[&str]) {
+    for n in nodes {
+        let (code, out, err) = run(&["--json", "plan", "--cluster", cluster, "--node", n]);
+        assert_eq!(code, 0, "{err}");
+        std::fs::write(dir.join(format!("{n}.json")), out).unwrap();
+    }
+}
+
+/// Edit the node state inside a `netpath plan --json` document.
+fn edit_state(dir: &Path, node: &str, f: impl FnOnce(&mut Value)) {
+    let p = dir.join(format!("{node}.json"));
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    f(&mut doc["plan"]["state"]);
+    std::fs::write(&p, serde_json::to_string(&doc).unwrap()).unwrap();
+}
+
+fn cluster_kinds(doc: &Value) -> Vec<(String, String)> {
+    doc["cluster_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["node"].as_str().unwrap().to_string(),
+                f["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_directory_of_snapshots_checks_every_node_and_the_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let c = "demo:flannel-vxlan";
+    snapshots_from_plans(d, c, &["node-1", "node-2", "node-3"]);
+    let snaps = d.to_str().unwrap();
+    let (code, out, err) = run(&["check", "--cluster", c, "--snapshot", snaps]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("node-2: 0 errors, 0 warnings, 0 info"),
+        "{out}"
+    );
+    assert!(out.contains("3 nodes of 3 checked"), "{out}");
+
+    // node-2's bridge takes node-1's pod CIDR; node-3 gets a static route into node-1's.
+    edit_state(d, "node-2", |s| {
+        for a in s["addrs"].as_array_mut().unwrap() {
+            if a["dev"] == "cni0" {
+                a["addr"] = json!("10.244.0.1/24");
+            }
+        }
+    });
+    edit_state(d, "node-3", |s| {
+        s["routes"].as_array_mut().unwrap().push(json!({
+            "dst": "10.244.0.128/25", "type": "unicast", "table": 254, "proto": 4,
+            "scope": "universe", "nexthops": [{"gateway": "10.234.2.99", "dev": "eth0"}]}));
+    });
+    let (code, out, err) = run(&["--json", "check", "--cluster", c, "--snapshot", snaps]);
+    assert_eq!(code, 1, "{out}{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["schema"], "netpath.check/v1");
+    assert_eq!(
+        cluster_kinds(&doc),
+        vec![
+            ("node-1".to_string(), "duplicate_pod_cidr".to_string()),
+            ("node-2".to_string(), "duplicate_pod_cidr".to_string()),
+            ("node-3".to_string(), "shadowed".to_string()),
+        ]
+    );
+    let shadow = &doc["cluster_findings"][2];
+    assert_eq!(shadow["nodes"], json!(["node-1", "node-2", "node-3"]));
+    assert_eq!(
+        shadow["fix"],
+        json!(["ip route del 10.244.0.128/25 via 10.234.2.99 dev eth0 proto static"])
+    );
+    let nodes = doc["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3);
+    // node-1 itself is as planned; it only shares the duplicate.
+    assert_eq!(nodes[0]["findings"], json!([]));
+    assert_eq!(nodes[0]["summary"]["errors"], 1);
+    // The table names the node of every finding and sums up per node.
+    let (code, out, _) = run(&["check", "--cluster", c, "--snapshot", snaps]);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("NODE"), "{out}");
+    assert!(out.contains("duplicate pod CIDR"), "{out}");
+    assert!(out.contains("node-3: 1 error, 1 warning, 0 info"), "{out}");
+    // --node narrows to one node and the cluster findings that involve it.
+    let (code, out, _) = run(&[
+        "--json",
+        "check",
+        "-c",
+        c,
+        "-n",
+        "node-3",
+        "--snapshot",
+        snaps,
+    ]);
+    assert_eq!(code, 1);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["nodes"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        cluster_kinds(&doc),
+        vec![("node-3".to_string(), "shadowed".to_string())]
+    );
+}
+
+#[test]
+fn a_blackhole_hiding_a_borrowed_pod_ip_is_found_across_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // calico-bgp with a pod on node-2 whose address comes from node-1's block.
+    let (_, demo, _) = run(&["demo", "calico-bgp"]);
+    let cluster = demo.replace(
+        "  - default/db-0 node-2 10.65.1.3\n",
+        "  - default/db-0 node-2 10.65.1.3\n  - default/borrow-0 node-2 10.65.0.40\n",
+    );
+    assert_ne!(cluster, demo);
+    let cfile = d.join("cluster.yaml");
+    std::fs::write(&cfile, cluster).unwrap();
+    let c = cfile.to_str().unwrap();
+    let snaps = d.join("snaps");
+    std::fs::create_dir(&snaps).unwrap();
+    snapshots_from_plans(&snaps, c, &["node-1", "node-2"]);
+    let s = snaps.to_str().unwrap();
+    let (code, out, err) = run(&["--json", "check", "--cluster", c, "--snapshot", s]);
+    assert_eq!(code, 0, "{out}{err}");
+    // node-1 loses the /32 that node-2's BIRD exported: its blackhole takes the pod.
+    edit_state(&snaps, "node-1", |st| {
+        st["routes"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| r["dst"] != "10.65.0.40/32");
+    });
+    let (code, out, err) = run(&["--json", "check", "--cluster", c, "--snapshot", s]);
+    assert_eq!(code, 1, "{out}{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        cluster_kinds(&doc),
+        vec![("node-1".to_string(), "hidden_by_blackhole".to_string())]
+    );
+    let f = &doc["cluster_findings"][0];
+    assert_eq!(
+        f["fix"],
+        json!(["ip route replace 10.65.0.40/32 via 192.168.1.12 dev eth0 proto bird"])
+    );
+    // node-3 has no snapshot: listed, not checked.
+    let (_, out, _) = run(&["check", "--cluster", c, "--snapshot", s]);
+    assert!(out.contains("node-3: not checked"), "{out}");
+    assert!(out.contains("2 nodes of 3 checked"), "{out}");
+}
+
+#[test]
+fn a_directory_of_snapshots_needs_the_cluster_and_known_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    snapshots_from_plans(d, "demo:flannel-vxlan", &["node-1", "node-2"]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let p = write(elsewhere.path(), "plan.json", &plan());
+    let snaps = d.to_str().unwrap();
+    let (code, _, err) = run(&["check", "--plan", &p, "--snapshot", snaps]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no snapshot of node \"node1\""), "{err}");
+    let (code, _, err) = run(&["check", "--cluster", "demo:flannel-vxlan", "--snapshot", &p]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--cluster needs --node"), "{err}");
+    let mut stranger = plan();
+    stranger["node"] = json!("stranger");
+    write(d, "stranger.json", &stranger);
+    let (code, _, err) = run(&["check", "-c", "demo:flannel-vxlan", "--snapshot", snaps]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("which cluster"), "{err}");
+}

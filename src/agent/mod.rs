@@ -119,7 +119,11 @@ pub fn reconcile(
     timings.apply_ms = ms(t);
     let t = Instant::now();
     let actual = read(&settings.netns)?;
-    let after = changes(plan, &actual, settings);
+    // Only what differed before is compared again: the routes that matched then were
+    // not touched (a full diff of 100,000 matching routes would double the pass).
+    let own = Ownership::agent(plan, settings.proto, settings.adopt)
+        .with_networks(settings.networks.clone());
+    let after = diff::diff_scoped(plan, &actual, &own, Some(&before.route_keys));
     timings.verify_ms = ms(t);
     Ok(Pass {
         before,

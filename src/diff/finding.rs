@@ -86,6 +86,12 @@ pub enum FindingKind {
     WrongMaster,
     /// A forwarding sysctl that drops pod traffic.
     Sysctl,
+    /// Two nodes claim the same (or overlapping) pod CIDRs.
+    DuplicatePodCidr,
+    /// A pod CIDR (or part of it) is taken by a more specific route or subnet.
+    Shadowed,
+    /// A blackhole drops a pod IP that another node borrowed from the block.
+    HiddenByBlackhole,
 }
 
 impl FindingKind {
@@ -117,6 +123,9 @@ impl FindingKind {
             FindingKind::Down => "down",
             FindingKind::WrongMaster => "wrong master",
             FindingKind::Sysctl => "sysctl",
+            FindingKind::DuplicatePodCidr => "duplicate pod CIDR",
+            FindingKind::Shadowed => "shadowed",
+            FindingKind::HiddenByBlackhole => "hidden by blackhole",
         }
     }
 }

@@ -10,6 +10,7 @@
 //!   neighbours, FDB entries and addresses of the devices it manages (those the plan creates).
 
 pub mod change;
+pub mod cluster;
 pub mod finding;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -214,6 +215,9 @@ pub struct Diff {
     /// Indexes into `findings` of the problems no change addresses (foreign conflicts,
     /// devices the CNI plugin must create …).
     pub untouched: Vec<usize>,
+    /// The routes (table, destination) the findings are about: after applying, only these
+    /// need checking again (see [`diff_scoped`]).
+    pub route_keys: HashSet<(Table, IpNetwork)>,
 }
 
 impl Diff {
@@ -237,12 +241,24 @@ impl Diff {
 /// which follow from addresses), and changes come out ordered so live traffic always
 /// has a route.
 pub fn diff(expected: &NodeState, actual: &NodeState, own: &Ownership) -> Diff {
+    diff_scoped(expected, actual, own, None)
+}
+
+/// [`diff`], looking only at the routes whose (table, destination) is in `routes` when
+/// given (everything else in full). The agent verifies a pass this way: the routes that
+/// matched before it applied anything are not compared again.
+pub fn diff_scoped(
+    expected: &NodeState,
+    actual: &NodeState,
+    own: &Ownership,
+    routes: Option<&HashSet<(Table, IpNetwork)>>,
+) -> Diff {
     let mut d = Diff::default();
     let recreated = diff_links(expected, actual, own, &mut d);
     diff_addrs(expected, actual, own, &recreated, &mut d);
     diff_neighbours(expected, actual, own, &recreated, &mut d);
     diff_fdb(expected, actual, own, &recreated, &mut d);
-    diff_routes(expected, actual, own, &recreated, &mut d);
+    diff_routes(expected, actual, own, &recreated, routes, &mut d);
     diff_sysctls(expected, actual, own, &mut d);
     d.changes.sort_by_key(Change::phase);
     d
@@ -776,13 +792,21 @@ fn diff_routes(
     actual: &NodeState,
     own: &Ownership,
     recreated: &HashSet<String>,
+    scope: Option<&HashSet<(Table, IpNetwork)>>,
     d: &mut Diff,
 ) {
     let adopt = own.acting();
+    let in_scope = |r: &Route| {
+        scope.is_none_or(|s| {
+            let k = route_key(r);
+            s.contains(&(k.0, k.1))
+        })
+    };
     let on_recreated = |r: &Route| {
-        r.nexthops
-            .iter()
-            .any(|h| h.dev.as_ref().is_some_and(|n| recreated.contains(n)))
+        !in_scope(r)
+            || r.nexthops
+                .iter()
+                .any(|h| h.dev.as_ref().is_some_and(|n| recreated.contains(n)))
     };
     // The address changes already planned: the kernel adds their connected routes.
     let addr_changes: HashSet<(String, IpNetwork)> = d
@@ -795,16 +819,46 @@ fn diff_routes(
             _ => None,
         })
         .collect();
-    let mut have: HashMap<RouteKey, Vec<&Route>> = HashMap::with_capacity(actual.routes.len());
-    for r in actual.routes.iter().filter(|r| !on_recreated(r)) {
-        have.entry(route_key(r)).or_default().push(r);
+    // The node's routes by identity: the first index per key, and a chain through `next`
+    // for the rare routes sharing one (no allocation per route: this runs over 100,000).
+    const END: u32 = u32::MAX;
+    let considered: Vec<bool> = actual.routes.iter().map(|r| !on_recreated(r)).collect();
+    let mut have: HashMap<RouteKey, u32> = HashMap::with_capacity(actual.routes.len());
+    let mut next: Vec<u32> = vec![END; actual.routes.len()];
+    for (i, r) in actual.routes.iter().enumerate().rev() {
+        if !considered[i] {
+            continue;
+        }
+        let idx = u32::try_from(i).unwrap_or(END);
+        if let Some(prev) = have.insert(route_key(r), idx) {
+            next[i] = prev;
+        }
     }
+    let next = &next;
+    let chain = |first: Option<&u32>| {
+        let mut at = first.copied().unwrap_or(END);
+        std::iter::from_fn(move || {
+            let i = at;
+            let r = actual.routes.get(i as usize)?;
+            at = next[i as usize];
+            Some((i as usize, r))
+        })
+    };
     let mut lookup_table: Option<RouteTable> = None;
-    let mut matched: HashSet<*const Route> = HashSet::with_capacity(expected.routes.len());
+    let mut matched: Vec<bool> = vec![false; actual.routes.len()];
+    // The planned prefixes, for the overlap findings of `check` (the agent lists none).
     let mut planned: HashSet<(Table, IpNetwork)> = HashSet::new();
+    if adopt.is_none() {
+        planned.reserve(expected.routes.len());
+    }
     for plan_route in &expected.routes {
         let key = route_key(plan_route);
-        planned.insert((key.0, key.1));
+        if scope.is_some_and(|s| !s.contains(&(key.0, key.1))) {
+            continue;
+        }
+        if adopt.is_none() {
+            planned.insert((key.0, key.1));
+        }
         if adopt.is_some() && !own.cni_route(plan_route) {
             // The machine's own routes (default gateway, its subnets) are not the agent's.
             continue;
@@ -815,25 +869,23 @@ fn diff_routes(
         } else {
             plan_route.proto
         };
-        let candidates = have.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-        let exact = candidates
-            .iter()
-            .find(|a| route_differences(plan_route, a).is_empty())
-            .copied();
+        let first = have.get(&key);
+        let exact = chain(first).find(|(_, a)| route_differences(plan_route, a).is_empty());
         // The common case, cheap: the node has the route as planned.
-        if let Some(a) = exact {
+        if let Some((ai, a)) = exact {
             let proto_ok = a.proto == want_proto
                 || a.proto == own.agent_proto
                 || (adopt.is_none() && plan_route.proto == a.proto);
             if proto_ok {
-                matched.insert(a as *const Route);
+                matched[ai] = true;
                 continue;
             }
         }
         let mut e = plan_route.clone();
         e.proto = want_proto;
         let object = route_object(&e);
-        let Some(a) = exact.or_else(|| candidates.first().copied()) else {
+        d.route_keys.insert((key.0, key.1));
+        let Some((ai, a)) = exact.or_else(|| chain(first).next()) else {
             let change = Change::ReplaceRoute(e.clone());
             let mut f = Finding::new(Severity::Error, FindingKind::Missing, object);
             if adopt.is_none() {
@@ -868,7 +920,7 @@ fn diff_routes(
             );
             continue;
         };
-        matched.insert(a as *const Route);
+        matched[ai] = true;
         let diffs = route_differences(&e, a);
         let proto_ok = a.proto == e.proto
             || a.proto == own.agent_proto
@@ -909,10 +961,16 @@ fn diff_routes(
         d.push(f, if act { vec![change] } else { Vec::new() });
     }
     // What the node has beyond the plan.
-    for a in actual.routes.iter().filter(|r| !on_recreated(r)) {
-        if matched.contains(&(a as *const Route)) || kernel_derived(a) {
+    for (i, a) in actual.routes.iter().enumerate() {
+        if !considered[i] || matched[i] || kernel_derived(a) {
             continue;
         }
+        if adopt.is_some() && !own.owns_route(a) {
+            // The agent does not list what is not its business.
+            continue;
+        }
+        let k = route_key(a);
+        d.route_keys.insert((k.0, k.1));
         let object = route_object(a);
         if own.owns_route(a) {
             let change = Change::DeleteRoute(a.clone());
@@ -927,7 +985,9 @@ fn diff_routes(
             // The agent does not list what is not its business.
             continue;
         }
-        let covering = (0..a.dst.prefix()).find_map(|len| {
+        // The most specific planned prefix around it (a default route covers everything:
+        // not an overlap).
+        let covering = (1..a.dst.prefix()).rev().find_map(|len| {
             let net = IpNetwork::new(a.dst.network(), len).ok()?;
             let net = IpNetwork::new(net.network(), len).ok()?;
             planned.contains(&(a.table, net)).then_some(net)

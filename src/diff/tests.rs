@@ -718,3 +718,48 @@ fn calico_shapes_blackhole_device_routes_first() {
             .any(|f| f.kind == FindingKind::Unexpected && f.object == "route 10.65.0.64/26")
     );
 }
+
+#[test]
+fn a_scoped_diff_compares_only_the_routes_that_differed_before() {
+    let plan = flannel_plan();
+    let mut node = programmed(&plan);
+    // 10.244.2.0/24 is missing, 10.244.3.0/24 goes to the wrong next hop, and a stray
+    // agent route is left over.
+    node.routes.retain(|r| r.dst != net("10.244.2.0/24"));
+    for r in &mut node.routes {
+        if r.dst == net("10.244.3.0/24") {
+            r.nexthops[0].gateway = Some(ip("10.244.9.0"));
+        }
+    }
+    let mut stray = Route::unicast(
+        net("10.244.7.0/24"),
+        Nexthop::via(ip("10.244.7.0"), "flannel.1"),
+    );
+    stray.proto = AGENT_PROTO;
+    node.routes.push(stray);
+    let own = Ownership::agent(&plan, AGENT_PROTO, false);
+    let before = diff(&plan, &node, &own);
+    let keys: Vec<IpNetwork> = {
+        let mut k: Vec<_> = before.route_keys.iter().map(|(_, n)| *n).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        keys,
+        vec![
+            net("10.244.2.0/24"),
+            net("10.244.3.0/24"),
+            net("10.244.7.0/24")
+        ]
+    );
+    // Scoped to the keys, the same problems come out.
+    let scoped = diff_scoped(&plan, &node, &own, Some(&before.route_keys));
+    assert_eq!(scoped.changes, before.changes);
+    // Scoped to one key, only that route is compared (nothing else is unexpected).
+    let one: HashSet<(Table, IpNetwork)> = [(Table::MAIN, net("10.244.3.0/24"))].into();
+    let d = diff_scoped(&plan, &node, &own, Some(&one));
+    assert_eq!(d.changes.len(), 1, "{:#?}", d.changes);
+    assert!(matches!(&d.changes[0], Change::ReplaceRoute(r) if r.dst == net("10.244.3.0/24")));
+    // A node that matches has no keys left to verify.
+    assert!(diff(&plan, &programmed(&plan), &own).route_keys.is_empty());
+}

@@ -133,6 +133,10 @@ pub fn tests() -> Vec<Trial> {
         check_reports_a_deleted_route_and_the_agent_repairs_it,
     ));
     out.push(Trial::test(
+        "lab::check_finds_each_break_exactly",
+        check_finds_each_break_exactly,
+    ));
+    out.push(Trial::test(
         "lab::a_sabotaged_node_is_caught",
         a_sabotaged_node_is_caught,
     ));
@@ -344,6 +348,109 @@ fn calico_ipip_needs_the_ipip_module() -> Result<(), Failed> {
 /// After the agent: deleting a route by hand makes `netpath check` report it, the pods stop
 /// reaching each other as trace (on the unchanged plan) no longer matches the kernel, and
 /// `netpath agent --once` puts it back, after which check is clean and traffic matches trace.
+/// A node programmed by the agent checks clean; broken one way at a time, `netpath check`
+/// reports exactly that one problem (kind and object), and `agent --once` repairs it.
+fn check_finds_each_break_exactly() -> Result<(), Failed> {
+    let e = |e: anyhow::Error| format!("{e:#}");
+    let lab = ClusterLab::build("demo:flannel-vxlan", "brk").map_err(e)?;
+    let (code, findings) = lab.check("node-1").map_err(e)?;
+    if code != Some(0) || !findings.is_empty() {
+        return Err(format!("a fresh node should check clean: {code:?} {findings:?}").into());
+    }
+    // node-3's VTEP MAC, as node-1's FDB has it.
+    let fdb = lab
+        .exec(
+            "node-1",
+            "bridge fdb show dev flannel.1 | grep 'dst 10.234.2.13'",
+        )
+        .map_err(e)?;
+    let vtep3 = fdb
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let breaks: [(&str, String, &str, &str); 6] = [
+        (
+            "delete a route",
+            "ip route del 10.244.2.0/24".into(),
+            "missing",
+            "10.244.2.0/24",
+        ),
+        (
+            "change a next hop",
+            "ip route replace 10.244.2.0/24 via 10.244.1.0 dev flannel.1 proto 158 onlink".into(),
+            "wrong_next_hop",
+            "10.244.2.0/24",
+        ),
+        (
+            "flip a VTEP in the FDB",
+            format!("bridge fdb replace {vtep3} dev flannel.1 dst 10.234.2.99 self permanent"),
+            "stale",
+            &vtep3,
+        ),
+        (
+            "turn ip_forward off",
+            "sysctl -qw net.ipv4.ip_forward=0".into(),
+            "sysctl",
+            "ip_forward",
+        ),
+        (
+            "add an overlapping route",
+            "ip route add 10.244.2.128/25 via 10.234.2.1 dev eth0".into(),
+            // Inside the pod network with Flannel's proto boot: the CNI's territory, so
+            // unexpected (with the command that removes it), not merely foreign.
+            "unexpected",
+            "10.244.2.128/25",
+        ),
+        (
+            "set a wrong MTU",
+            "ip link set flannel.1 mtu 1400".into(),
+            "wrong_mtu",
+            "flannel.1",
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (what, cmd, kind, object) in &breaks {
+        lab.exec("node-1", cmd).map_err(e)?;
+        let (code, findings) = lab.check("node-1").map_err(e)?;
+        let serious: Vec<&Value> = findings
+            .iter()
+            .filter(|f| f["severity"] != "info")
+            .collect();
+        // ip_forward=0 also turns every device's forwarding off (the kernel does that), so
+        // that break may show several sysctl findings; every other break exactly one.
+        let count_ok = serious.len() == 1 || (*kind == "sysctl" && !serious.is_empty());
+        let exact = count_ok
+            && serious.iter().all(|f| f["kind"] == *kind)
+            && serious
+                .iter()
+                .any(|f| f["object"].as_str().is_some_and(|o| o.contains(object)));
+        if code != Some(1) || !exact {
+            problems.push(format!(
+                "{what}: expected exit 1 and exactly the {kind} finding on {object}, got exit {code:?}: {serious:?}"
+            ));
+        }
+        if *kind == "unexpected" {
+            // Not the agent's to remove: a foreign route is reported, never touched.
+            lab.exec("node-1", "ip route del 10.244.2.128/25")
+                .map_err(e)?;
+        }
+        let run = lab.agent_once("node-1").map_err(e)?;
+        let (code, findings) = lab.check("node-1").map_err(e)?;
+        if run.code != Some(0) || code != Some(0) || !findings.is_empty() {
+            problems.push(format!(
+                "{what}: after agent --once (exit {:?}) check says {code:?} {findings:?}",
+                run.code
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
+}
+
 fn check_reports_a_deleted_route_and_the_agent_repairs_it() -> Result<(), Failed> {
     let e = |e: anyhow::Error| format!("{e:#}");
     let lab = ClusterLab::build("demo:flannel-vxlan", "rep").map_err(e)?;

@@ -422,6 +422,7 @@ fn stats_count_encaps_vnis_pairs_flows_and_mtu() {
     let frame = eth([1; 6], [2; 6], 0x0800, &big_inner);
     let big = ipv4(ns, nd, 17, 64, &udp4(ns, nd, 1, 8472, &vxlan(1, &frame)));
     s.add(&dec(LinkType::RAW, &big));
+    s.settle();
     assert_eq!(s.total.packets, 3);
     assert_eq!(s.by_encap.len(), 2);
     assert_eq!(s.by_vni.get(&(8472, 1)).map(|c| c.packets), Some(2));

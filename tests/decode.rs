@@ -490,3 +490,46 @@ fn tree_and_json_together_is_a_usage_error() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Captures of VXLAN encapsulated by Linux itself, taken on the sending host: the inner
+/// checksum is offloaded (partial) and the outer UDP checksum was made by local checksum
+/// offload, so it is `offloaded-lco`, never `bad`.
+#[test]
+fn kernel_vxlan_outer_checksum_is_offloaded_lco() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    for (file, port) in [
+        ("kernel-vxlan-8472.pcap", 8472),
+        ("kernel-vxlan-4789.pcap", 4789),
+    ] {
+        let path = root.join(file);
+        let o = run(&["--tree"], &path);
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+        let text = stdout(&o);
+        let outer: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("  udp ") && l.contains(&format!("→ {port} ")))
+            .collect();
+        assert_eq!(outer.len(), 2, "{file}:\n{text}");
+        for l in &outer {
+            assert!(l.ends_with("cksum offloaded-lco"), "{file}: {l}");
+        }
+        let inner = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("udp ") && l.starts_with("    "));
+        assert!(
+            inner.clone().count() == 2 && inner.into_iter().all(|l| l.ends_with("cksum offloaded")),
+            "{file}:\n{text}"
+        );
+        assert!(!text.contains("bad"), "{file}:\n{text}");
+
+        let o = run(&[], &path);
+        assert!(!stdout(&o).contains("bad"), "{file}: {}", stdout(&o));
+        let o = netpath()
+            .args(["--json", "decode", "--stats"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["summary"]["bad_checksums"]["total"], 0, "{file}");
+    }
+}

@@ -40,4 +40,5 @@ fuzz_target!(|data: &[u8]| {
     write_json(&mut out, &info, &p, &names);
     let mut stats = Stats::new(1500);
     stats.add(&p);
+    stats.settle();
 });

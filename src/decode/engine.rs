@@ -49,6 +49,7 @@ pub fn decode_into<'a>(
         data: frame,
         opts,
         depth: 0,
+        seg: None,
     };
     cx.link(link);
 }
@@ -79,11 +80,29 @@ struct IpCtx {
     wire_len: usize,
 }
 
+/// The one's-complement sum of the last transport segment whose checksum was verified
+/// (pseudo header left out), so that the UDP checksum of an enclosing tunnel reuses it
+/// instead of reading those bytes a second time.
+#[derive(Clone, Copy)]
+struct SegSum {
+    /// Where the segment starts in the frame.
+    off: usize,
+    /// Its length.
+    len: usize,
+    /// The folded sum of its bytes as captured.
+    data: u16,
+    /// For a segment whose checksum the sender left to the NIC (`Offloaded`): the folded
+    /// sum of its bytes once the correct checksum is filled in. Linux's local checksum
+    /// offload (LCO) computes an enclosing tunnel's UDP checksum for those bytes.
+    completed: Option<u16>,
+}
+
 struct Cx<'a, 'o, 'p> {
     p: &'p mut Packet<'a>,
     data: &'a [u8],
     opts: &'o DecodeOptions,
     depth: u8,
+    seg: Option<SegSum>,
 }
 
 impl<'a> Cx<'a, '_, '_> {
@@ -471,9 +490,10 @@ impl<'a> Cx<'a, '_, '_> {
         }
     }
 
-    /// Verify a transport checksum over `off .. off + ip.wire_len` (or `len` when given).
+    /// Verify a transport checksum over `off .. off + len` (and remember the segment's sum
+    /// for an enclosing tunnel).
     fn l4_checksum(
-        &self,
+        &mut self,
         off: usize,
         end: usize,
         len: usize,
@@ -490,16 +510,99 @@ impl<'a> Cx<'a, '_, '_> {
         if end.saturating_sub(off) < len {
             return Checksum::Truncated;
         }
+        let data = fold(sum(self.bytes(off, off + len), 0));
+        self.l4_verdict(off, len, data, None, proto, ip, field)
+    }
+
+    /// The verdict on a transport checksum whose segment (`off`, `len`) sums to `data`
+    /// (and to `completed` once an offloaded inner checksum is filled in); records the
+    /// segment's sum in `self.seg`.
+    #[allow(clippy::too_many_arguments)]
+    fn l4_verdict(
+        &mut self,
+        off: usize,
+        len: usize,
+        data: u16,
+        completed: Option<u16>,
+        proto: u8,
+        ip: IpCtx,
+        field: u16,
+    ) -> Checksum {
         let pseudo = if proto == 1 {
             0
         } else {
             ip.pseudo.sum(proto, len as u32)
         };
-        let s = sum(self.bytes(off, off + len), pseudo);
-        match verdict(s, field) {
+        let s = u64::from(data) + pseudo;
+        let v = match verdict(s, field) {
             Checksum::Bad { .. } if proto != 1 && field == fold(pseudo) => Checksum::Offloaded,
+            Checksum::Bad { .. }
+                if completed.is_some_and(|c| fold(u64::from(c) + pseudo) == 0xffff) =>
+            {
+                Checksum::OffloadedLco
+            }
             v => v,
+        };
+        let completed = (v == Checksum::Offloaded).then(|| {
+            // The value the NIC will write: the complement of the sum without the field.
+            let without = u64::from(fold(s)) + u64::from(!field);
+            let correct = !fold(without);
+            fold(u64::from(data) + u64::from(!field) + u64::from(correct))
+        });
+        self.seg = Some(SegSum {
+            off,
+            len,
+            data,
+            completed,
+        });
+        v
+    }
+
+    /// The checksum of a tunnel's UDP datagram (`off .. off + len`), verified after its
+    /// inner packet was decoded: the inner transport segment's sum is reused, not
+    /// recomputed, and an outer checksum made by Linux's local checksum offload (correct
+    /// once the inner offloaded checksum is filled in) is recognised.
+    fn tunnel_checksum(
+        &mut self,
+        off: usize,
+        end: usize,
+        len: usize,
+        ip: IpCtx,
+        field: u16,
+    ) -> Checksum {
+        let inner = self.seg.take();
+        if !self.checksum_on() {
+            return Checksum::Unchecked;
         }
+        if ip.fragment {
+            return Checksum::Fragment;
+        }
+        if end.saturating_sub(off) < len {
+            return Checksum::Truncated;
+        }
+        let inner = inner.filter(|s| s.off >= off && s.off + s.len <= off + len);
+        let (data, completed) = match inner {
+            None => (fold(sum(self.bytes(off, off + len), 0)), None),
+            Some(s) => {
+                // A piece starting at an odd offset contributes its sum byte-swapped
+                // (RFC 1071 section 2).
+                let at = |v: u16, pos: usize| {
+                    if (pos - off) % 2 == 1 {
+                        v.swap_bytes()
+                    } else {
+                        v
+                    }
+                };
+                let head = fold(sum(self.bytes(off, s.off), 0));
+                let tail_at = s.off + s.len;
+                let tail = fold(sum(self.bytes(tail_at, off + len), 0));
+                let around = u64::from(head) + u64::from(at(tail, tail_at));
+                let data = fold(around + u64::from(at(s.data, s.off)));
+                let completed = s.completed.map(|c| fold(around + u64::from(at(c, s.off))));
+                (data, completed)
+            }
+        };
+        self.l4_verdict(off, len, data, completed, 17, ip, field)
     }
 
     fn udp(&mut self, off: usize, end: usize, ip: IpCtx) {
@@ -511,22 +614,30 @@ impl<'a> Cx<'a, '_, '_> {
         let bad_len = ul != 0 && ul < 8;
         // A length of 0 is a jumbogram / GSO super-frame: the IP length rules.
         let seg_len = if ul == 0 { ip.wire_len } else { ul };
-        let checksum = if field == 0 && matches!(ip.pseudo, Pseudo::V4(..)) {
+        let dst = h.destination_port();
+        let vxlan = self.opts.vxlan_ports.contains(&dst);
+        let flannel = self.opts.flannel_udp_port == Some(dst);
+        // A tunnel's checksum is verified once its inner packet is decoded (see
+        // `tunnel_checksum`); until then the layer says `Unchecked`.
+        let tunnel = (vxlan || flannel) && !ip.fragment && !bad_len;
+        let absent = field == 0 && matches!(ip.pseudo, Pseudo::V4(..));
+        let checksum = if absent {
             Checksum::Absent
-        } else if bad_len {
+        } else if bad_len || tunnel {
             Checksum::Unchecked
         } else {
             self.l4_checksum(off, end, seg_len, 17, ip, field)
         };
         let layer = Udp {
             src_port: h.source_port(),
-            dst_port: h.destination_port(),
+            dst_port: dst,
             length: h.length(),
             checksum,
         };
         if !self.push(off, Header::Udp(layer)) {
             return;
         }
+        let index = self.p.layers().len() - 1;
         if bad_len {
             return self.malformed(off, "udp", "length below 8 bytes");
         }
@@ -534,15 +645,21 @@ impl<'a> Cx<'a, '_, '_> {
         if ip.fragment {
             return self.payload(off + 8);
         }
-        let dst = layer.dst_port;
-        if self.opts.vxlan_ports.contains(&dst) {
+        if tunnel {
+            self.seg = None;
+        }
+        if vxlan {
             self.vxlan(off + 8, seg_end, dst);
-        } else if self.opts.flannel_udp_port == Some(dst) {
+        } else if flannel {
             if self.enter_tunnel(off + 8) && self.push(off + 8, Header::FlannelUdp) {
                 self.raw_ip(off + 8, seg_end);
             }
         } else {
             self.payload(off + 8);
+        }
+        if tunnel && !absent {
+            let checksum = self.tunnel_checksum(off, end, seg_len, ip, field);
+            self.p.set_udp_checksum(index, checksum);
         }
     }
 

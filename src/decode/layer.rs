@@ -114,6 +114,11 @@ pub enum Checksum {
     /// Not checkable: the field holds only the pseudo-header sum, i.e. the sending host
     /// left the checksum to the NIC (`CHECKSUM_PARTIAL`, captured before offload).
     Offloaded,
+    /// Correct once the inner checksum, left to the NIC, is filled in: the outer UDP
+    /// checksum of a tunnel made by Linux's local checksum offload (LCO,
+    /// Documentation/networking/checksum-offloads.rst), seen when capturing on the sending
+    /// host. Not an error.
+    OffloadedLco,
     /// UDP over IPv4 with checksum 0: the sender did not compute one (allowed by RFC 768).
     Absent,
     /// Not checkable: the capture does not hold the whole segment (snaplen, or a length
@@ -131,13 +136,14 @@ impl Checksum {
         matches!(self, Checksum::Bad { .. })
     }
 
-    /// The word used in every view: `good`, `bad`, `offloaded`, `absent`, `truncated`,
-    /// `fragment`, `unchecked`.
+    /// The word used in every view: `good`, `bad`, `offloaded`, `offloaded-lco`, `absent`,
+    /// `truncated`, `fragment`, `unchecked`.
     pub fn word(&self) -> &'static str {
         match self {
             Checksum::Good => "good",
             Checksum::Bad { .. } => "bad",
             Checksum::Offloaded => "offloaded",
+            Checksum::OffloadedLco => "offloaded-lco",
             Checksum::Absent => "absent",
             Checksum::Truncated => "truncated",
             Checksum::Fragment => "fragment",

@@ -239,6 +239,18 @@ impl<'a> Packet<'a> {
         tunnel::Tunnels::new(self.layers())
     }
 
+    /// Set the checksum verdict of the UDP layer at `index` (a tunnel's, known only once
+    /// its inner packet is decoded).
+    fn set_udp_checksum(&mut self, index: usize, checksum: Checksum) {
+        if let Some(Layer {
+            header: Header::Udp(u),
+            ..
+        }) = self.layers.get_mut(index)
+        {
+            u.checksum = checksum;
+        }
+    }
+
     fn push(&mut self, offset: usize, header: Header) -> bool {
         let n = usize::from(self.n);
         if n >= MAX_LAYERS {

@@ -118,6 +118,21 @@ impl Count {
         self.packets += 1;
         self.bytes += u64::from(bytes);
     }
+
+    #[inline]
+    fn merge(&mut self, other: Count) {
+        self.packets += other.packets;
+        self.bytes += other.bytes;
+    }
+}
+
+/// What one packet contributes to the per-VNI, per-node-pair and per-flow counters: its
+/// first tunnel (with its VNI) and outer addresses, and its inner flow. Counted in one
+/// map, one lookup per packet, and spread into those three maps by [`Stats::settle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Conversation {
+    tunnel: Option<(Encap, Option<(IpAddr, IpAddr)>)>,
+    flow: Option<Flow>,
 }
 
 /// An inner flow: the innermost IP addresses, protocol and ports.
@@ -166,11 +181,11 @@ pub struct Stats {
     pub by_link: Vec<(LinkType, u64)>,
     /// Packets per encapsulation chain (a handful: a list).
     pub by_encap: Vec<(Chain, Count)>,
-    /// Packets per VXLAN (port, VNI), every VXLAN header of a packet counted.
+    /// Packets per VXLAN (port, VNI), every VXLAN header of a packet counted. Complete after [`Stats::settle`].
     pub by_vni: FxMap<(u16, u32), Count>,
-    /// Tunnelled packets per outer (source, destination) node pair and encapsulation.
+    /// Tunnelled packets per outer (source, destination) node pair and encapsulation. Complete after [`Stats::settle`].
     pub by_node_pair: FxMap<(IpAddr, IpAddr, Encap), Count>,
-    /// Packets per innermost flow.
+    /// Packets per innermost flow. Complete after [`Stats::settle`].
     pub by_flow: FxMap<Flow, Count>,
     /// Packets of flows not tracked because [`MAX_FLOWS`] was reached.
     pub untracked_flows: u64,
@@ -191,6 +206,8 @@ pub struct Stats {
     pub largest_inner: Option<(u32, u16)>,
     /// Packets that are IP fragments (any header).
     pub fragments: u64,
+    /// Counts not yet spread into `by_vni`, `by_node_pair` and `by_flow`.
+    conversations: FxMap<Conversation, Count>,
 }
 
 impl Stats {
@@ -212,24 +229,19 @@ impl Stats {
         }
 
         let mut chain = Chain::default();
+        let mut conv = Conversation {
+            tunnel: None,
+            flow: None,
+        };
         let mut overhead: u32 = 0;
         for t in p.tunnels() {
             let outer_v6 = matches!(p.layers()[t.outer_ip].header, Header::Ipv6(_));
             overhead += u32::from(t.encap.overhead(outer_v6));
-            if let Encap::Vxlan { port, vni } = t.encap {
-                self.by_vni.entry((port, vni)).or_default().add(wire);
-            }
             if chain.n == 0 {
-                if let Some((src, dst)) = p.layers()[t.outer_ip].header.ip_addrs() {
-                    let key = match t.encap {
-                        Encap::Vxlan { port, .. } => Encap::Vxlan { port, vni: 0 },
-                        e => e,
-                    };
-                    self.by_node_pair
-                        .entry((src, dst, key))
-                        .or_default()
-                        .add(wire);
-                }
+                // Counted with the flow, below.
+                conv.tunnel = Some((t.encap, p.layers()[t.outer_ip].header.ip_addrs()));
+            } else if let Encap::Vxlan { port, vni } = t.encap {
+                self.by_vni.entry((port, vni)).or_default().add(wire);
             }
             if usize::from(chain.n) < MAX_CHAIN {
                 chain.kinds[usize::from(chain.n)] = Some(match t.encap {
@@ -292,13 +304,18 @@ impl Stats {
                 src_port,
                 dst_port,
             };
-            if let Some(c) = self.by_flow.get_mut(&flow) {
-                c.add(wire);
-            } else if self.by_flow.len() < MAX_FLOWS {
-                self.by_flow.entry(flow).or_default().add(wire);
-            } else {
-                self.untracked_flows += 1;
-            }
+            conv.flow = Some(flow);
+        }
+        let one = Count {
+            packets: 1,
+            bytes: u64::from(wire),
+        };
+        if let Some(c) = self.conversations.get_mut(&conv) {
+            c.merge(one);
+        } else if self.conversations.len() < MAX_FLOWS {
+            self.conversations.insert(conv, one);
+        } else {
+            self.spread(conv, one);
         }
 
         let mut fragment = false;
@@ -337,6 +354,46 @@ impl Stats {
                 }) {
                     self.malformed += 1;
                 }
+            }
+        }
+    }
+
+    /// Spread the per-packet counts gathered by [`Stats::add`] into `by_vni`,
+    /// `by_node_pair` and `by_flow`. Call it before reading those maps (the renderers'
+    /// callers do). Idempotent; counting may go on afterwards.
+    pub fn settle(&mut self) {
+        let pending = std::mem::take(&mut self.conversations);
+        let mut v: Vec<(Conversation, Count)> = pending.into_iter().collect();
+        // Largest first, so that past MAX_FLOWS the busiest flows are the ones kept.
+        v.sort_unstable_by_key(|(_, n)| std::cmp::Reverse(n.packets));
+        for (conv, n) in v {
+            self.spread(conv, n);
+        }
+    }
+
+    fn spread(&mut self, conv: Conversation, n: Count) {
+        if let Some((encap, addrs)) = conv.tunnel {
+            if let Encap::Vxlan { port, vni } = encap {
+                self.by_vni.entry((port, vni)).or_default().merge(n);
+            }
+            if let Some((src, dst)) = addrs {
+                let key = match encap {
+                    Encap::Vxlan { port, .. } => Encap::Vxlan { port, vni: 0 },
+                    e => e,
+                };
+                self.by_node_pair
+                    .entry((src, dst, key))
+                    .or_default()
+                    .merge(n);
+            }
+        }
+        if let Some(flow) = conv.flow {
+            if let Some(c) = self.by_flow.get_mut(&flow) {
+                c.merge(n);
+            } else if self.by_flow.len() < MAX_FLOWS {
+                self.by_flow.insert(flow, n);
+            } else {
+                self.untracked_flows += n.packets;
             }
         }
     }

@@ -104,6 +104,99 @@ fn bad_and_offloaded_tcp_checksums() {
     assert!(!p.has_bad_checksum());
 }
 
+fn udp_checksum(p: &Packet<'_>, i: usize) -> Checksum {
+    match p.layers()[i].header {
+        Header::Udp(u) => u.checksum,
+        h => panic!("layer {i} is {}", h.proto()),
+    }
+}
+
+#[test]
+fn outer_checksum_made_by_local_checksum_offload_is_offloaded_lco() {
+    // The frame is built with every checksum correct; then the inner TCP checksum is
+    // replaced by the pseudo-header sum (CHECKSUM_PARTIAL), as the sending host's capture
+    // shows it. The outer UDP checksum still covers the inner packet as it will be once
+    // the NIC fills the inner checksum in: Linux's local checksum offload.
+    let mut f = flannel_vxlan_syn();
+    let csum_at = 84 + 16;
+    let pseudo = crate::wire::checksum::pseudo_v4([10, 244, 1, 5], [10, 244, 2, 7], 6, 20);
+    let partial = crate::wire::checksum::fold(pseudo);
+    f[csum_at..csum_at + 2].copy_from_slice(&partial.to_be_bytes());
+    let p = dec(LinkType::ETHERNET, &f);
+    assert_eq!(udp_checksum(&p, 2), Checksum::OffloadedLco);
+    let Header::Tcp(t) = p.layers()[6].header else {
+        panic!()
+    };
+    assert_eq!(t.checksum, Checksum::Offloaded);
+    assert!(!p.has_bad_checksum());
+
+    // A byte the inner checksum does not cover (a VXLAN reserved byte) changed: the outer
+    // checksum is wrong whatever the NIC writes into the inner one.
+    let mut g = f.clone();
+    g[43] ^= 0x10;
+    assert!(udp_checksum(&dec(LinkType::ETHERNET, &g), 2).is_bad());
+    // The outer checksum field itself changed.
+    let mut g = f.clone();
+    g[41] ^= 0x01;
+    assert!(udp_checksum(&dec(LinkType::ETHERNET, &g), 2).is_bad());
+    // The inner checksum is bad (not the partial sum): the outer is bad too, not LCO.
+    let mut g = f.clone();
+    g[csum_at + 1] ^= 0x01;
+    let p = dec(LinkType::ETHERNET, &g);
+    assert!(udp_checksum(&p, 2).is_bad());
+    let Header::Tcp(t) = p.layers()[6].header else {
+        panic!()
+    };
+    assert!(t.checksum.is_bad());
+}
+
+#[test]
+fn outer_checksum_reusing_the_inner_sum_handles_odd_lengths_and_padding() {
+    // Inner UDP with a 5-byte payload (odd length), the inner frame followed by 3 bytes of
+    // non-zero padding: the outer sum is assembled from the inner segment's sum and the
+    // bytes around it at an odd offset.
+    let (ps, pd) = ([10, 244, 1, 5], [10, 244, 2, 7]);
+    let inner_ip = ipv4(ps, pd, 17, 63, &udp4(ps, pd, 40000, 5000, b"hello"));
+    let mut inner = eth(
+        [0x5e, 0, 0, 0, 0, 2],
+        [0x5e, 0, 0, 0, 0, 1],
+        0x0800,
+        &inner_ip,
+    );
+    inner.extend_from_slice(&[0xab, 0xcd, 0xef]);
+    let (ns, nd) = ([192, 168, 1, 11], [192, 168, 1, 12]);
+    let outer_udp = udp4(ns, nd, 53820, 8472, &vxlan(1, &inner));
+    let f = eth(
+        [2, 0, 0, 0, 0, 2],
+        [2, 0, 0, 0, 0, 1],
+        0x0800,
+        &ipv4(ns, nd, 17, 64, &outer_udp),
+    );
+    let p = dec(LinkType::ETHERNET, &f);
+    assert_eq!(
+        protos(&p),
+        ["eth", "ipv4", "udp", "vxlan", "eth", "ipv4", "udp"]
+    );
+    assert_eq!(udp_checksum(&p, 2), Checksum::Good);
+    assert_eq!(udp_checksum(&p, 6), Checksum::Good);
+    // Each padding byte is covered by the outer checksum only.
+    for k in 1..=3 {
+        let mut g = f.clone();
+        let at = g.len() - k;
+        g[at] ^= 0x40;
+        let p = dec(LinkType::ETHERNET, &g);
+        assert!(udp_checksum(&p, 2).is_bad(), "padding byte -{k}");
+        assert_eq!(udp_checksum(&p, 6), Checksum::Good);
+    }
+    // The inner payload's last byte: both are bad.
+    let mut g = f.clone();
+    let at = g.len() - 4;
+    g[at] ^= 0x40;
+    let p = dec(LinkType::ETHERNET, &g);
+    assert!(udp_checksum(&p, 2).is_bad());
+    assert!(udp_checksum(&p, 6).is_bad());
+}
+
 #[test]
 fn outer_udp_checksum_zero_is_absent_and_bad_ip_header_is_reported() {
     let mut f = flannel_vxlan_syn();
@@ -329,6 +422,7 @@ fn stats_count_encaps_vnis_pairs_flows_and_mtu() {
     let frame = eth([1; 6], [2; 6], 0x0800, &big_inner);
     let big = ipv4(ns, nd, 17, 64, &udp4(ns, nd, 1, 8472, &vxlan(1, &frame)));
     s.add(&dec(LinkType::RAW, &big));
+    s.settle();
     assert_eq!(s.total.packets, 3);
     assert_eq!(s.by_encap.len(), 2);
     assert_eq!(s.by_vni.get(&(8472, 1)).map(|c| c.packets), Some(2));

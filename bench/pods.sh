@@ -16,26 +16,15 @@ TAG="npb$$"
 NODE="$TAG-node"
 WORK=$(mktemp -d)
 
-cleanup() {
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept: netns $NODE, cache $WORK/results" >&2; return; fi
-  for f in /run/netns/"$TAG"-*; do
-    [ -e "$f" ] && ip netns del "$(basename "$f")" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
+KEPT="netns $NODE, cache $WORK/results"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 trap cleanup EXIT
 
-[ "$(id -u)" = 0 ] || { echo "bench/pods.sh needs root" >&2; exit 1; }
-
-cargo build --release --quiet
-BIN=target/release/netpath
+need_root_and_build bench/pods.sh
 
 echo "building $PODS pods in netns $NODE ..."
-ip netns add "$NODE"
-ip -n "$NODE" link set lo up
-ip -n "$NODE" link add cni0 type bridge
-ip -n "$NODE" addr add 10.244.0.1/16 dev cni0
-ip -n "$NODE" link set cni0 up
+make_node
 mkdir -p "$WORK/results"
 : > "$WORK/node.batch"
 for i in $(seq 1 "$PODS"); do
@@ -72,23 +61,6 @@ paired=$(jq '[.veths[] | select(.status == "pod" and .pod != null and (.host_rou
 findings=$(jq '.findings | length' "$WORK/out.json")
 echo "paired and named: $paired / $PODS; findings: $findings"
 [ "$paired" = "$PODS" ] || { echo "not every pod was paired" >&2; exit 1; }
-
-median_ms() { # command... ; prints "WALL CPU": median wall and median user+sys time over $RUNS runs, in ms
-  local walls=() cpus=()
-  for _ in $(seq 1 "$RUNS"); do
-    local t0 t1 cpu
-    t0=$(date +%s%N)
-    { TIMEFORMAT='%3U %3S'; time "$@" > /dev/null 2>&1 || true; } 2> "$WORK/time"
-    cpu=$(awk '{printf "%d", ($1 + $2) * 1000000}' "$WORK/time")
-    t1=$(date +%s%N)
-    walls+=($(( (t1 - t0) / 1000 )))
-    cpus+=("${cpu:-0}")
-  done
-  local w c
-  w=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}')
-  c=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}')
-  echo "$w $c"
-}
 
 peer() { # what SREs script today: the node's veths, then each pod's eth0
   ip -n "$NODE" -j link show type veth > /dev/null

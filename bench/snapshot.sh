@@ -19,26 +19,15 @@ TAG="nps$$"
 NODE="$TAG-node"
 WORK=$(mktemp -d)
 
-cleanup() {
-  if [ "${KEEP:-0}" = 1 ]; then echo "kept: netns $NODE" >&2; return; fi
-  for f in /run/netns/"$TAG"-*; do
-    [ -e "$f" ] && ip netns del "$(basename "$f")" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
+KEPT="netns $NODE"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 trap cleanup EXIT
 
-[ "$(id -u)" = 0 ] || { echo "bench/snapshot.sh needs root" >&2; exit 1; }
-
-cargo build --release --quiet
-BIN=target/release/netpath
+need_root_and_build bench/snapshot.sh
 
 echo "building $PODS pods and $ROUTES routes in netns $NODE ..."
-ip netns add "$NODE"
-ip -n "$NODE" link set lo up
-ip -n "$NODE" link add cni0 type bridge
-ip -n "$NODE" addr add 10.244.0.1/16 dev cni0
-ip -n "$NODE" link set cni0 up
+make_node
 ip netns exec "$NODE" sysctl -qw net.ipv4.ip_forward=1
 : > "$WORK/node.batch"
 for i in $(seq 1 "$PODS"); do
@@ -86,23 +75,6 @@ bytes=$(stat -c %s "$WORK/snap.json")
 echo "snapshot: $routes main-table routes, $pods pods, $bytes bytes"
 [ "$pods" = "$PODS" ] || { echo "not every pod was mapped" >&2; exit 1; }
 [ "$routes" -ge "$ROUTES" ] || { echo "routes missing" >&2; exit 1; }
-
-median_ms() { # command... ; prints "WALL CPU": medians over $RUNS runs, in ms
-  local walls=() cpus=()
-  for _ in $(seq 1 "$RUNS"); do
-    local t0 t1 cpu
-    t0=$(date +%s%N)
-    { TIMEFORMAT='%3U %3S'; time "$@" > /dev/null 2>&1 || true; } 2> "$WORK/time"
-    cpu=$(awk '{printf "%d", ($1 + $2) * 1000000}' "$WORK/time")
-    t1=$(date +%s%N)
-    walls+=($(( (t1 - t0) / 1000 )))
-    cpus+=("${cpu:-0}")
-  done
-  local w c
-  w=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}')
-  c=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}')
-  echo "$w $c"
-}
 
 peer() { # the same state with iproute2 and sysctl (no pod map)
   ip netns exec "$NODE" sh -c 'ip -d link; ip addr; ip route show table all; ip -6 route show table all; ip rule; ip neigh; bridge fdb; sysctl -a 2>/dev/null' > /dev/null

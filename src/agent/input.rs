@@ -9,34 +9,46 @@ use serde_json::Value;
 
 use crate::dataplane::NodeState;
 
-/// The shapes a node state comes in, parsed in one typed pass (plans can hold 100,000
-/// routes: no intermediate `serde_json::Value` for them).
-#[derive(serde::Deserialize)]
-struct Envelope {
-    #[serde(default)]
-    schema: Option<String>,
-    #[serde(default)]
-    node: Option<String>,
-    #[serde(default)]
-    plan: Option<PlanPart>,
-    #[serde(default)]
-    state: Option<RawState>,
-    #[serde(default)]
-    nodes: Option<Value>,
-    #[serde(default)]
-    links: Option<Vec<crate::dataplane::Link>>,
-    #[serde(default)]
-    addrs: Option<Vec<crate::dataplane::Addr>>,
-    #[serde(default)]
-    routes: Option<Vec<crate::dataplane::Route>>,
-    #[serde(default)]
-    rules: Option<Vec<crate::dataplane::Rule>>,
-    #[serde(default)]
-    neighbours: Option<Vec<crate::dataplane::Neighbour>>,
-    #[serde(default)]
-    fdb: Option<Vec<crate::dataplane::FdbEntry>>,
-    #[serde(default)]
-    sysctls: Option<crate::dataplane::Sysctls>,
+/// Declares a struct holding every NodeState field as an optional value (`node` included),
+/// after the given extra fields: the top-level document and a nested state share one list.
+macro_rules! optional_state {
+    ($(#[$meta:meta])* struct $name:ident { $($extra:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        struct $name {
+            $(
+                #[serde(default)]
+                $extra: $ty,
+            )*
+            #[serde(default)]
+            node: Option<String>,
+            #[serde(default)]
+            links: Option<Vec<crate::dataplane::Link>>,
+            #[serde(default)]
+            addrs: Option<Vec<crate::dataplane::Addr>>,
+            #[serde(default)]
+            routes: Option<Vec<crate::dataplane::Route>>,
+            #[serde(default)]
+            rules: Option<Vec<crate::dataplane::Rule>>,
+            #[serde(default)]
+            neighbours: Option<Vec<crate::dataplane::Neighbour>>,
+            #[serde(default)]
+            fdb: Option<Vec<crate::dataplane::FdbEntry>>,
+            #[serde(default)]
+            sysctls: Option<crate::dataplane::Sysctls>,
+        }
+    };
+}
+
+optional_state! {
+    /// The shapes a node state comes in, parsed in one typed pass (plans can hold 100,000
+    /// routes: no intermediate `serde_json::Value` for them, hence no `#[serde(flatten)]`).
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        schema: Option<String>,
+        plan: Option<PlanPart>,
+        state: Option<RawState>,
+        nodes: Option<Value>,
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -44,25 +56,10 @@ struct PlanPart {
     state: RawState,
 }
 
-/// A NodeState whose fields may all be missing (`node` included).
-#[derive(serde::Deserialize, Default)]
-struct RawState {
-    #[serde(default)]
-    node: Option<String>,
-    #[serde(default)]
-    links: Option<Vec<crate::dataplane::Link>>,
-    #[serde(default)]
-    addrs: Option<Vec<crate::dataplane::Addr>>,
-    #[serde(default)]
-    routes: Option<Vec<crate::dataplane::Route>>,
-    #[serde(default)]
-    rules: Option<Vec<crate::dataplane::Rule>>,
-    #[serde(default)]
-    neighbours: Option<Vec<crate::dataplane::Neighbour>>,
-    #[serde(default)]
-    fdb: Option<Vec<crate::dataplane::FdbEntry>>,
-    #[serde(default)]
-    sysctls: Option<crate::dataplane::Sysctls>,
+optional_state! {
+    /// A NodeState whose fields may all be missing (`node` included).
+    #[derive(serde::Deserialize, Default)]
+    struct RawState {}
 }
 
 impl RawState {

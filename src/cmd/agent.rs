@@ -20,32 +20,14 @@ use crate::render::json;
 /// Arguments of `netpath agent`.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("mode").args(["dry_run", "once", "watch"])))]
+#[command(mut_args(mut_arg_in_place("cluster", |a| a.requires("node").help(
+    "The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump); \
+     with --watch, re-read when the file changes"
+))))]
 pub struct AgentArgs {
-    /// The node's plan: `netpath plan --json` output (netpath.plan/v1) or a NodeState JSON.
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present_any = ["cluster", "etcd_endpoints"],
-        conflicts_with_all = ["cluster", "etcd_endpoints"]
-    )]
-    pub plan: Option<PathBuf>,
-    /// The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump);
-    /// with --watch, re-read when the file changes.
-    #[arg(
-        long,
-        short = 'c',
-        value_name = "CLUSTER",
-        requires = "node",
-        conflicts_with = "etcd_endpoints"
-    )]
-    pub cluster: Option<String>,
-    /// Or Flannel's etcd: acquire this node's subnet lease there (or reuse it after a
-    /// restart), plan from everybody's leases, and with --watch follow them.
+    /// Where the plan comes from.
     #[command(flatten)]
-    pub etcd: super::lease::AgentEtcdArgs,
-    /// The node (required with --cluster; picks one from a plan file that holds several).
-    #[arg(long, short = 'n', value_name = "NODE")]
-    pub node: Option<String>,
+    pub source: PlanSourceArgs,
     /// The network namespace to program: a name under /run/netns or a path such as
     /// /proc/PID/ns/net (default: the current one).
     #[arg(long, value_name = "NETNS")]
@@ -72,6 +54,43 @@ pub struct AgentArgs {
     /// (without it they are reported and left alone).
     #[arg(long)]
     pub adopt: bool,
+}
+
+/// Where a node's plan comes from, shared by `agent` and `check`: a plan file, a cluster
+/// (with the node), or Flannel's leases in etcd.
+#[derive(Debug, clap::Args)]
+pub struct PlanSourceArgs {
+    /// The node's plan: `netpath plan --json` output (netpath.plan/v1) or a NodeState JSON.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present_any = ["cluster", "etcd_endpoints"],
+        conflicts_with_all = ["cluster", "etcd_endpoints"]
+    )]
+    pub plan: Option<PathBuf>,
+    /// The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump).
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "CLUSTER",
+        conflicts_with = "etcd_endpoints"
+    )]
+    pub cluster: Option<String>,
+    /// Or Flannel's etcd.
+    #[command(flatten)]
+    pub etcd: super::lease::AgentEtcdArgs,
+    /// The node (required with --cluster; picks one from a plan file that holds several).
+    #[arg(long, short = 'n', value_name = "NODE")]
+    pub node: Option<String>,
+}
+
+/// Change the argument `id` where it stands: for a command's own wording of a
+/// [`PlanSourceArgs`] argument (`Command::mut_arg` would move it last in completions).
+pub(super) fn mut_arg_in_place(
+    id: &'static str,
+    f: impl Fn(clap::Arg) -> clap::Arg,
+) -> impl FnMut(clap::Arg) -> clap::Arg {
+    move |a| if a.get_id() == id { f(a) } else { a }
 }
 
 fn parse_proto_arg(s: &str) -> Result<String, String> {
@@ -202,14 +221,18 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         netns: netns.clone(),
         proto,
         adopt: args.adopt,
-        networks: match &args.cluster {
+        networks: match &args.source.cluster {
             Some(c) => crate::agent::input::pod_networks(&cluster_args(c).load()?),
             None => Vec::new(),
         },
     };
-    let (mut input, settings) = if args.etcd.is_set() {
-        let (input, networks) =
-            super::lease::agent_input(&args.etcd, args.node.as_deref(), &netns, args.dry_run)?;
+    let (mut input, settings) = if args.source.etcd.is_set() {
+        let (input, networks) = super::lease::agent_input(
+            &args.source.etcd,
+            args.source.node.as_deref(),
+            &netns,
+            args.dry_run,
+        )?;
         (
             input,
             Settings {
@@ -219,9 +242,9 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         )
     } else {
         let input = plan_input(
-            args.plan.as_deref(),
-            args.cluster.as_deref(),
-            args.node.as_deref(),
+            args.source.plan.as_deref(),
+            args.source.cluster.as_deref(),
+            args.source.node.as_deref(),
         )?;
         (input, settings)
     };
@@ -232,7 +255,7 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     }
     let plan = input.load()?;
     let node = if plan.node.is_empty() {
-        args.node.clone().unwrap_or_default()
+        args.source.node.clone().unwrap_or_default()
     } else {
         plan.node.clone()
     };
@@ -382,7 +405,7 @@ fn watch(
     ctx: Ctx,
 ) -> anyhow::Result<Outcome> {
     let netns = settings.netns.clone();
-    let node = args.node.clone().unwrap_or_default();
+    let node = args.source.node.clone().unwrap_or_default();
     let mut log = |event: Event<'_>| -> ControlFlow<()> {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();

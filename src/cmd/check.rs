@@ -18,33 +18,19 @@ use crate::render::{json, table};
 
 /// Arguments of `netpath check`.
 #[derive(Debug, clap::Args)]
+#[command(mut_args(super::agent::mut_arg_in_place("cluster", |a| a.help(
+    "The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump). \
+     With `--snapshot DIR` holding one snapshot per node, every node of the cluster that \
+     has one is checked, with the findings that only show across nodes"
+))))]
+#[command(mut_args(super::agent::mut_arg_in_place("node", |a| a.help(
+    "The node (required with --cluster; picks one from a plan or snapshot file that \
+     holds several)"
+))))]
 pub struct CheckArgs {
-    /// The node's plan: `netpath plan --json` output (netpath.plan/v1) or a NodeState JSON.
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present_any = ["cluster", "etcd_endpoints"],
-        conflicts_with_all = ["cluster", "etcd_endpoints"]
-    )]
-    pub plan: Option<PathBuf>,
-    /// The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump).
-    /// With `--snapshot DIR` holding one snapshot per node, every node of the cluster that
-    /// has one is checked, with the findings that only show across nodes.
-    #[arg(
-        long,
-        short = 'c',
-        value_name = "CLUSTER",
-        conflicts_with = "etcd_endpoints"
-    )]
-    pub cluster: Option<String>,
-    /// Or Flannel's leases in etcd (the node's own lease is found by --public-ip; nothing
-    /// is written).
+    /// Where the plan comes from.
     #[command(flatten)]
-    pub etcd: super::lease::AgentEtcdArgs,
-    /// The node (required with --cluster; picks one from a plan or snapshot file that
-    /// holds several).
-    #[arg(long, short = 'n', value_name = "NODE")]
-    pub node: Option<String>,
+    pub source: super::agent::PlanSourceArgs,
     /// Read the live state of this network namespace: a name under /run/netns or a path
     /// such as /proc/PID/ns/net (default: the current one).
     #[arg(long, value_name = "NETNS", conflicts_with = "snapshot")]
@@ -83,12 +69,16 @@ struct CheckDoc<'a> {
 /// Run `netpath check`.
 pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let proto = parse_proto(&args.proto).map_err(anyhow::Error::msg)?;
-    if let (Some(dir), Some(cluster)) = (&args.snapshot, &args.cluster) {
+    if let (Some(dir), Some(cluster)) = (&args.snapshot, &args.source.cluster) {
         if many_snapshots(dir) {
-            return run_many(dir, cluster, args.node.as_deref(), proto, &ctx);
+            return run_many(dir, cluster, args.source.node.as_deref(), proto, &ctx);
         }
     }
-    let (plan, networks, plan_label) = match (&args.plan, &args.cluster, &args.node) {
+    let (plan, networks, plan_label) = match (
+        &args.source.plan,
+        &args.source.cluster,
+        &args.source.node,
+    ) {
         (Some(p), _, node) => (
             PlanFile::new(p, node.as_deref()).load()?,
             Vec::new(),
@@ -102,10 +92,10 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             let networks = crate::agent::input::pod_networks(&cargs.load()?);
             (input.load()?, networks, label)
         }
-        (None, None, node) if args.etcd.is_set() => {
+        (None, None, node) if args.source.etcd.is_set() => {
             let netns = Netns::from_arg(args.netns.as_deref());
             let (mut input, networks) =
-                super::lease::agent_input(&args.etcd, node.as_deref(), &netns, true)?;
+                super::lease::agent_input(&args.source.etcd, node.as_deref(), &netns, true)?;
             let label = input.describe();
             (input.load()?, networks, label)
         }
@@ -117,6 +107,7 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let (actual, actual_label) = match &args.snapshot {
         Some(path) => {
             let node = args
+                .source
                 .node
                 .as_deref()
                 .or(Some(plan.node.as_str()).filter(|n| !n.is_empty()));
@@ -139,7 +130,7 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     };
     let findings = check(&plan, &actual, proto, networks);
     let node = if plan.node.is_empty() {
-        args.node.clone().unwrap_or_default()
+        args.source.node.clone().unwrap_or_default()
     } else {
         plan.node.clone()
     };

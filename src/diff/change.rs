@@ -288,25 +288,7 @@ pub fn effective_metric(r: &Route) -> u32 {
 /// the agent sets (type, table, protocol, scope when not the default, metric, MTU, onlink,
 /// multipath), none of the kernel's state flags.
 pub fn route_args(r: &Route) -> String {
-    let mut s = String::new();
-    if r.kind != RouteType::Unicast {
-        let _ = write!(s, "{} ", r.kind.name());
-    }
-    let _ = write!(s, "{}/{}", r.dst.network(), r.dst.prefix());
-    if r.tos != 0 {
-        let _ = write!(s, " tos 0x{:02x}", r.tos);
-    }
-    if let [hop] = r.nexthops.as_slice() {
-        if let Some(gw) = hop.gateway {
-            let _ = write!(s, " via {gw}");
-        }
-        if let Some(dev) = &hop.dev {
-            let _ = write!(s, " dev {dev}");
-        }
-    }
-    if r.table != Table::MAIN {
-        let _ = write!(s, " table {}", r.table.name());
-    }
+    let mut s = route_selector(r);
     let _ = write!(s, " proto {}", r.proto.label());
     if r.scope != default_scope(r) {
         let _ = write!(s, " scope {}", r.scope.name());
@@ -343,9 +325,9 @@ pub fn route_args(r: &Route) -> String {
     s
 }
 
-/// The arguments of `ip route del` that match exactly this route and no other: type,
-/// destination, table, protocol (so another program's route is never hit), metric.
-pub fn route_delete_args(r: &Route) -> String {
+/// The start of both `ip route` argument lists: type, destination, TOS, a single hop's
+/// gateway and device, table.
+fn route_selector(r: &Route) -> String {
     let mut s = String::new();
     if r.kind != RouteType::Unicast {
         let _ = write!(s, "{} ", r.kind.name());
@@ -365,6 +347,13 @@ pub fn route_delete_args(r: &Route) -> String {
     if r.table != Table::MAIN {
         let _ = write!(s, " table {}", r.table.name());
     }
+    s
+}
+
+/// The arguments of `ip route del` that match exactly this route and no other: type,
+/// destination, table, protocol (so another program's route is never hit), metric.
+pub fn route_delete_args(r: &Route) -> String {
+    let mut s = route_selector(r);
     if r.proto != Protocol::UNSPEC {
         let _ = write!(s, " proto {}", r.proto.label());
     }

@@ -525,6 +525,47 @@ fn neigh_text(n: &Neighbour) -> String {
     format!("{} lladdr {mac} {:?}", n.dst, n.state).to_lowercase()
 }
 
+/// A planned neighbour or FDB entry the node lacks: an error, applied whenever the agent acts.
+fn push_missing(d: &mut Diff, object: String, expected: String, change: Change, acting: bool) {
+    let f = Finding::new(Severity::Error, FindingKind::Missing, object)
+        .expected(expected)
+        .fix(change.commands());
+    d.push(f, if acting { vec![change] } else { Vec::new() });
+}
+
+/// How a neighbour or FDB entry the node has differs from the plan's: stale (it points
+/// elsewhere) or not permanent where the plan is; `None` when it matches.
+fn entry_drift(
+    stale: bool,
+    actual: NudState,
+    expected: NudState,
+) -> Option<(FindingKind, Severity)> {
+    if stale {
+        Some((FindingKind::Stale, Severity::Error))
+    } else if actual != NudState::Permanent && expected == NudState::Permanent {
+        Some((FindingKind::NotPermanent, Severity::Warning))
+    } else {
+        None
+    }
+}
+
+/// A neighbour or FDB entry that differs from the plan (its expected and actual text), its
+/// change applied when `act`.
+fn push_drift(
+    d: &mut Diff,
+    (kind, severity): (FindingKind, Severity),
+    object: String,
+    (expected, actual): (String, String),
+    change: Change,
+    act: bool,
+) {
+    let f = Finding::new(severity, kind, object)
+        .expected(expected)
+        .actual(actual)
+        .fix(change.commands());
+    d.push(f, if act { vec![change] } else { Vec::new() });
+}
+
 fn diff_neighbours(
     expected: &NodeState,
     actual: &NodeState,
@@ -545,34 +586,15 @@ fn diff_neighbours(
         let change = Change::ReplaceNeighbour(e.clone());
         let object = neigh_object(&e.dst, &e.dev);
         match have.get(&(e.dev.as_str(), e.dst)) {
-            None => {
-                let f = Finding::new(Severity::Error, FindingKind::Missing, object)
-                    .expected(neigh_text(e))
-                    .fix(change.commands());
-                d.push(
-                    f,
-                    if adopt.is_some() {
-                        vec![change]
-                    } else {
-                        Vec::new()
-                    },
-                );
-            }
+            None => push_missing(d, object, neigh_text(e), change, adopt.is_some()),
             Some(a) => {
-                let (kind, severity) = if a.lladdr != e.lladdr {
-                    (FindingKind::Stale, Severity::Error)
-                } else if a.state != NudState::Permanent && e.state == NudState::Permanent {
-                    (FindingKind::NotPermanent, Severity::Warning)
-                } else {
+                let Some(drift) = entry_drift(a.lladdr != e.lladdr, a.state, e.state) else {
                     continue;
                 };
                 let owned = own.owns_device(&e.dev) || adopt == Some(true);
-                let f = Finding::new(severity, kind, object)
-                    .expected(neigh_text(e))
-                    .actual(neigh_text(a))
-                    .fix(change.commands());
                 let act = adopt.is_some() && (owned || a.state != NudState::Permanent);
-                d.push(f, if act { vec![change] } else { Vec::new() });
+                let texts = (neigh_text(e), neigh_text(a));
+                push_drift(d, drift, object, texts, change, act);
             }
         }
     }
@@ -648,34 +670,15 @@ fn diff_fdb(
     for e in &expected.fdb {
         let change = Change::ReplaceFdb(e.clone());
         match have.get(&fdb_key(e)) {
-            None => {
-                let f = Finding::new(Severity::Error, FindingKind::Missing, fdb_object(e))
-                    .expected(fdb_text(e))
-                    .fix(change.commands());
-                d.push(
-                    f,
-                    if adopt.is_some() {
-                        vec![change]
-                    } else {
-                        Vec::new()
-                    },
-                );
-            }
+            None => push_missing(d, fdb_object(e), fdb_text(e), change, adopt.is_some()),
             Some(a) => {
-                let (kind, severity) = if a.dst != e.dst {
-                    (FindingKind::Stale, Severity::Error)
-                } else if a.state != NudState::Permanent && e.state == NudState::Permanent {
-                    (FindingKind::NotPermanent, Severity::Warning)
-                } else {
+                let Some(drift) = entry_drift(a.dst != e.dst, a.state, e.state) else {
                     continue;
                 };
                 let owned = own.owns_device(&e.dev) || adopt == Some(true);
-                let f = Finding::new(severity, kind, fdb_object(e))
-                    .expected(fdb_text(e))
-                    .actual(fdb_text(a))
-                    .fix(change.commands());
                 let act = adopt.is_some() && owned;
-                d.push(f, if act { vec![change] } else { Vec::new() });
+                let texts = (fdb_text(e), fdb_text(a));
+                push_drift(d, drift, fdb_object(e), texts, change, act);
             }
         }
     }

@@ -9,7 +9,7 @@ use anyhow::bail;
 use ipnetwork::IpNetwork;
 
 use super::{Lease, NetConfig};
-use crate::model::{Cluster, Mode, Node, Router, Subnet, Underlay, canonical, nth};
+use crate::model::{Cluster, Mode, Node, underlay_of};
 
 /// What the leases do not say.
 #[derive(Debug, Clone, Default)]
@@ -133,7 +133,7 @@ pub fn to_cluster<'a>(
             options.mtu.unwrap_or(1500)
         ));
     }
-    let underlay = underlay_of(&mut nodes, &mut assumptions)?;
+    let underlay = underlay_of(&mut nodes, "", &mut assumptions)?;
     let name = "etcd".to_string();
     Cluster::new(
         name,
@@ -145,54 +145,6 @@ pub fn to_cluster<'a>(
         underlay,
         assumptions,
     )
-}
-
-/// One L2 segment per distinct node subnet, a gateway at each one's first free address,
-/// and one router joining them when there are several.
-fn underlay_of(nodes: &mut [Node], assumptions: &mut Vec<String>) -> anyhow::Result<Underlay> {
-    let subnets: BTreeSet<IpNetwork> = nodes.iter().map(|n| canonical(n.address)).collect();
-    let used: BTreeSet<IpAddr> = nodes.iter().map(|n| n.ip()).collect();
-    let mut gateways = BTreeMap::new();
-    for s in &subnets {
-        let gw = (1..4096)
-            .map(|k| nth(s, k))
-            .find(|ip| s.contains(*ip) && !used.contains(ip))
-            .unwrap_or_else(|| nth(s, 1));
-        gateways.insert(*s, gw);
-    }
-    let mut routers = Vec::new();
-    if subnets.len() > 1 {
-        routers.push(Router {
-            name: "underlay-router".into(),
-            interfaces: subnets
-                .iter()
-                .map(|s| IpNetwork::new(gateways[s], s.prefix()))
-                .collect::<Result<_, _>>()?,
-            bgp: false,
-            routes: Vec::new(),
-        });
-        assumptions.push(format!(
-            "the node subnets ({}) are assumed joined by one router at each subnet's first free address",
-            subnets.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
-        ));
-    } else if let Some(gw) = gateways.values().next() {
-        assumptions.push(format!(
-            "default gateway assumed at {gw} (outside the model)"
-        ));
-    }
-    for n in nodes.iter_mut() {
-        n.gateway = gateways.get(&canonical(n.address)).copied();
-    }
-    Ok(Underlay {
-        subnets: subnets
-            .iter()
-            .map(|s| Subnet {
-                cidr: *s,
-                gateway: gateways.get(s).copied(),
-            })
-            .collect(),
-        routers,
-    })
 }
 
 #[cfg(test)]

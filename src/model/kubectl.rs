@@ -7,7 +7,7 @@
 //! `--ippool`) or assumed, and every assumption is recorded in the cluster.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use super::calico::{PoolSpec, parse_ippools, pool};
 use super::flannel::parse_net_conf;
 use super::{
     Bgp, Calico, Cluster, EncapMode, Flannel, FlannelBackend, IpPool, Mode, Node, Pod, RouteOwner,
-    Router, Subnet, Underlay, canonical, nth, parse_ip, parse_net,
+    canonical, parse_ip, parse_net, underlay_of,
 };
 use crate::dataplane::MacAddr;
 
@@ -621,55 +621,7 @@ fn build(
         bail!("{source}: no node with an IPv4 address");
     }
     assumptions.push("each node's uplink assumed to be eth0 with MTU 1500".into());
-    // Underlay: one L2 segment per distinct node subnet, joined by one router.
-    let subnets: BTreeSet<IpNetwork> = nodes.iter().map(|n| canonical(n.address)).collect();
-    let mut gateways = BTreeMap::new();
-    for s in &subnets {
-        let used: BTreeSet<IpAddr> = nodes.iter().map(|n| n.ip()).collect();
-        let gw = (1..4096)
-            .map(|k| nth(s, k))
-            .find(|ip| s.contains(*ip) && !used.contains(ip))
-            .unwrap_or_else(|| nth(s, 1));
-        gateways.insert(*s, gw);
-    }
-    let mut routers = Vec::new();
-    if subnets.len() > 1 {
-        routers.push(Router {
-            name: "underlay-router".into(),
-            interfaces: subnets
-                .iter()
-                .map(|s| IpNetwork::new(gateways[s], s.prefix()))
-                .collect::<Result<_, _>>()?,
-            bgp: false,
-            routes: Vec::new(),
-        });
-        assumptions.push(format!(
-            "the node subnets ({}) are assumed joined by one router at each subnet's first free address, which does not peer BGP",
-            subnets.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
-        ));
-    } else {
-        assumptions.push(format!(
-            "default gateway assumed at {} (outside the model)",
-            gateways
-                .values()
-                .next()
-                .map(|g| g.to_string())
-                .unwrap_or_default()
-        ));
-    }
-    for n in &mut nodes {
-        n.gateway = gateways.get(&canonical(n.address)).copied();
-    }
-    let underlay = Underlay {
-        subnets: subnets
-            .iter()
-            .map(|s| Subnet {
-                cidr: *s,
-                gateway: gateways.get(s).copied(),
-            })
-            .collect(),
-        routers,
-    };
+    let underlay = underlay_of(&mut nodes, ", which does not peer BGP", &mut assumptions)?;
     let known: BTreeSet<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
     let before = pods.len();
     let pods: Vec<Pod> = pods

@@ -12,7 +12,7 @@ pub mod file;
 pub mod flannel;
 pub mod kubectl;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
@@ -588,6 +588,59 @@ pub fn nth(net: &IpNetwork, n: u32) -> IpAddr {
 /// Canonicalise a CIDR to its network address (`10.244.1.5/24` → `10.244.1.0/24`).
 pub fn canonical(net: IpNetwork) -> IpNetwork {
     IpNetwork::new(net.network(), net.prefix()).unwrap_or(net)
+}
+
+/// One L2 segment per distinct node subnet, a gateway at each one's first free address,
+/// and one router joining them when there are several; sets each node's gateway and notes
+/// the assumption (`router_note` is added to the one about the router).
+pub fn underlay_of(
+    nodes: &mut [Node],
+    router_note: &str,
+    assumptions: &mut Vec<String>,
+) -> anyhow::Result<Underlay> {
+    let subnets: BTreeSet<IpNetwork> = nodes.iter().map(|n| canonical(n.address)).collect();
+    let used: BTreeSet<IpAddr> = nodes.iter().map(|n| n.ip()).collect();
+    let mut gateways = BTreeMap::new();
+    for s in &subnets {
+        let gw = (1..4096)
+            .map(|k| nth(s, k))
+            .find(|ip| s.contains(*ip) && !used.contains(ip))
+            .unwrap_or_else(|| nth(s, 1));
+        gateways.insert(*s, gw);
+    }
+    let mut routers = Vec::new();
+    if subnets.len() > 1 {
+        routers.push(Router {
+            name: "underlay-router".into(),
+            interfaces: subnets
+                .iter()
+                .map(|s| IpNetwork::new(gateways[s], s.prefix()))
+                .collect::<Result<_, _>>()?,
+            bgp: false,
+            routes: Vec::new(),
+        });
+        assumptions.push(format!(
+            "the node subnets ({}) are assumed joined by one router at each subnet's first free address{router_note}",
+            subnets.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+        ));
+    } else if let Some(gw) = gateways.values().next() {
+        assumptions.push(format!(
+            "default gateway assumed at {gw} (outside the model)"
+        ));
+    }
+    for n in nodes.iter_mut() {
+        n.gateway = gateways.get(&canonical(n.address)).copied();
+    }
+    Ok(Underlay {
+        subnets: subnets
+            .iter()
+            .map(|s| Subnet {
+                cidr: *s,
+                gateway: gateways.get(s).copied(),
+            })
+            .collect(),
+        routers,
+    })
 }
 
 /// Calico's block size default and check, for a pool.

@@ -45,18 +45,9 @@ pub(crate) fn fdb_in(input: &str, w: &mut Warnings) -> Result<Vec<FdbEntry>> {
                 .ok_or_else(|| anyhow!("no \"mac\""))
                 .and_then(|m| m.parse::<MacAddr>().map_err(anyhow::Error::from))
                 .with_context(cx)?;
-            let dev = match o
-                .get("ifname")
-                .or_else(|| o.get("dev"))
-                .and_then(Value::as_str)
-            {
-                Some(d) => d.to_string(),
-                None => prompt
-                    .dev
-                    .clone()
-                    .ok_or_else(|| anyhow!("no \"ifname\" (and no `dev` in the command)"))
-                    .with_context(cx)?,
-            };
+            let found = o.get("ifname").or_else(|| o.get("dev"));
+            let dev = json::dev_or_prompt(found.and_then(Value::as_str), &prompt, "ifname")
+                .with_context(cx)?;
             let dst = match o.get("dst").and_then(Value::as_str) {
                 Some(d) => Some(
                     d.parse::<IpAddr>()

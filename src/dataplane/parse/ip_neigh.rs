@@ -53,14 +53,8 @@ pub(crate) fn neighbours_in(input: &str, w: &mut Warnings) -> Result<Vec<Neighbo
                         .map_err(|_| anyhow!("dst {d:?} is not an IP address"))
                 })
                 .with_context(cx)?;
-            let dev = match o.get("dev").and_then(Value::as_str) {
-                Some(d) => d.to_string(),
-                None => prompt
-                    .dev
-                    .clone()
-                    .ok_or_else(|| anyhow!("no \"dev\" (and no `dev` in the command)"))
-                    .with_context(cx)?,
-            };
+            let found = o.get("dev").and_then(Value::as_str);
+            let dev = json::dev_or_prompt(found, &prompt, "dev").with_context(cx)?;
             let lladdr = match o.get("lladdr").and_then(Value::as_str) {
                 Some(m) => Some(m.parse::<MacAddr>().with_context(cx)?),
                 None => None,

@@ -30,6 +30,17 @@ pub(crate) fn blank_non_json(input: &str) -> (String, Prompt) {
     (out, prompt.unwrap_or_default())
 }
 
+/// An entry's device: the JSON's own (under `key`), else the one the prompt's `dev D` named.
+pub(crate) fn dev_or_prompt(found: Option<&str>, prompt: &Prompt, key: &str) -> Result<String> {
+    match found {
+        Some(d) => Ok(d.to_string()),
+        None => prompt
+            .dev
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("no \"{key}\" (and no `dev` in the command)")),
+    }
+}
+
 /// What a JSON value is, for messages.
 pub(crate) fn kind_of(v: &Value) -> &'static str {
     match v {

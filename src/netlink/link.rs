@@ -379,7 +379,7 @@ pub fn names_by_index(links: &[Link]) -> HashMap<u32, String> {
     links.iter().map(|l| (l.ifindex, l.name.clone())).collect()
 }
 
-fn link_name(msg: &LinkMessage) -> Option<&str> {
+pub(crate) fn link_name(msg: &LinkMessage) -> Option<&str> {
     msg.attributes.iter().find_map(|a| match a {
         LinkAttribute::IfName(n) => Some(n.as_str()),
         _ => None,

@@ -13,9 +13,7 @@ use ipnetwork::IpNetwork;
 use netlink_packet_core::{
     NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload, Parseable,
 };
-use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage,
-};
+use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags as NlRouteFlags, RouteMessage,
 };
@@ -24,8 +22,7 @@ use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
 use super::Netns;
 use crate::dataplane::{
-    Family, Link, LinkKind, Nexthop, NexthopFlags, Protocol, Route, RouteType, Scope, Sysctls,
-    Table, Veth, Vxlan,
+    Family, Link, Nexthop, NexthopFlags, Protocol, Route, RouteType, Scope, Sysctls, Table,
 };
 use crate::error::refused;
 
@@ -289,19 +286,27 @@ impl RtSocket {
             RouteNetlinkMessage::GetLink(req),
             NLM_F_REQUEST | NLM_F_DUMP,
         )?;
-        let mut links = Vec::new();
-        let err = self.receive(seq, true, |kind, payload| {
-            if kind == RTM_NEWLINK {
-                let msg = LinkMessage::parse(payload)
-                    .map_err(|e| anyhow::anyhow!("cannot parse the kernel's device list: {e}"))?;
-                links.push(link_of(msg));
-            }
-            Ok(())
-        })?;
+        let mut msgs = Vec::new();
+        let err =
+            self.receive(seq, true, |kind, payload| {
+                if kind == RTM_NEWLINK {
+                    msgs.push(LinkMessage::parse(payload).map_err(|e| {
+                        anyhow::anyhow!("cannot parse the kernel's device list: {e}")
+                    })?);
+                }
+                Ok(())
+            })?;
         if let Some(errno) = err {
             return Err(errno_error("listing devices", errno));
         }
-        Ok(links)
+        let names: std::collections::HashMap<u32, String> = msgs
+            .iter()
+            .filter_map(|m| super::link::link_name(m).map(|n| (m.header.index, n.to_string())))
+            .collect();
+        Ok(msgs
+            .iter()
+            .map(|m| super::link::link_from_message(m, &names))
+            .collect())
     }
 
     fn dump_routes(
@@ -709,80 +714,6 @@ fn decode_route(p: &[u8], names: &Names<'_>, route: &mut Route) -> anyhow::Resul
     }))
 }
 
-/// Convert one RTM_NEWLINK message into the parts of a [`Link`] a route view needs.
-fn link_of(msg: LinkMessage) -> Link {
-    use netlink_packet_route::link::LinkFlags;
-    let mut name = String::new();
-    let mut mtu = 0;
-    let mut kind = if msg.header.flags.contains(LinkFlags::Loopback) {
-        LinkKind::Loopback
-    } else {
-        LinkKind::Device
-    };
-    let mut oper = None;
-    for attr in msg.attributes {
-        match attr {
-            LinkAttribute::IfName(n) => name = n,
-            LinkAttribute::Mtu(m) => mtu = m,
-            LinkAttribute::OperState(s) => oper = Some(format!("{s:?}").to_lowercase()),
-            LinkAttribute::LinkInfo(infos) => {
-                let mut k = None;
-                let mut vx = None;
-                for info in infos {
-                    match info {
-                        LinkInfo::Kind(ik) => k = Some(ik),
-                        LinkInfo::Data(InfoData::Vxlan(v)) => vx = Some(v),
-                        _ => {}
-                    }
-                }
-                kind = match k {
-                    Some(InfoKind::Veth) => LinkKind::Veth(Veth::default()),
-                    Some(InfoKind::Bridge) => LinkKind::Bridge,
-                    Some(InfoKind::IpIp) => LinkKind::Ipip {
-                        local: None,
-                        remote: None,
-                    },
-                    Some(InfoKind::Vxlan) => {
-                        let mut vxlan = Vxlan {
-                            vni: 0,
-                            port: 8472,
-                            local: None,
-                            dev: None,
-                            learning: true,
-                        };
-                        for nla in vx.unwrap_or_default() {
-                            match nla {
-                                InfoVxlan::Id(id) => vxlan.vni = id,
-                                InfoVxlan::Port(p) => vxlan.port = p,
-                                InfoVxlan::Local(a) => vxlan.local = Some(IpAddr::V4(a)),
-                                InfoVxlan::Local6(a) => vxlan.local = Some(IpAddr::V6(a)),
-                                InfoVxlan::Learning(l) => vxlan.learning = l,
-                                _ => {}
-                            }
-                        }
-                        LinkKind::Vxlan(vxlan)
-                    }
-                    Some(other) => LinkKind::Other {
-                        name: other.to_string(),
-                    },
-                    None => kind,
-                };
-            }
-            _ => {}
-        }
-    }
-    Link {
-        ifindex: msg.header.index,
-        name,
-        kind,
-        mtu,
-        mac: None,
-        up: msg.header.flags.contains(LinkFlags::Up),
-        oper_state: oper,
-        master: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -792,7 +723,7 @@ mod tests {
         let link = |ifindex: u32, name: &str| Link {
             ifindex,
             name: name.into(),
-            kind: LinkKind::Device,
+            kind: crate::dataplane::LinkKind::Device,
             mtu: 1500,
             mac: None,
             up: true,

@@ -86,6 +86,7 @@ complete -c netpath -n "__fish_netpath_using_subcommand decode" -l vxlan-port -d
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -l cluster -d 'Name addresses from a `kubectl get nodes,pods -A -o json` dump: outer IPs as nodes, inner IPs as namespace/pod' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -s c -l count -d 'Stop after this many packets (after the filter)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -l mtu -d 'Link MTU for the "over the inner MTU" count (inner MTU = this minus the encapsulation overhead: VXLAN 50, IPIP 20)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand decode" -l threads -d 'Threads that decode and count for `--stats` (default: the CPUs available, at most 8; 1 counts on the reading thread). The other views print in file order on one thread' -r
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"

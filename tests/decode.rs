@@ -533,3 +533,57 @@ fn kernel_vxlan_outer_checksum_is_offloaded_lco() {
         assert_eq!(v["summary"]["bad_checksums"]["total"], 0, "{file}");
     }
 }
+
+/// `--stats` counted on several threads equals the count on one, for every capture in
+/// testdata/ and for a file of many batches mixing link types netpath does and does not
+/// decode; the undecoded link type is still reported once.
+#[test]
+fn stats_on_many_threads_equal_stats_on_one() {
+    let stats = |file: &Path, threads: &str| {
+        let o = netpath()
+            .args(["--json", "decode", "--stats", "--threads", threads])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        (stdout(&o), stderr(&o))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+            .collect();
+    assert!(files.len() >= 10, "{files:?}");
+    // 3,000 packets (several batches per thread), the sample's three kinds repeated.
+    let one = sample();
+    let records = &one[24..];
+    let mut many = one[..24].to_vec();
+    for _ in 0..1000 {
+        many.extend_from_slice(records);
+    }
+    files.push(write(dir.path(), "many.pcap", &many));
+    for f in &files {
+        let (want, _) = stats(f, "1");
+        for t in ["2", "5"] {
+            assert_eq!(stats(f, t).0, want, "{} with --threads {t}", f.display());
+        }
+    }
+    let v: Value = serde_json::from_str(&stats(files.last().unwrap(), "3").0).unwrap();
+    assert_eq!(v["summary"]["packets"], 3000);
+
+    let weird = write(
+        dir.path(),
+        "weird.pcap",
+        &pcap_file(147, 65535, &vec![(vec![1, 2, 3], 3); 2000]),
+    );
+    let (out, err) = stats(&weird, "4");
+    assert_eq!(
+        err.matches("link type 147 is not decoded").count(),
+        1,
+        "{err}"
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["undecoded"], 2000);
+}

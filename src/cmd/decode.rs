@@ -58,6 +58,11 @@ pub struct DecodeArgs {
     /// Do not verify checksums.
     #[arg(long)]
     pub no_checksums: bool,
+
+    /// Threads that decode and count for `--stats` (default: the CPUs available, at most
+    /// 8; 1 counts on the reading thread). The other views print in file order on one thread.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
 }
 
 /// Which view the printer writes.
@@ -185,6 +190,11 @@ impl<W: Write> Printer<W> {
         self.out.flush()
     }
 
+    /// Add packets counted elsewhere (by [`StatsPool`]'s workers) to the counters.
+    pub fn absorb(&mut self, stats: Stats) {
+        self.stats.merge(stats);
+    }
+
     /// The counters so far.
     pub fn stats(&mut self) -> &Stats {
         self.stats.settle();
@@ -220,6 +230,118 @@ impl<W: Write> Printer<W> {
         }
         self.flush()?;
         Ok(())
+    }
+}
+
+/// How far behind the reader the file's pages are released while workers count: far
+/// more than the batches in flight can span.
+const RELEASE_LAG: u64 = 128 << 20;
+
+/// Frames per batch handed to a worker.
+const BATCH: usize = 512;
+
+/// What a worker hands back: its counts, and the link types it could not decode with the
+/// first packet number of each.
+type WorkerResult = (Stats, Vec<(LinkType, u64)>);
+
+/// `--stats` on several threads: the reading thread walks the records (and applies the
+/// filter) and hands batches of frames, borrowed from the file, to workers that decode and
+/// count into their own [`Stats`]; the counts are merged at the end. Counting does not
+/// depend on packet order, so the result is the same as on one thread.
+pub struct StatsPool<'scope, 'a> {
+    batch: Vec<crate::pcapfile::Frame<'a>>,
+    tx: std::sync::mpsc::SyncSender<Vec<crate::pcapfile::Frame<'a>>>,
+    workers: Vec<std::thread::ScopedJoinHandle<'scope, WorkerResult>>,
+}
+
+impl<'scope, 'a: 'scope> StatsPool<'scope, 'a> {
+    /// Start `threads` workers decoding with `opts`, checking inner packets against `mtu`.
+    pub fn start<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        threads: usize,
+        opts: &'scope DecodeOptions,
+        mtu: u16,
+    ) -> Self {
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<Vec<crate::pcapfile::Frame<'a>>>(threads * 2);
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        let workers = (0..threads)
+            .map(|_| {
+                let rx = std::sync::Arc::clone(&rx);
+                scope.spawn(move || {
+                    let mut pkt = Packet::new(LinkType::ETHERNET, &[], 0);
+                    let mut stats = Stats::new(mtu);
+                    let mut undecoded: Vec<(LinkType, u64)> = Vec::new();
+                    loop {
+                        // A poisoned lock means another worker panicked: stop, the join reports it.
+                        let batch = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(batch) = batch else { break };
+                        for f in batch {
+                            decode::decode_into(&mut pkt, f.link, f.data, f.orig_len, opts);
+                            stats.add(&pkt);
+                            if let Some(StopReason::Unsupported {
+                                kind: "link-type", ..
+                            }) = pkt.stop.map(|s| s.reason)
+                            {
+                                match undecoded.iter_mut().find(|(l, _)| *l == f.link) {
+                                    Some((_, n)) => *n = (*n).min(f.number),
+                                    None => undecoded.push((f.link, f.number)),
+                                }
+                            }
+                        }
+                    }
+                    stats.settle();
+                    (stats, undecoded)
+                })
+            })
+            .collect();
+        StatsPool {
+            batch: Vec::with_capacity(BATCH),
+            tx,
+            workers,
+        }
+    }
+
+    /// Queue one frame (sent to a worker with its batch).
+    pub fn push(&mut self, frame: crate::pcapfile::Frame<'a>) {
+        self.batch.push(frame);
+        if self.batch.len() == BATCH {
+            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+            // A send fails only when every worker is gone (they panicked): finish() says so.
+            let _ = self.tx.send(full);
+        }
+    }
+
+    /// Send what is left, wait for the workers and merge their counts. The link types
+    /// nobody could decode come back with their first packet number, in file order.
+    pub fn finish(self) -> anyhow::Result<WorkerResult> {
+        let StatsPool { batch, tx, workers } = self;
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        let mut total: Option<Stats> = None;
+        let mut undecoded: Vec<(LinkType, u64)> = Vec::new();
+        for w in workers {
+            let (stats, links) = w
+                .join()
+                .map_err(|_| anyhow!("a decoding thread panicked (a bug: please report it)"))?;
+            match total.as_mut() {
+                Some(t) => t.merge(stats),
+                None => total = Some(stats),
+            }
+            for (link, n) in links {
+                match undecoded.iter_mut().find(|(l, _)| *l == link) {
+                    Some((_, m)) => *m = (*m).min(n),
+                    None => undecoded.push((link, n)),
+                }
+            }
+        }
+        undecoded.sort_by_key(|(_, n)| *n);
+        Ok((total.unwrap_or_default(), undecoded))
     }
 }
 
@@ -283,6 +405,41 @@ pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         stdout.lock(),
     );
     let opts = printer.options().clone();
+    let threads = match view {
+        View::Stats | View::StatsJson => args.threads.map_or_else(default_threads, usize::from),
+        _ => 1,
+    };
+    std::thread::scope(|scope| {
+        let pool = (threads > 1).then(|| StatsPool::start(scope, threads, &opts, args.mtu));
+        read_frames(
+            &cap,
+            &mut frames,
+            filter.as_mut(),
+            &mut printer,
+            pool,
+            &args,
+            &opts,
+        )
+    })
+}
+
+/// The CPUs this process may use, at most 8 (the default of `--threads`).
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// The reading loop of `netpath decode`: every frame of the file, filtered, decoded and
+/// shown by `printer`, or handed to `pool` to be counted there.
+fn read_frames<'s, 'a: 's, W: Write>(
+    cap: &'a Capture,
+    frames: &mut crate::pcapfile::Frames<'a>,
+    mut filter: Option<&mut Filter>,
+    printer: &mut Printer<W>,
+    mut pool: Option<StatsPool<'s, 'a>>,
+    args: &DecodeArgs,
+    opts: &DecodeOptions,
+) -> anyhow::Result<Outcome> {
+    let name = cap.name();
     let mut pkt = Packet::new(LinkType::ETHERNET, &[], 0);
     let mut shown = 0u64;
     let mut reported_filter = 0usize;
@@ -301,7 +458,7 @@ pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 break;
             }
         };
-        if let Some(f) = filter.as_mut() {
+        if let Some(f) = filter.as_deref_mut() {
             let pass = f.matches(frame.link, frame.data);
             if f.uncompilable.len() > reported_filter {
                 printer.flush()?;
@@ -317,9 +474,19 @@ pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 continue;
             }
         }
+        if let Some(pool) = pool.as_mut() {
+            // The workers are at most a few batches behind the reader.
+            cap.release_before(frame.offset.saturating_sub(RELEASE_LAG));
+            pool.push(frame);
+            shown += 1;
+            if args.count.is_some_and(|c| shown >= c) {
+                break;
+            }
+            continue;
+        }
         cap.release_before(frame.offset);
         prefetch_next(frame.data);
-        decode::decode_into(&mut pkt, frame.link, frame.data, frame.orig_len, &opts);
+        decode::decode_into(&mut pkt, frame.link, frame.data, frame.orig_len, opts);
         let info = FrameInfo {
             number: frame.number,
             ts: frame.ts,
@@ -331,6 +498,16 @@ pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         shown += 1;
         if args.count.is_some_and(|c| shown >= c) {
             break;
+        }
+    }
+    if let Some(pool) = pool {
+        let (stats, undecoded_links) = pool.finish()?;
+        printer.absorb(stats);
+        for (link, number) in undecoded_links {
+            eprintln!(
+                "netpath: {name}: warning: packet {number}: link type {} is not decoded (counted as undecoded)",
+                link.0
+            );
         }
     }
     for w in frames.take_warnings() {

@@ -433,6 +433,61 @@ fn stats_count_encaps_vnis_pairs_flows_and_mtu() {
     assert_eq!(s.bad_checksums.total(), 0);
 }
 
+#[test]
+fn stats_merged_from_parts_equal_stats_counted_in_one() {
+    let (ps, pd) = ([10, 244, 1, 5], [10, 244, 2, 7]);
+    let (ns, nd) = ([192, 168, 1, 11], [192, 168, 1, 12]);
+    let vxlan_of = |inner: &[u8]| {
+        let frame = eth([1; 6], [2; 6], 0x0800, inner);
+        ipv4(ns, nd, 17, 64, &udp4(ns, nd, 1, 8472, &vxlan(1, &frame)))
+    };
+    let big_udp = vxlan_of(&ipv4(ps, pd, 17, 63, &udp4(ps, pd, 1, 2, &[0; 1432])));
+    let mut bad_tcp = flannel_vxlan_syn();
+    let last = bad_tcp.len() - 1;
+    bad_tcp[last] ^= 0xff;
+    let frames: Vec<(LinkType, Vec<u8>)> = vec![
+        (LinkType::ETHERNET, flannel_vxlan_syn()),
+        (LinkType::ETHERNET, calico_ipip_ping()),
+        (LinkType::RAW, big_udp),
+        (LinkType::ETHERNET, bad_tcp),
+        (LinkType::ETHERNET, flannel_vxlan_syn()),
+        (LinkType::ETHERNET, calico_ipip_ping()[..40].to_vec()),
+        (LinkType(147), vec![0; 20]),
+    ];
+    let mut one = Stats::new(1500);
+    for (link, f) in &frames {
+        one.add(&dec(*link, f));
+    }
+    one.settle();
+    let names = Names::new();
+    let want = crate::render::decode::stats_json(&one, &names);
+    for split in 0..=frames.len() {
+        let (mut a, mut b) = (Stats::new(1500), Stats::new(1500));
+        for (i, (link, f)) in frames.iter().enumerate() {
+            let s = if i < split { &mut a } else { &mut b };
+            s.add(&dec(*link, f));
+        }
+        // Merged either way round: the same counts.
+        let mut ab = a.clone();
+        ab.merge(b.clone());
+        b.merge(a);
+        assert_eq!(
+            crate::render::decode::stats_json(&ab, &names),
+            want,
+            "split at {split}"
+        );
+        assert_eq!(
+            crate::render::decode::stats_json(&b, &names),
+            want,
+            "split at {split}, b+a"
+        );
+    }
+    assert_eq!(one.total.packets, 7);
+    // The flipped byte breaks the inner TCP checksum and the outer UDP one around it.
+    assert_eq!(one.bad_checksums.total(), 2);
+    assert!(one.truncated >= 1);
+}
+
 mod random {
     use super::*;
     use proptest::prelude::*;

@@ -587,3 +587,60 @@ fn stats_on_many_threads_equal_stats_on_one() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["summary"]["undecoded"], 2000);
 }
+
+/// The "modified" (Kuznetzov) pcap format: 24-byte record headers (interface index,
+/// protocol and packet type after the lengths), in either byte order.
+#[test]
+fn modified_pcap_format_in_both_byte_orders() {
+    let frame = calico_ipip_ping();
+    for big in [false, true] {
+        let u32b = |v: u32| {
+            if big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let u16b = |v: u16| {
+            if big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let mut f = Vec::new();
+        f.extend_from_slice(&u32b(0xa1b2_cd34));
+        f.extend_from_slice(&u16b(2));
+        f.extend_from_slice(&u16b(4));
+        f.extend_from_slice(&[0; 8]);
+        f.extend_from_slice(&u32b(65535));
+        f.extend_from_slice(&u32b(1));
+        for i in 0..2u32 {
+            f.extend_from_slice(&u32b(1_704_067_200 + i));
+            f.extend_from_slice(&u32b(250_000));
+            f.extend_from_slice(&u32b(frame.len() as u32));
+            f.extend_from_slice(&u32b(frame.len() as u32 + 10));
+            f.extend_from_slice(&u32b(7)); // interface index
+            f.extend_from_slice(&u16b(0x0800)); // protocol
+            f.extend_from_slice(&[0, 0]); // packet type, padding
+            f.extend_from_slice(&frame);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "modified.pcap", &f);
+        let o = netpath()
+            .args(["--json", "decode"])
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "big endian {big}: {}", stderr(&o));
+        let lines: Vec<Value> = stdout(&o)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3, "two packets and the summary");
+        assert_eq!(lines[1]["time"], "2024-01-01T00:00:01.250000000Z");
+        assert_eq!(lines[1]["encap"], serde_json::json!(["ipip"]));
+        assert_eq!(lines[1]["caplen"], frame.len());
+        assert_eq!(lines[1]["len"], frame.len() + 10);
+    }
+}

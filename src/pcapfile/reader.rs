@@ -1,10 +1,6 @@
 //! The record iterator for pcap and pcapng.
 
 use pcap_parser::nom;
-use pcap_parser::pcap::{
-    LegacyPcapBlock, parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified,
-    parse_pcap_header,
-};
 use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionheaderblock};
 use pcap_parser::{PcapError, build_ts_resolution};
 
@@ -112,36 +108,35 @@ impl<'a> Frames<'a> {
                 file.len()
             )));
         }
-        let header = match parse_pcap_header(file) {
-            Ok((_, h)) => h,
-            Err(e) => {
-                return Err(header_err(format!(
-                    "pcap file header unreadable: {}",
-                    nom_message(&e)
-                )));
+        // The 24-byte file header, read in place: magic (its byte order gives the file's,
+        // its value the precision and the "modified" format), version, zone, sigfigs,
+        // snaplen, link type. Both byte orders of every magic are accepted, as by libpcap.
+        let big_endian = matches!(magic, 0xd4c3_b2a1 | 0x4d3c_b2a1 | 0x34cd_b2a1);
+        let rd = |o: usize| {
+            let b = [file[o], file[o + 1], file[o + 2], file[o + 3]];
+            if big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
             }
         };
-        let mut snaplen = header.snaplen;
+        let native = rd(0);
+        let header_snaplen = rd(16);
+        let network = rd(20);
+        let mut snaplen = header_snaplen;
         if snaplen == 0 || snaplen > MAX_CAPLEN {
             frames.warnings.push(format!(
-                "file header: snaplen {} is invalid; reading packets up to {MAX_CAPLEN} bytes as libpcap does",
-                header.snaplen
+                "file header: snaplen {header_snaplen} is invalid; reading packets up to {MAX_CAPLEN} bytes as libpcap does"
             ));
             snaplen = MAX_CAPLEN;
         }
-        let Ok(link) = u32::try_from(header.network.0) else {
-            return Err(header_err(format!(
-                "pcap file header: invalid link type {}",
-                header.network.0
-            )));
-        };
-        frames.big_endian = header.is_bigendian();
+        frames.big_endian = big_endian;
         frames.format = Format::Pcap {
-            big_endian: header.is_bigendian(),
-            nanosecond: header.is_nanosecond_precision(),
-            modified: header.is_modified_format(),
+            big_endian,
+            nanosecond: native == 0xa1b2_3c4d,
+            modified: native == 0xa1b2_cd34,
             snaplen,
-            link: LinkType(link & 0x03ff_ffff),
+            link: LinkType(network & 0x03ff_ffff),
         };
         frames.pos = 24;
         Ok(frames)
@@ -232,22 +227,16 @@ impl<'a> Frames<'a> {
                 ),
             );
         }
-        let parsed = if modified {
-            parse_pcap_frame_modified(rest)
-        } else if big_endian {
-            parse_pcap_frame_be(rest)
-        } else {
-            parse_pcap_frame(rest)
-        };
-        let (remaining, block): (&[u8], LegacyPcapBlock<'a>) = match parsed {
-            Ok(v) => v,
-            Err(e) => return self.fail(start, format!("unreadable record: {}", nom_message(&e))),
-        };
-        self.pos = self.file.len() - remaining.len();
+        // The record header read in place (the hot path of every file read): seconds,
+        // fraction, captured and original lengths; the modified format's 8 more bytes
+        // (interface index, protocol, packet type) are skipped.
+        let (ts_sec, ts_frac, orig_len) = (rd(0), rd(4), rd(12));
+        let data = &rest[hdr_len..hdr_len + caplen as usize];
+        self.pos = start + hdr_len + caplen as usize;
         let nsec = if nanosecond {
-            block.ts_usec.min(999_999_999)
+            ts_frac.min(999_999_999)
         } else {
-            block.ts_usec.min(999_999).saturating_mul(1000)
+            ts_frac.min(999_999).saturating_mul(1000)
         };
         Some(Ok(Frame {
             number: self.number,
@@ -255,11 +244,11 @@ impl<'a> Frames<'a> {
             link,
             interface: 0,
             ts: Timestamp {
-                sec: i64::from(block.ts_sec),
+                sec: i64::from(ts_sec),
                 nsec,
             },
-            orig_len: block.origlen,
-            data: block.data,
+            orig_len,
+            data,
         }))
     }
 

@@ -428,6 +428,40 @@ fn pod_host_state(cluster: &Cluster, pods: &[usize], k: usize) -> NodeState {
         .unwrap_or_default()
 }
 
+/// The nodes' source NAT for traffic leaving the cluster network: flannel's `--ip-masq`
+/// rules (`-s NETWORK ! -d NETWORK ! -d 224.0.0.0/4 -j MASQUERADE`; the kube-flannel
+/// manifest passes `--ip-masq`), Calico's `natOutgoing` (sources in a natOutgoing pool,
+/// destinations in no pool).
+fn masquerade_rule(cluster: &Cluster) -> Option<crate::trace::Masquerade> {
+    let multicast = IpNetwork::new(IpAddr::V4(Ipv4Addr::new(224, 0, 0, 0)), 4).ok();
+    match &cluster.mode {
+        Mode::Flannel(fl) => Some(crate::trace::Masquerade {
+            src: vec![fl.network],
+            except_dst: std::iter::once(fl.network).chain(multicast).collect(),
+            by: "flannel --ip-masq, as the kube-flannel manifest runs it".into(),
+        }),
+        Mode::Calico(c) => {
+            let pools: Vec<&crate::model::IpPool> =
+                c.pools.iter().filter(|p| p.nat_outgoing).collect();
+            if pools.is_empty() {
+                return None;
+            }
+            Some(crate::trace::Masquerade {
+                src: pools.iter().map(|p| p.cidr).collect(),
+                except_dst: c.pools.iter().map(|p| p.cidr).collect(),
+                by: format!(
+                    "Calico natOutgoing on pool {}",
+                    pools
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+        }
+    }
+}
+
 /// Hosts, wiring, address index and exits of a cluster's world, without a builder.
 fn skeleton(cluster: &Cluster) -> World<'_> {
     let mut w = World::new();
@@ -502,6 +536,11 @@ fn skeleton(cluster: &Cluster) -> World<'_> {
             {
                 w.add_exit(gw);
             }
+        }
+    }
+    if let Some(rule) = masquerade_rule(cluster) {
+        for id in 0..cluster.nodes.len() {
+            w.set_masquerade(id, rule.clone());
         }
     }
     w

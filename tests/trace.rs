@@ -313,10 +313,42 @@ fn size_ttl_outside_and_endpoints() {
     let (code, _) = trace("flannel-vxlan", &["web-0", "web-1", "--size", "1450"]);
     assert_eq!(code, 0);
 
+    // An outside destination: node-1 masquerades the request, the reply comes back through
+    // the same gateway to node-1's address and conntrack restores the pod's.
     let (code, doc) = trace("flannel-vxlan", &["default/web-0", "8.8.8.8"]);
     assert_eq!(code, 0);
     assert_eq!(doc["request"]["verdict"]["verdict"], "exited");
-    assert!(doc["reply"].is_null());
+    assert_steps(
+        &doc["request"],
+        &[
+            "node-1 route 0.0.0.0/0 via 10.234.2.1 dev eth0 proto 3",
+            "node-1 masquerade eth0",
+            "node-1 exit eth0",
+        ],
+    );
+    let m = &doc["request"]["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["action"]["kind"] == "masquerade")
+        .unwrap()["action"];
+    assert_eq!(
+        (m["from"].as_str(), m["to"].as_str()),
+        (Some("10.244.0.2"), Some("10.234.2.11"))
+    );
+    assert_eq!(doc["reply"]["packet"]["dst"], "10.234.2.11");
+    assert_steps(
+        &doc["reply"],
+        &[
+            "node-1 enter eth0",
+            "node-1 receive eth0",
+            "node-1 unmasquerade eth0",
+            "node-1 route 10.244.0.0/24 dev cni0 proto 2",
+            "default/web-0 deliver eth0",
+        ],
+    );
+    assert_eq!(verdict(&doc["reply"]), ("delivered", "default/web-0", ""));
+    assert_eq!(doc["symmetric"], true);
 
     // A node as source: the kernel picks flannel.1's address, and the reply comes back to it.
     let (code, doc) = trace("flannel-vxlan", &["node-1", "10.244.2.2"]);
@@ -340,6 +372,79 @@ fn size_ttl_outside_and_endpoints() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Calico BGP across a router that takes the way out; the pool's natOutgoing decides
+/// whether the reply from an outside address finds the pod.
+fn outside_cluster(nat_outgoing: bool) -> String {
+    let text = format!(
+        "mode: {{cni: calico, encapsulation: none, pools: [{{name: p, cidr: 10.65.0.0/16, natOutgoing: {nat_outgoing}}}]}}
+underlay:
+  subnets:
+    - {{cidr: 192.168.1.0/24, gateway: 192.168.1.1}}
+    - {{cidr: 192.168.2.0/24, gateway: 192.168.2.1}}
+    - {{cidr: 10.0.0.0/24, gateway: 10.0.0.1}}
+  routers:
+    - {{name: r, interfaces: [192.168.1.1, 192.168.2.1, 10.0.0.2], routes: [\"0.0.0.0/0 via 10.0.0.1\"]}}
+nodes:
+  - {{name: n1, ip: 192.168.1.11}}
+  - {{name: n2, ip: 192.168.2.11}}
+pods:
+  - default/a n2
+"
+    );
+    let path = std::env::temp_dir().join(format!(
+        "netpath-outside-{}-{nat_outgoing}.yaml",
+        std::process::id()
+    ));
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn reply_from_outside_follows_masquerade() {
+    let run = |file: &str| {
+        let out = netpath()
+            .args(["--json", "trace", "-c", file, "default/a", "1.1.1.1"])
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap_or(-1), doc)
+    };
+    let file = outside_cluster(true);
+    let (code, doc) = run(&file);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(verdict(&doc["request"]), ("exited", "r", ""));
+    assert_eq!(doc["reply"]["packet"]["dst"], "192.168.2.11");
+    assert_steps(
+        &doc["reply"],
+        &[
+            "r enter eth2",
+            "r route 192.168.2.0/24 dev eth1 proto 2",
+            "n2 unmasquerade eth0",
+            "default/a deliver eth0",
+        ],
+    );
+    assert_eq!(doc["symmetric"], true);
+    let _ = std::fs::remove_file(&file);
+
+    // Without SNAT the reply is addressed to the pod, which the router only knows through
+    // its default route: it leaves again, and the trace says so (exit 1).
+    let file = outside_cluster(false);
+    let (code, doc) = run(&file);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(verdict(&doc["request"]), ("exited", "r", ""));
+    assert_eq!(
+        doc["reply"]["packet"]["dst"],
+        doc["request"]["packet"]["src"]
+    );
+    assert_eq!(verdict(&doc["reply"]), ("dropped", "r", "misrouted"));
+    assert!(
+        doc["notes"].to_string().contains("no masquerade"),
+        "{}",
+        doc["notes"]
+    );
+    let _ = std::fs::remove_file(&file);
 }
 
 #[test]

@@ -200,6 +200,15 @@ fn hop(out: &mut String, h: &Hop) {
             "exit",
             format!("{dev} → {gateway}, a gateway outside the model"),
         ),
+        Action::Enter { gateway } => (
+            "enter",
+            format!("{dev} ← {gateway}, a gateway outside the model"),
+        ),
+        Action::Masquerade { from, to, by } => ("masq", format!("source {from} → {to} ({by})")),
+        Action::Unmasquerade { from, to } => (
+            "unmasq",
+            format!("destination {from} → {to} (connection tracking of the masqueraded request)"),
+        ),
         Action::Drop => ("drop", dev.to_string()),
     };
     let mut extra = Vec::new();

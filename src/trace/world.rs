@@ -325,6 +325,26 @@ pub struct Attachment {
 
 type Builder<'a> = Box<dyn Fn(HostId) -> Host<'a> + 'a>;
 
+/// Source NAT a node applies to packets leaving for outside the cluster network
+/// (flannel's `--ip-masq` rules, Calico's `natOutgoing`): MASQUERADE to the outgoing
+/// device's address when the source is in `src` and the destination in none of `except_dst`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Masquerade {
+    /// Sources it applies to (the pod network, or the natOutgoing pools).
+    pub src: Vec<IpNetwork>,
+    /// Destinations it leaves alone (the pod network, all pools, multicast).
+    pub except_dst: Vec<IpNetwork>,
+    /// Who programs it, as shown to the reader.
+    pub by: String,
+}
+
+impl Masquerade {
+    /// True when a packet from `src` to `dst` is masqueraded.
+    pub fn applies(&self, src: IpAddr, dst: IpAddr) -> bool {
+        self.src.iter().any(|n| n.contains(src)) && !self.except_dst.iter().any(|n| n.contains(dst))
+    }
+}
+
 /// Every host a packet may cross, and how they are wired.
 pub struct World<'a> {
     names: Vec<String>,
@@ -339,6 +359,7 @@ pub struct World<'a> {
     veths: HashMap<(HostId, String), (HostId, String)>,
     addrs: HashMap<IpAddr, Vec<Attachment>>,
     exits: HashSet<IpAddr>,
+    masquerade: HashMap<HostId, Masquerade>,
 }
 
 impl std::fmt::Debug for World<'_> {
@@ -372,6 +393,7 @@ impl<'a> World<'a> {
             veths: HashMap::new(),
             addrs: HashMap::new(),
             exits: HashSet::new(),
+            masquerade: HashMap::new(),
         }
     }
 
@@ -469,6 +491,16 @@ impl<'a> World<'a> {
     /// Mark `gw` as a gateway out of the modelled network.
     pub fn add_exit(&mut self, gw: IpAddr) {
         self.exits.insert(gw);
+    }
+
+    /// The source NAT `host` applies to packets leaving the cluster network.
+    pub fn set_masquerade(&mut self, host: HostId, rule: Masquerade) {
+        self.masquerade.insert(host, rule);
+    }
+
+    /// The source NAT of `host`, if it has one.
+    pub fn masquerade(&self, host: HostId) -> Option<&Masquerade> {
+        self.masquerade.get(&host)
     }
 
     /// Another name for a host (a hostNetwork pod names its node), with a note.

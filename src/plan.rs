@@ -917,7 +917,7 @@ fn calico_local_into(cluster: &Cluster, c: &Calico, idx: usize, b: &mut Builder)
             None,
             None,
         );
-        if let Some(t) = node.tunnel_ip {
+        if let Some(t) = node.ipip_tunnel_ip {
             b.addr("tunl0", IpNetwork::from(t), Scope::Universe);
         }
     }
@@ -935,7 +935,7 @@ fn calico_local_into(cluster: &Cluster, c: &Calico, idx: usize, b: &mut Builder)
             Some(calico_vtep_mac(node)),
             None,
         );
-        match node.tunnel_ip {
+        match node.vxlan_tunnel_ip {
             Some(t) => b.addr("vxlan.calico", IpNetwork::from(t), Scope::Universe),
             None => b.warnings.push(format!(
                 "node {} has no VXLAN tunnel address (projectcalico.org/IPv4VXLANTunnelAddr): host-to-pod traffic has no source address on vxlan.calico and peers get no route to it",
@@ -1001,7 +1001,7 @@ fn calico_peer_into(cluster: &Cluster, c: &Calico, idx: usize, j: usize, b: &mut
         }
     }
     if c.uses_vxlan() {
-        if let Some(t) = remote.tunnel_ip {
+        if let Some(t) = remote.vxlan_tunnel_ip {
             let mac = calico_vtep_mac(remote);
             b.neigh(t, mac, "vxlan.calico");
             b.fdb(mac, remote.ip(), "vxlan.calico");
@@ -1094,7 +1094,7 @@ fn calico_route(
         if p.vxlan == EncapMode::CrossSubnet && same {
             return Ok(via(dst, rip, eth, Protocol::FELIX, true));
         }
-        let Some(t) = remote.tunnel_ip else {
+        let Some(t) = remote.vxlan_tunnel_ip else {
             return Err(format!(
                 "node {} has no VXLAN tunnel address: Felix programs no route to its blocks",
                 remote.name
@@ -1266,6 +1266,68 @@ mod tests {
             r.contains(&"10.65.2.0/26 via 192.168.2.11 dev eth1 proto bird".to_string()),
             "{r:?}"
         );
+    }
+
+    /// An IPIP pool and a VXLAN pool: each node has two tunnel addresses, tunl0 takes the
+    /// IPIP one, vxlan.calico the VXLAN one, and VXLAN routes and neighbours use the
+    /// remote's VXLAN address while IPIP routes go via the remote node.
+    #[test]
+    fn ipip_and_vxlan_pools_use_their_own_tunnel_addresses() {
+        let text = r#"
+mode: {cni: calico, pools: [{name: ipip, cidr: 10.65.0.0/17, ipipMode: Always}, {name: vx, cidr: 10.65.128.0/17, vxlanMode: Always}]}
+underlay:
+  subnets: [{cidr: 192.168.1.0/24, gateway: 192.168.1.1}, {cidr: 192.168.2.0/24, gateway: 192.168.2.1}]
+  routers: [{name: r, interfaces: [192.168.1.1, 192.168.2.1]}]
+nodes:
+  - {name: n1, ip: 192.168.1.11, blocks: [10.65.0.0/26, 10.65.128.0/26]}
+  - {name: n2, ip: 192.168.2.11, blocks: [10.65.1.0/26, 10.65.129.0/26], ipipTunnelIP: 10.65.1.1, vxlanTunnelIP: 10.65.129.7}
+pods:
+  - default/a n1 10.65.0.5
+  - default/b n2 10.65.1.5
+  - default/c n2 10.65.129.5
+"#;
+        let c = crate::model::file::parse(text, "mixed.yaml").unwrap();
+        assert_eq!(
+            c.nodes[0].ipip_tunnel_ip,
+            Some("10.65.0.0".parse().unwrap())
+        );
+        assert_eq!(
+            c.nodes[0].vxlan_tunnel_ip,
+            Some("10.65.128.0".parse().unwrap())
+        );
+        let p = node(&c, "n1").unwrap();
+        let addr = |dev: &str| {
+            p.state
+                .addrs
+                .iter()
+                .find(|a| a.dev == dev)
+                .map(|a| a.addr.to_string())
+        };
+        assert_eq!(addr("tunl0").as_deref(), Some("10.65.0.0/32"));
+        assert_eq!(addr("vxlan.calico").as_deref(), Some("10.65.128.0/32"));
+        let r = routes(&c, "n1");
+        assert!(
+            r.contains(&"10.65.1.0/26 via 192.168.2.11 dev tunl0 proto bird onlink".to_string()),
+            "{r:?}"
+        );
+        assert!(
+            r.contains(&"10.65.129.0/26 via 10.65.129.7 dev vxlan.calico onlink".to_string()),
+            "{r:?}"
+        );
+        let n = &p.state.neighbours;
+        assert!(
+            n.iter()
+                .any(|n| n.dst.to_string() == "10.65.129.7" && n.dev == "vxlan.calico"),
+            "{n:?}"
+        );
+        assert!(!n.iter().any(|n| n.dst.to_string() == "10.65.1.1"), "{n:?}");
+        let w = world(&c);
+        for dst in ["default/b", "default/c"] {
+            let s = crate::trace::resolve(&w, "default/a", true).unwrap();
+            let d = crate::trace::resolve(&w, dst, false).unwrap();
+            let t = crate::trace::trace(&w, &s, &d, crate::trace::Probe::default());
+            assert!(t.ok(), "a -> {dst}: {:?}", t.request.verdict);
+        }
     }
 
     #[test]

@@ -109,7 +109,11 @@ impl<'a> ClusterPeers<'a> {
                 routes.insert(*c, j);
                 neighbours.entry(c.network()).or_default().push(j);
             }
-            if let Some(t) = n.tunnel_ip.filter(IpAddr::is_ipv4) {
+            for t in [n.ipip_tunnel_ip, n.vxlan_tunnel_ip]
+                .into_iter()
+                .flatten()
+                .filter(IpAddr::is_ipv4)
+            {
                 routes.insert(IpNetwork::from(t), j);
                 neighbours.entry(t).or_default().push(j);
             }
@@ -191,6 +195,7 @@ mod tests {
         "{cni: calico, encapsulation: ipip, crossSubnet: true, pool: 10.65.0.0/16, ipipRoutes: felix}",
         "{cni: calico, encapsulation: vxlan, pool: 10.65.0.0/16, vxlanRouteMtu: true}",
         "{cni: calico, encapsulation: vxlan, crossSubnet: true, pool: 10.65.0.0/16}",
+        "{cni: calico, pools: [{name: i, cidr: 10.65.0.0/17, ipipMode: CrossSubnet}, {name: v, cidr: 10.65.128.0/17, vxlanMode: Always, natOutgoing: true}]}",
     ];
 
     /// A random cluster: nodes on three subnets (the router joins two of them, or all
@@ -215,10 +220,10 @@ mod tests {
         );
         for (n, (sub, two)) in nodes.iter().enumerate() {
             let cidrs = if calico {
-                let extra = if *two {
-                    format!(", 10.65.{n}.64/26")
-                } else {
-                    String::new()
+                let extra = match (*two, MODES[mode].contains("pools")) {
+                    (_, true) => format!(", 10.65.{}.0/26", 128 + n),
+                    (true, false) => format!(", 10.65.{n}.64/26"),
+                    (false, false) => String::new(),
                 };
                 format!("blocks: [10.65.{n}.0/26{extra}]")
             } else {
@@ -250,7 +255,10 @@ mod tests {
     fn damage(c: &mut Cluster, how: u8) {
         let n = c.nodes.len();
         match how {
-            1 => c.nodes[n - 1].tunnel_ip = None,
+            1 => {
+                c.nodes[n - 1].vxlan_tunnel_ip = None;
+                c.nodes[n - 1].ipip_tunnel_ip = None;
+            }
             2 => c.nodes[n - 1].pod_cidrs.clear(),
             3 => c.nodes[n - 1].pod_cidrs = c.nodes[0].pod_cidrs.clone(),
             _ => {}
@@ -329,7 +337,8 @@ mod tests {
             let mut dsts = srcs.clone();
             for n in &c.nodes {
                 dsts.push(n.ip().to_string());
-                dsts.extend(n.tunnel_ip.map(|t| t.to_string()));
+                dsts.extend(n.ipip_tunnel_ip.map(|t| t.to_string()));
+                dsts.extend(n.vxlan_tunnel_ip.map(|t| t.to_string()));
                 for b in &n.pod_cidrs {
                     dsts.push(b.network().to_string());
                     dsts.push(crate::model::nth(b, 9).to_string());

@@ -168,20 +168,36 @@ fn flannel_host_gw_needs_l2() {
     );
     assert!(!steps(&doc["request"]).iter().any(|s| s.contains("encap")));
 
+    // The kernel refuses `10.244.2.0/24 via 192.168.2.11 dev eth0` (not on-link), so
+    // node-1's lookup falls through to its default route: the router, which has no route
+    // to the pod network. The refusal is the root cause.
     let (code, doc) = trace("flannel-host-gw-routed", &["web-0", "db-0"]);
     assert_eq!(code, 1, "a dropped direction exits 1");
-    assert_eq!(
-        verdict(&doc["request"]),
-        ("dropped", "node-1", "next-hop-not-on-link")
+    assert_steps(
+        &doc["request"],
+        &[
+            "node-1 refused eth0",
+            "node-1 route 0.0.0.0/0 via 192.168.1.1 dev eth0 proto 3",
+            "node-1 transmit → router eth0",
+            "router drop -",
+        ],
     );
+    let refused = doc["request"]["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["action"]["kind"] == "refused")
+        .unwrap();
+    assert_eq!(refused["action"]["gateway"], "192.168.2.11");
+    assert_eq!(refused["route"]["dst"], "10.244.2.0/24");
+    assert_eq!(verdict(&doc["request"]), ("dropped", "router", "no-route"));
+    let after = &doc["request"]["verdict"]["after"];
     assert_eq!(
-        doc["request"]["verdict"]["reason"]["gateway"],
-        "192.168.2.11"
+        (after["host"].as_str(), after["gateway"].as_str()),
+        (Some("node-1"), Some("192.168.2.11"))
     );
-    assert_eq!(
-        verdict(&doc["reply"]),
-        ("dropped", "node-3", "next-hop-not-on-link")
-    );
+    assert_eq!(verdict(&doc["reply"]), ("dropped", "router", "no-route"));
+    assert_eq!(doc["reply"]["verdict"]["after"]["host"], "node-3");
     let (code, _) = trace("flannel-host-gw-routed", &["web-0", "cache-0"]);
     assert_eq!(code, 0, "same-subnet nodes still work");
 }
@@ -447,6 +463,47 @@ fn reply_from_outside_follows_masquerade() {
     let _ = std::fs::remove_file(&file);
 }
 
+/// Flannel host-gw with nodes in two subnets whose gateways are outside the model: the
+/// refused route sends pod traffic out of the default gateway, which is not delivery.
+#[test]
+fn refused_route_out_of_the_default_gateway_is_misrouted() {
+    let path = std::env::temp_dir().join(format!("netpath-refused-{}.yaml", std::process::id()));
+    std::fs::write(
+        &path,
+        "mode: {cni: flannel, backend: host-gw, network: 10.244.0.0/16}
+underlay:
+  subnets: [{cidr: 192.168.1.0/24, gateway: 192.168.1.1}, {cidr: 192.168.2.0/24, gateway: 192.168.2.1}]
+nodes:
+  - {name: n1, ip: 192.168.1.11}
+  - {name: n2, ip: 192.168.2.11}
+pods:
+  - default/a n1
+  - default/b n2
+",
+    )
+    .unwrap();
+    let out = netpath()
+        .args([
+            "--json",
+            "trace",
+            "-c",
+            &path.display().to_string(),
+            "a",
+            "b",
+        ])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict(&doc["request"]), ("dropped", "n1", "misrouted"));
+    assert_eq!(doc["request"]["verdict"]["after"]["host"], "n1");
+    assert_eq!(
+        doc["request"]["verdict"]["after"]["instead"],
+        "default via 192.168.1.1 dev eth0"
+    );
+}
+
 #[test]
 fn readable_output_groups_hops_by_host() {
     let out = netpath()
@@ -481,9 +538,11 @@ fn readable_output_groups_hops_by_host() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .contains("✘ dropped at node-1 (eth0): next hop 192.168.2.11 is not on-link")
+        text.contains("✘ dropped at router: no route to 10.244.2.2")
+            && text.contains("because node-1's kernel refused the planned route `10.244.2.0/24 via 192.168.2.11 dev eth0` (next hop 192.168.2.11 is not on-link on eth0"),
+        "{text}"
     );
 }
 

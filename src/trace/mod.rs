@@ -204,6 +204,13 @@ pub enum Action {
         /// Who programs the rule (`flannel --ip-masq`, `Calico natOutgoing on pool …`).
         by: String,
     },
+    /// The route the lookup matched first does not exist in the kernel: the kernel refused
+    /// it (its gateway is not on-link), so the lookup falls through to the next route (the
+    /// hop's `route` is the refused one).
+    Refused {
+        /// The gateway that is not on-link.
+        gateway: IpAddr,
+    },
     /// Connection tracking restores a masqueraded request's source as the reply's
     /// destination.
     Unmasquerade {
@@ -425,6 +432,40 @@ impl fmt::Display for Reason {
     }
 }
 
+/// A planned route the kernel refuses to install (its gateway is not on a connected subnet
+/// and it has no onlink flag: `Network is unreachable`), which a packet met on its way: the
+/// kernel used the next matching route instead, and the packet went on from there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    /// The host whose plan has the route.
+    pub host: String,
+    /// The refused route, as `ip route` prints it.
+    pub route: String,
+    /// Its gateway.
+    pub gateway: IpAddr,
+    /// Its device.
+    pub dev: String,
+    /// The route the kernel used instead, as `ip route` prints it.
+    pub instead: String,
+}
+
+impl Refusal {
+    /// The root cause's code, for grouping with [`Reason::code`].
+    pub fn code(&self) -> &'static str {
+        "next-hop-not-on-link"
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}'s kernel refused the planned route `{}` (next hop {} is not on-link on {}: host-gw and plain BGP need the nodes on one L2 segment) and used `{}` instead",
+            self.host, self.route, self.gateway, self.dev, self.instead
+        )
+    }
+}
+
 /// How a path ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", rename_all = "lowercase")]
@@ -449,6 +490,10 @@ pub enum Verdict {
         device: Option<String>,
         /// Why.
         reason: Reason,
+        /// The root cause upstream, when the packet got here only because a host's kernel
+        /// refused a planned route and used another.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        after: Option<Box<Refusal>>,
     },
 }
 
@@ -555,6 +600,7 @@ pub fn trace(world: &World, src: &Endpoint, dst: &Endpoint, probe: Probe) -> Tra
                     reason: Reason::NoRoute {
                         dst: dst.ip.unwrap_or(pkt.dst),
                     },
+                    after: None,
                 },
             },
             reply: None,
@@ -672,6 +718,30 @@ fn outside_reply(
     Some(path)
 }
 
+/// True when the kernel refuses to install `r` on `host`: a gateway that no connected route
+/// of its device covers, without onlink (`Network is unreachable`); tunnels excepted.
+fn refused_by_kernel(host: &Host, r: &Route) -> bool {
+    if r.kind != RouteType::Unicast {
+        return false;
+    }
+    let Some(nh) = r.first_hop() else {
+        return false;
+    };
+    let (Some(gw), Some(dev)) = (nh.gateway, nh.dev.as_deref()) else {
+        return false;
+    };
+    if nh.flags.onlink
+        || host
+            .link(dev)
+            .is_none_or(|l| matches!(l.kind, LinkKind::Ipip { .. }))
+    {
+        return false;
+    }
+    !host.lookup(gw).is_some_and(|c| {
+        c.gateway().is_none() && c.dev() == Some(dev) && c.kind == RouteType::Unicast
+    })
+}
+
 fn packet(
     src: Option<IpAddr>,
     dst: Option<IpAddr>,
@@ -710,6 +780,7 @@ struct Walker<'w, 'a> {
     pkt: Packet,
     stack: Vec<Inner>,
     nat: Nat,
+    refused: Option<Refusal>,
 }
 
 /// Address translation along a walk.
@@ -757,6 +828,7 @@ fn walk_with(
         pkt: packet,
         stack: Vec::new(),
         nat,
+        refused: None,
     };
     let mut seen: HashMap<(HostId, usize, IpAddr, IpAddr), usize> = HashMap::new();
     let mut sent = false;
@@ -840,6 +912,7 @@ impl Walker<'_, '_> {
             host: self.world.name(self.host).to_string(),
             device: device.map(str::to_string),
             reason,
+            after: self.refused.clone().map(Box::new),
         }
     }
 
@@ -870,11 +943,33 @@ impl Walker<'_, '_> {
             }
             self.pkt.ttl -= 1;
         }
-        // 3. Route lookup.
-        let Some(route) = host.lookup(self.pkt.dst) else {
+        // 3. Route lookup. A planned route the kernel would have refused does not exist:
+        // the kernel's lookup falls through to the next route (often the default route).
+        let Some(mut route) = host.lookup(self.pkt.dst) else {
             let dst = self.pkt.dst;
             return Step::Done(self.drop(None, Reason::NoRoute { dst }));
         };
+        if !world.source(self.host).is_real() && refused_by_kernel(host, route) {
+            let gateway = route.gateway().unwrap_or(self.pkt.dst);
+            let dev = route.dev().unwrap_or_default().to_string();
+            let h = self.hop(Some(&dev), Action::Refused { gateway });
+            h.route = Some(route.clone());
+            let next = host.lookup_where(self.pkt.dst, &|r| !refused_by_kernel(host, r));
+            if self.refused.is_none() {
+                self.refused = Some(Refusal {
+                    host: world.name(self.host).to_string(),
+                    route: route.to_string(),
+                    gateway,
+                    dev: dev.clone(),
+                    instead: next.map_or_else(|| "no route".into(), |r| r.to_string()),
+                });
+            }
+            let Some(next) = next else {
+                let dst = self.pkt.dst;
+                return Step::Done(self.drop(None, Reason::NoRoute { dst }));
+            };
+            route = next;
+        }
         let dev = route.dev().map(str::to_string);
         if *first_src_pending {
             *first_src_pending = false;
@@ -1343,10 +1438,16 @@ impl Walker<'_, '_> {
     /// gateway outside it: its route for the pod network is missing. (The plan always has
     /// one; an outside gateway may still carry node-to-node traffic.)
     /// A reply that came in from outside and goes out again is misrouted whatever the
-    /// host: it is addressed to a host of the cluster.
+    /// host: it is addressed to a host of the cluster; so is a packet for a pod that a
+    /// refused route sent the default way out.
     fn misrouted(&self) -> bool {
         let owners = self.world.owners(self.pkt.dst);
         (self.nat.entered && !owners.is_empty())
+            || (self.refused.is_some()
+                && self.stack.is_empty()
+                && owners
+                    .iter()
+                    .any(|o| self.world.kind(o.host) == HostKind::Pod))
             || (self.world.source(self.host).is_real()
                 && owners
                     .iter()

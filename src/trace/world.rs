@@ -190,9 +190,14 @@ impl<'a> Host<'a> {
         h
     }
 
-    /// The best per-peer route for `dst` in table slot `slot`: longest prefix, then lowest
-    /// metric, then plan order.
-    fn peer_lookup(&self, dst: IpAddr, slot: usize) -> Option<&Route> {
+    /// The best per-peer route for `dst` in table slot `slot` that `keep` accepts: longest
+    /// prefix, then lowest metric, then plan order.
+    fn peer_lookup(
+        &self,
+        dst: IpAddr,
+        slot: usize,
+        keep: &dyn Fn(&Route) -> bool,
+    ) -> Option<&Route> {
         let peers = self.peers.as_ref()?;
         let mut parts = Vec::new();
         peers.source.parts_for_route(dst, &mut parts);
@@ -202,7 +207,7 @@ impl<'a> Host<'a> {
                 continue;
             };
             for (i, r) in part.routes.iter().enumerate() {
-                if table_slot(r.table) != Some(slot) || !r.dst.contains(dst) {
+                if table_slot(r.table) != Some(slot) || !r.dst.contains(dst) || !keep(r) {
                     continue;
                 }
                 let key = (
@@ -222,9 +227,15 @@ impl<'a> Host<'a> {
     /// The route the kernel picks for `dst`: local table, then main, then default; longest
     /// prefix, then lowest metric.
     pub fn lookup(&self, dst: IpAddr) -> Option<&Route> {
+        self.lookup_where(dst, &|_| true)
+    }
+
+    /// The route the kernel would pick for `dst` among the routes `keep` accepts (the
+    /// others treated as absent: routes the kernel refused to install).
+    pub fn lookup_where(&self, dst: IpAddr, keep: &dyn Fn(&Route) -> bool) -> Option<&Route> {
         self.tables.iter().enumerate().find_map(|(slot, t)| {
-            let own = t.lookup(dst);
-            let peer = self.peer_lookup(dst, slot);
+            let own = t.covering(dst).into_iter().find(|r| keep(r));
+            let peer = self.peer_lookup(dst, slot, keep);
             match (own, peer) {
                 // The own part comes first in plan order: a peer route wins only with a
                 // longer prefix, or the same prefix and a lower metric.

@@ -439,7 +439,7 @@ fn plan_outcome(plan: &Host, r: &Route, dst: IpAddr) -> Option<String> {
         });
         if !connected {
             return Some(format!(
-                "the plan drops here: next hop {gw} is not on-link on {dev}"
+                "the kernel refuses this planned route: next hop {gw} is not on-link on {dev} (the plan's walk falls through to the next route)"
             ));
         }
     }

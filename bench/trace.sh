@@ -7,7 +7,8 @@
 #    (Calico VXLAN CrossSubnet; realistic pod objects with managedFields, containers, status).
 # 2. Load: netpath (streaming into typed fields, no document tree) against jq (the peer tool
 #    an SRE would use on the same file), CPU seconds, and the ratio.
-# 3. One trace after load: first (plans the two nodes it crosses) and warm, from --timing.
+# 3. One trace after load: first (resolves both ends, plans the parts of the nodes it crosses)
+#    and warm, from --timing (CPU time from getrusage around each phase).
 # 4. --all over ALL_NODES nodes (ALL_NODES² ordered pairs, both directions).
 # CPU time (user+sys) is reported next to wall time: the build machines are shared.
 set -euo pipefail

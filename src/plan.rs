@@ -24,6 +24,7 @@
 //! can diff them against a node read through netlink.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::rc::Rc;
 
 use anyhow::bail;
 use ipnetwork::IpNetwork;
@@ -37,7 +38,9 @@ use crate::model::{
     Bgp, Calico, Cluster, EncapMode, Flannel, FlannelBackend, Mode, Node, Pod, RouteOwner,
     canonical, nth,
 };
-use crate::trace::world::{HostKind, World};
+use crate::trace::world::{Host, HostKind, World};
+
+pub mod peers;
 
 /// The address every Calico pod uses as its default gateway; never assigned anywhere, the
 /// host answers ARP for it by proxy ARP.
@@ -106,6 +109,15 @@ pub fn node(cluster: &Cluster, name: &str) -> anyhow::Result<NodePlan> {
         notes: b.notes,
         warnings: b.warnings,
     })
+}
+
+/// Node number `idx`'s own part of its host network namespace: what it has whatever the
+/// destination (underlay, tunnel devices, bridge, local pods' veths, routes and
+/// neighbours), without the entries it programs for other nodes.
+pub fn host_local_state(cluster: &Cluster, idx: usize) -> NodeState {
+    let mut b = Builder::new(&cluster.nodes[idx].name);
+    host_local_into(cluster, idx, &mut b);
+    b.st
 }
 
 /// The host network namespace of node number `idx` (no notes; what the walk needs).
@@ -245,8 +257,19 @@ pub fn pod_state(cluster: &Cluster, idx: usize) -> Option<NodeState> {
 /// The state of router number `idx` of the underlay: its interfaces `eth0`…, connected
 /// routes, static routes, and, when it peers BGP with Calico nodes, every node's blocks.
 pub fn router_state(cluster: &Cluster, idx: usize) -> NodeState {
+    let mut b = Builder::new(&cluster.underlay.routers[idx].name);
+    router_local_into(cluster, idx, &mut b);
+    if router_peers(cluster, idx) {
+        for part in 0..peer_parts(cluster) {
+            router_part_into(cluster, idx, part, &mut b);
+        }
+    }
+    b.st
+}
+
+/// What a router has whatever the destination: interfaces, connected and static routes.
+fn router_local_into(cluster: &Cluster, idx: usize, b: &mut Builder) {
     let r = &cluster.underlay.routers[idx];
-    let mut b = Builder::new(&r.name);
     b.loopback();
     let mtu = cluster.nodes.first().map(|n| n.mtu).unwrap_or(1500);
     for (i, a) in r.interfaces.iter().enumerate() {
@@ -261,66 +284,187 @@ pub fn router_state(cluster: &Cluster, idx: usize) -> NodeState {
         b.addr(&dev, *a, Scope::Universe);
         b.route(connected(canonical(*a), &dev, a.ip()));
     }
-    let dev_for = |gw: IpAddr| -> Option<String> {
-        r.interfaces
-            .iter()
-            .position(|a| a.contains(gw))
-            .map(|i| format!("eth{i}"))
-    };
     for s in &r.routes {
-        if let Some(dev) = dev_for(s.via) {
+        if let Some(dev) = router_dev_for(r, s.via) {
             b.route(Route::unicast(s.dst, Nexthop::via(s.via, dev)));
         }
     }
-    let peers = match &cluster.mode {
-        Mode::Calico(c) => r.bgp && c.bgp != Bgp::Off,
-        Mode::Flannel(_) => false,
-    };
-    if peers {
-        // Next hop for a node: itself when on a connected subnet, else the static route's gateway.
-        let via = |ip: IpAddr| -> Option<(IpAddr, String)> {
-            if let Some(dev) = dev_for(ip) {
-                return Some((ip, dev));
-            }
-            r.routes
-                .iter()
-                .filter(|s| s.dst.contains(ip))
-                .max_by_key(|s| s.dst.prefix())
-                .and_then(|s| dev_for(s.via).map(|d| (s.via, d)))
-        };
-        for n in &cluster.nodes {
-            let Some((gw, dev)) = via(n.ip()) else {
-                continue;
-            };
-            for blk in n.pod_cidrs.iter().filter(|c| c.is_ipv4()) {
-                let mut rt = Route::unicast(*blk, Nexthop::via(gw, dev.clone()));
-                rt.proto = Protocol::BIRD;
-                b.route(rt);
-            }
-        }
-        for &p in cluster.borrowed_pods() {
-            let pod = &cluster.pods[p];
-            let (Some(n), Some(ip)) = (cluster.node(&pod.node), pod.ipv4()) else {
-                continue;
-            };
-            if let Some((gw, dev)) = via(n.ip()) {
-                let mut rt = Route::unicast(IpNetwork::from(IpAddr::V4(ip)), Nexthop::via(gw, dev));
-                rt.proto = Protocol::BIRD;
-                b.route(rt);
-            }
-        }
-    }
     b.st.sysctls.ip_forward = Some(true);
-    b.st
+}
+
+/// True when router `idx` peers BGP with the Calico nodes (and so learns their blocks).
+fn router_peers(cluster: &Cluster, idx: usize) -> bool {
+    match &cluster.mode {
+        Mode::Calico(c) => cluster.underlay.routers[idx].bgp && c.bgp != Bgp::Off,
+        Mode::Flannel(_) => false,
+    }
+}
+
+/// The router's device on the subnet of `gw` (`eth0`…).
+fn router_dev_for(r: &crate::model::Router, gw: IpAddr) -> Option<String> {
+    r.interfaces
+        .iter()
+        .position(|a| a.contains(gw))
+        .map(|i| format!("eth{i}"))
+}
+
+/// The router's next hop for a node's address: the node itself when on a connected
+/// subnet, else the most specific static route's gateway.
+fn router_via(r: &crate::model::Router, ip: IpAddr) -> Option<(IpAddr, String)> {
+    if let Some(dev) = router_dev_for(r, ip) {
+        return Some((ip, dev));
+    }
+    r.routes
+        .iter()
+        .filter(|s| s.dst.contains(ip))
+        .max_by_key(|s| s.dst.prefix())
+        .and_then(|s| router_dev_for(r, s.via).map(|d| (s.via, d)))
+}
+
+/// The BGP routes a peering router learns from one part of the cluster (see
+/// [`peer_parts`]): a node's blocks, or one borrowed pod address.
+fn router_part_into(cluster: &Cluster, idx: usize, part: usize, b: &mut Builder) {
+    let r = &cluster.underlay.routers[idx];
+    let n_nodes = cluster.nodes.len();
+    if part < n_nodes {
+        let n = &cluster.nodes[part];
+        let Some((gw, dev)) = router_via(r, n.ip()) else {
+            return;
+        };
+        for blk in n.pod_cidrs.iter().filter(|c| c.is_ipv4()) {
+            let mut rt = Route::unicast(*blk, Nexthop::via(gw, dev.clone()));
+            rt.proto = Protocol::BIRD;
+            b.route(rt);
+        }
+        return;
+    }
+    let Some(&p) = cluster.borrowed_pods().get(part - n_nodes) else {
+        return;
+    };
+    let pod = &cluster.pods[p];
+    let (Some(n), Some(ip)) = (cluster.node(&pod.node), pod.ipv4()) else {
+        return;
+    };
+    if let Some((gw, dev)) = router_via(r, n.ip()) {
+        let mut rt = Route::unicast(IpNetwork::from(IpAddr::V4(ip)), Nexthop::via(gw, dev));
+        rt.proto = Protocol::BIRD;
+        b.route(rt);
+    }
 }
 
 /// Build the walkable world of a cluster: every node, router and pod netns as a host
 /// (planned lazily, on first use), veth pairs wired, underlay addresses indexed so ARP
 /// can be answered, and each subnet's outside gateway marked as the way out.
+///
+/// Nodes and routers are planned per destination: on first use a host gets its own part
+/// (devices, addresses, local pods, blackholes), and the entries it has for another node's
+/// lease or blocks are planned when a lookup needs them, found through cluster-wide
+/// indexes built here ([`peers::ClusterPeers`]). The walk sees exactly what the whole plan
+/// ([`host_state`], [`router_state`]) holds; [`whole_world`] walks that instead.
 pub fn world(cluster: &Cluster) -> World<'_> {
-    let mut w = World::new();
+    let mut w = skeleton(cluster);
     let n_nodes = cluster.nodes.len();
     let n_routers = cluster.underlay.routers.len();
+    let peers: Rc<dyn crate::trace::world::Peers + '_> = Rc::new(peers::ClusterPeers::new(cluster));
+    let pods = pod_indexes(cluster);
+    w.set_builder(Box::new(move |id| {
+        if id < n_nodes {
+            let mut b = Builder::new(&cluster.nodes[id].name);
+            if host_local_into(cluster, id, &mut b) {
+                Host::with_peers(b.st, peers.clone(), id)
+            } else {
+                Host::new(b.st)
+            }
+        } else if id < n_nodes + n_routers {
+            let r = id - n_nodes;
+            let mut b = Builder::new(&cluster.underlay.routers[r].name);
+            router_local_into(cluster, r, &mut b);
+            if router_peers(cluster, r) {
+                Host::with_peers(b.st, peers.clone(), id)
+            } else {
+                Host::new(b.st)
+            }
+        } else {
+            Host::new(pod_host_state(cluster, &pods, id - n_nodes - n_routers))
+        }
+    }));
+    w
+}
+
+/// The same world as [`world`], with every node and router planned whole on first use
+/// (every peer's entries at once): what `netpath plan` prints. For checking [`world`]
+/// against, and for comparisons that want the plain plan.
+pub fn whole_world(cluster: &Cluster) -> World<'_> {
+    let mut w = skeleton(cluster);
+    let n_nodes = cluster.nodes.len();
+    let n_routers = cluster.underlay.routers.len();
+    let pods = pod_indexes(cluster);
+    w.set_builder(Box::new(move |id| {
+        Host::new(if id < n_nodes {
+            host_state(cluster, id)
+        } else if id < n_nodes + n_routers {
+            router_state(cluster, id - n_nodes)
+        } else {
+            pod_host_state(cluster, &pods, id - n_nodes - n_routers)
+        })
+    }));
+    w
+}
+
+/// Indexes (into `cluster.pods`) of the pods that are hosts of the world, in host order.
+fn pod_indexes(cluster: &Cluster) -> Vec<usize> {
+    cluster
+        .pods
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.host_network && p.ipv4().is_some())
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn pod_host_state(cluster: &Cluster, pods: &[usize], k: usize) -> NodeState {
+    pods.get(k)
+        .and_then(|&p| pod_state(cluster, p))
+        .unwrap_or_default()
+}
+
+/// The nodes' source NAT for traffic leaving the cluster network: flannel's `--ip-masq`
+/// rules (`-s NETWORK ! -d NETWORK ! -d 224.0.0.0/4 -j MASQUERADE`; the kube-flannel
+/// manifest passes `--ip-masq`), Calico's `natOutgoing` (sources in a natOutgoing pool,
+/// destinations in no pool).
+fn masquerade_rule(cluster: &Cluster) -> Option<crate::trace::Masquerade> {
+    let multicast = IpNetwork::new(IpAddr::V4(Ipv4Addr::new(224, 0, 0, 0)), 4).ok();
+    match &cluster.mode {
+        Mode::Flannel(fl) => Some(crate::trace::Masquerade {
+            src: vec![fl.network],
+            except_dst: std::iter::once(fl.network).chain(multicast).collect(),
+            by: "flannel --ip-masq, as the kube-flannel manifest runs it".into(),
+        }),
+        Mode::Calico(c) => {
+            let pools: Vec<&crate::model::IpPool> =
+                c.pools.iter().filter(|p| p.nat_outgoing).collect();
+            if pools.is_empty() {
+                return None;
+            }
+            Some(crate::trace::Masquerade {
+                src: pools.iter().map(|p| p.cidr).collect(),
+                except_dst: c.pools.iter().map(|p| p.cidr).collect(),
+                by: format!(
+                    "Calico natOutgoing on pool {}",
+                    pools
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+        }
+    }
+}
+
+/// Hosts, wiring, address index and exits of a cluster's world, without a builder.
+fn skeleton(cluster: &Cluster) -> World<'_> {
+    let mut w = World::new();
     for n in &cluster.nodes {
         let id = w.add_lazy_host(&n.name, HostKind::Node, None);
         w.attach(n.address, id, &n.iface);
@@ -331,8 +475,7 @@ pub fn world(cluster: &Cluster) -> World<'_> {
             w.attach(*a, id, &format!("eth{i}"));
         }
     }
-    let mut pod_ids = Vec::with_capacity(cluster.pods.len());
-    for (i, p) in cluster.pods.iter().enumerate() {
+    for p in &cluster.pods {
         let node_id = cluster.node_index(&p.node).unwrap_or(0);
         if p.host_network {
             w.alias(
@@ -344,7 +487,6 @@ pub fn world(cluster: &Cluster) -> World<'_> {
                     p.node
                 ),
             );
-            pod_ids.push(None);
             continue;
         }
         let Some(ip) = p.ipv4() else {
@@ -355,7 +497,6 @@ pub fn world(cluster: &Cluster) -> World<'_> {
                     p.key()
                 ),
             );
-            pod_ids.push(None);
             continue;
         };
         let id = w.add_lazy_host(&p.key(), HostKind::Pod, Some(node_id));
@@ -370,7 +511,6 @@ pub fn world(cluster: &Cluster) -> World<'_> {
             w.attach(net, id, "eth0");
         }
         w.connect_veth(id, "eth0", node_id, &host_veth_name(cluster, p));
-        pod_ids.push(Some(i));
     }
     for s in &cluster.underlay.subnets {
         if let Some(gw) = s.gateway {
@@ -398,18 +538,11 @@ pub fn world(cluster: &Cluster) -> World<'_> {
             }
         }
     }
-    let pods: Vec<usize> = pod_ids.into_iter().flatten().collect();
-    w.set_builder(Box::new(move |id| {
-        if id < n_nodes {
-            host_state(cluster, id)
-        } else if id < n_nodes + n_routers {
-            router_state(cluster, id - n_nodes)
-        } else {
-            pods.get(id - n_nodes - n_routers)
-                .and_then(|&p| pod_state(cluster, p))
-                .unwrap_or_default()
+    if let Some(rule) = masquerade_rule(cluster) {
+        for id in 0..cluster.nodes.len() {
+            w.set_masquerade(id, rule.clone());
         }
-    }));
+    }
     w
 }
 
@@ -417,6 +550,8 @@ struct Builder {
     st: NodeState,
     notes: Vec<String>,
     warnings: Vec<String>,
+    /// A route the CNI cannot program has been warned about (once per plan is enough).
+    warned_route: bool,
 }
 
 impl Builder {
@@ -428,6 +563,7 @@ impl Builder {
             },
             notes: Vec::new(),
             warnings: Vec::new(),
+            warned_route: false,
         }
     }
 
@@ -544,29 +680,79 @@ fn underlay_next_hop(node: &Node, remote: IpAddr) -> Option<Option<IpAddr>> {
     }
 }
 
+/// How many per-peer parts a planned host has (see [`host_part_into`]): one per node of
+/// the cluster, then one per borrowed pod address, in the order the plan programs them.
+pub(crate) fn peer_parts(cluster: &Cluster) -> usize {
+    cluster.nodes.len() + cluster.borrowed_pods().len()
+}
+
+/// The whole plan of node `idx`: its own part, every peer part in order, then the notes.
 fn host_into(cluster: &Cluster, idx: usize, b: &mut Builder) {
-    let node = &cluster.nodes[idx];
-    underlay_into(node, b);
-    match &cluster.mode {
-        Mode::Flannel(fl) => flannel_into(cluster, fl, idx, b),
-        Mode::Calico(c) => calico_into(cluster, c, idx, b),
+    if host_local_into(cluster, idx, b) {
+        for part in 0..peer_parts(cluster) {
+            host_part_into(cluster, idx, part, b);
+        }
+        host_notes_into(cluster, idx, b);
     }
 }
 
-fn flannel_into(cluster: &Cluster, fl: &Flannel, idx: usize, b: &mut Builder) {
+/// What node `idx` has whatever the destination: the underlay, tunnel devices, the
+/// bridge, local pods' routes, neighbours and blackholes. False when the CNI programs
+/// nothing more on it (a Flannel node without a lease).
+fn host_local_into(cluster: &Cluster, idx: usize, b: &mut Builder) -> bool {
+    underlay_into(&cluster.nodes[idx], b);
+    match &cluster.mode {
+        Mode::Flannel(fl) => flannel_local_into(cluster, fl, idx, b),
+        Mode::Calico(c) => {
+            calico_local_into(cluster, c, idx, b);
+            true
+        }
+    }
+}
+
+/// What node `idx` programs for one part of the cluster: for a part below the node count,
+/// that node's lease or blocks (route, and for VXLAN the VTEP's neighbour and FDB entry);
+/// above, one borrowed pod address. A function of (this node, that part) only, which is
+/// what lets a trace plan a node per destination (`crate::plan::peers`).
+fn host_part_into(cluster: &Cluster, idx: usize, part: usize, b: &mut Builder) {
+    let n_nodes = cluster.nodes.len();
+    match &cluster.mode {
+        Mode::Flannel(fl) => {
+            if part < n_nodes && part != idx {
+                flannel_peer_into(cluster, fl, idx, part, b);
+            }
+        }
+        Mode::Calico(c) => {
+            if part >= n_nodes {
+                calico_borrowed_into(cluster, c, idx, part - n_nodes, b);
+            } else if part != idx {
+                calico_peer_into(cluster, c, idx, part, b);
+            }
+        }
+    }
+}
+
+/// Notes that follow the per-peer entries in `netpath plan`.
+fn host_notes_into(cluster: &Cluster, idx: usize, b: &mut Builder) {
+    match &cluster.mode {
+        Mode::Flannel(fl) => flannel_notes_into(cluster, fl, idx, b),
+        Mode::Calico(c) => calico_notes_into(cluster, c, idx, b),
+    }
+}
+
+fn flannel_local_into(cluster: &Cluster, fl: &Flannel, idx: usize, b: &mut Builder) -> bool {
     let node = &cluster.nodes[idx];
     let Some(lease) = node.pod_cidr_v4() else {
         b.warnings.push(format!(
             "node {} has no IPv4 pod CIDR: flannel cannot acquire a lease (\"pod cidr not assigned\") and programs nothing",
             node.name
         ));
-        return;
+        return false;
     };
     let mtu = flannel_mtu(fl, node);
-    let eth = node.iface.as_str();
     let lease_ip = lease.network();
-    let tunnel_dev = match &fl.backend {
-        FlannelBackend::HostGw => None,
+    match &fl.backend {
+        FlannelBackend::HostGw => {}
         FlannelBackend::Vxlan {
             vni,
             port,
@@ -594,7 +780,6 @@ fn flannel_into(cluster: &Cluster, fl: &Flannel, idx: usize, b: &mut Builder) {
                     flannel_vtep_mac(node)
                 ));
             }
-            Some(dev)
         }
         FlannelBackend::Ipip { .. } => {
             let dev = "flannel.ipip".to_string();
@@ -610,9 +795,8 @@ fn flannel_into(cluster: &Cluster, fl: &Flannel, idx: usize, b: &mut Builder) {
             );
             b.addr(&dev, IpNetwork::from(lease_ip), Scope::Universe);
             b.notes.push("loading the ipip module also creates tunl0 (the fallback device); flannel does not use it".into());
-            Some(dev)
         }
-    };
+    }
     let local_pods: Vec<&Pod> = cluster
         .pods_on(idx)
         .iter()
@@ -649,47 +833,59 @@ fn flannel_into(cluster: &Cluster, fl: &Flannel, idx: usize, b: &mut Builder) {
         }
         b.st.sysctls.forwarding.insert("cni0".into(), true);
     }
-    for (j, remote) in cluster.nodes.iter().enumerate() {
-        if j == idx {
-            continue;
+    true
+}
+
+/// Node `idx`'s entries for node `j`'s lease (flannel's route, and for VXLAN the permanent
+/// neighbour and FDB entry of its VTEP).
+fn flannel_peer_into(cluster: &Cluster, fl: &Flannel, idx: usize, j: usize, b: &mut Builder) {
+    let node = &cluster.nodes[idx];
+    let remote = &cluster.nodes[j];
+    let eth = node.iface.as_str();
+    let Some(rl) = remote.pod_cidr_v4() else {
+        return;
+    };
+    let rip = remote.ip();
+    let direct = underlay_next_hop(node, rip) == Some(None);
+    match &fl.backend {
+        FlannelBackend::HostGw => {
+            b.route(via(rl, rip, eth, Protocol::BOOT, false));
+            if !direct {
+                b.warnings.push(format!(
+                    "route {rl} via {rip} dev {eth}: {} ({rip}) is not on {eth}'s subnet {}; the kernel refuses this route (Network is unreachable) and flannel logs \"Error adding route\": host-gw needs every node on one L2 segment",
+                    remote.name,
+                    canonical(node.address)
+                ));
+            }
         }
-        let Some(rl) = remote.pod_cidr_v4() else {
-            continue;
-        };
-        let rip = remote.ip();
-        let direct = underlay_next_hop(node, rip) == Some(None);
-        match &fl.backend {
-            FlannelBackend::HostGw => {
+        FlannelBackend::Vxlan {
+            direct_routing,
+            vni,
+            ..
+        } => {
+            if *direct_routing && direct {
                 b.route(via(rl, rip, eth, Protocol::BOOT, false));
-                if !direct {
-                    b.warnings.push(format!(
-                        "route {rl} via {rip} dev {eth}: {} ({rip}) is not on {eth}'s subnet {}; the kernel refuses this route (Network is unreachable) and flannel logs \"Error adding route\": host-gw needs every node on one L2 segment",
-                        remote.name,
-                        canonical(node.address)
-                    ));
-                }
+            } else {
+                let dev = flannel_vxlan_dev(*vni);
+                let mac = flannel_vtep_mac(remote);
+                b.neigh(rl.network(), mac, &dev);
+                b.fdb(mac, rip, &dev);
+                b.route(via(rl, rl.network(), &dev, Protocol::BOOT, true));
             }
-            FlannelBackend::Vxlan { direct_routing, .. } => {
-                let dev = tunnel_dev.as_deref().unwrap_or("flannel.1");
-                if *direct_routing && direct {
-                    b.route(via(rl, rip, eth, Protocol::BOOT, false));
-                } else {
-                    let mac = flannel_vtep_mac(remote);
-                    b.neigh(rl.network(), mac, dev);
-                    b.fdb(mac, rip, dev);
-                    b.route(via(rl, rl.network(), dev, Protocol::BOOT, true));
-                }
-            }
-            FlannelBackend::Ipip { direct_routing } => {
-                let dev = if *direct_routing && direct {
-                    eth
-                } else {
-                    tunnel_dev.as_deref().unwrap_or("flannel.ipip")
-                };
-                b.route(via(rl, rip, dev, Protocol::BOOT, true));
-            }
+        }
+        FlannelBackend::Ipip { direct_routing } => {
+            let dev = if *direct_routing && direct {
+                eth
+            } else {
+                "flannel.ipip"
+            };
+            b.route(via(rl, rip, dev, Protocol::BOOT, true));
         }
     }
+}
+
+fn flannel_notes_into(cluster: &Cluster, fl: &Flannel, idx: usize, b: &mut Builder) {
+    let node = &cluster.nodes[idx];
     if let FlannelBackend::Vxlan {
         direct_routing: true,
         ..
@@ -705,7 +901,7 @@ fn flannel_into(cluster: &Cluster, fl: &Flannel, idx: usize, b: &mut Builder) {
     }
 }
 
-fn calico_into(cluster: &Cluster, c: &Calico, idx: usize, b: &mut Builder) {
+fn calico_local_into(cluster: &Cluster, c: &Calico, idx: usize, b: &mut Builder) {
     let node = &cluster.nodes[idx];
     let ipip_mtu = node.mtu.saturating_sub(20);
     let vxlan_mtu = node.mtu.saturating_sub(50);
@@ -721,7 +917,7 @@ fn calico_into(cluster: &Cluster, c: &Calico, idx: usize, b: &mut Builder) {
             None,
             None,
         );
-        if let Some(t) = node.tunnel_ip {
+        if let Some(t) = node.ipip_tunnel_ip {
             b.addr("tunl0", IpNetwork::from(t), Scope::Universe);
         }
     }
@@ -739,7 +935,7 @@ fn calico_into(cluster: &Cluster, c: &Calico, idx: usize, b: &mut Builder) {
             Some(calico_vtep_mac(node)),
             None,
         );
-        match node.tunnel_ip {
+        match node.vxlan_tunnel_ip {
             Some(t) => b.addr("vxlan.calico", IpNetwork::from(t), Scope::Universe),
             None => b.warnings.push(format!(
                 "node {} has no VXLAN tunnel address (projectcalico.org/IPv4VXLANTunnelAddr): host-to-pod traffic has no source address on vxlan.calico and peers get no route to it",
@@ -782,56 +978,72 @@ fn calico_into(cluster: &Cluster, c: &Calico, idx: usize, b: &mut Builder) {
         b.st.sysctls.proxy_arp.insert(dev.clone(), true);
         b.st.sysctls.forwarding.insert(dev, true);
     }
-    let mut warned_bgp = false;
-    for (j, remote) in cluster.nodes.iter().enumerate() {
-        if j == idx {
-            continue;
-        }
-        for blk in remote.pod_cidrs.iter().filter(|c| c.is_ipv4()) {
-            match calico_route(c, node, remote, *blk, ipip_mtu, vxlan_mtu) {
-                Ok(r) => b.route(r),
-                Err(w) => {
-                    if !warned_bgp {
-                        b.warnings.push(w);
-                        warned_bgp = true;
-                    }
-                }
-            }
-        }
-        if c.uses_vxlan() {
-            if let Some(t) = remote.tunnel_ip {
-                let mac = calico_vtep_mac(remote);
-                b.neigh(t, mac, "vxlan.calico");
-                b.fdb(mac, remote.ip(), "vxlan.calico");
-                if !remote.pod_cidrs.iter().any(|blk| blk.contains(t)) {
-                    b.route(Route::unicast(
-                        IpNetwork::from(t),
-                        Nexthop::dev("vxlan.calico"),
-                    ));
+}
+
+/// Node `idx`'s entries for node `j`: a route per block (BGP, IPIP, VXLAN or the
+/// CrossSubnet plain route), and for VXLAN the VTEP's neighbour, FDB entry and the route to
+/// its tunnel address when no block holds it. The first route Felix/BIRD cannot program is
+/// warned about once per plan.
+fn calico_peer_into(cluster: &Cluster, c: &Calico, idx: usize, j: usize, b: &mut Builder) {
+    let node = &cluster.nodes[idx];
+    let remote = &cluster.nodes[j];
+    let ipip_mtu = node.mtu.saturating_sub(20);
+    let vxlan_mtu = node.mtu.saturating_sub(50);
+    for blk in remote.pod_cidrs.iter().filter(|c| c.is_ipv4()) {
+        match calico_route(c, node, remote, *blk, ipip_mtu, vxlan_mtu) {
+            Ok(r) => b.route(r),
+            Err(w) => {
+                if !b.warned_route {
+                    b.warnings.push(w);
+                    b.warned_route = true;
                 }
             }
         }
     }
-    // Borrowed pod IPs (outside their node's blocks): a /32 like the block route.
-    for &p in cluster.borrowed_pods() {
-        let pod = &cluster.pods[p];
-        let (Some(remote), Some(ip)) = (cluster.node(&pod.node), pod.ipv4()) else {
-            continue;
-        };
-        if remote.name == node.name {
-            continue;
-        }
-        if let Ok(r) = calico_route(
-            c,
-            node,
-            remote,
-            IpNetwork::from(IpAddr::V4(ip)),
-            ipip_mtu,
-            vxlan_mtu,
-        ) {
-            b.route(r);
+    if c.uses_vxlan() {
+        if let Some(t) = remote.vxlan_tunnel_ip {
+            let mac = calico_vtep_mac(remote);
+            b.neigh(t, mac, "vxlan.calico");
+            b.fdb(mac, remote.ip(), "vxlan.calico");
+            if !remote.pod_cidrs.iter().any(|blk| blk.contains(t)) {
+                b.route(Route::unicast(
+                    IpNetwork::from(t),
+                    Nexthop::dev("vxlan.calico"),
+                ));
+            }
         }
     }
+}
+
+/// Node `idx`'s route to borrowed pod address number `k` (outside its node's blocks): a
+/// /32 like the block route.
+fn calico_borrowed_into(cluster: &Cluster, c: &Calico, idx: usize, k: usize, b: &mut Builder) {
+    let node = &cluster.nodes[idx];
+    let Some(&p) = cluster.borrowed_pods().get(k) else {
+        return;
+    };
+    let pod = &cluster.pods[p];
+    let (Some(remote), Some(ip)) = (cluster.node(&pod.node), pod.ipv4()) else {
+        return;
+    };
+    if remote.name == node.name {
+        return;
+    }
+    if let Ok(r) = calico_route(
+        c,
+        node,
+        remote,
+        IpNetwork::from(IpAddr::V4(ip)),
+        node.mtu.saturating_sub(20),
+        node.mtu.saturating_sub(50),
+    ) {
+        b.route(r);
+    }
+}
+
+fn calico_notes_into(cluster: &Cluster, c: &Calico, idx: usize, b: &mut Builder) {
+    let node = &cluster.nodes[idx];
+    let pod_mtu = calico_pod_mtu(c, node);
     let n = cluster.nodes.len();
     match &c.bgp {
         Bgp::Mesh => b.notes.push(format!(
@@ -882,7 +1094,7 @@ fn calico_route(
         if p.vxlan == EncapMode::CrossSubnet && same {
             return Ok(via(dst, rip, eth, Protocol::FELIX, true));
         }
-        let Some(t) = remote.tunnel_ip else {
+        let Some(t) = remote.vxlan_tunnel_ip else {
             return Err(format!(
                 "node {} has no VXLAN tunnel address: Felix programs no route to its blocks",
                 remote.name
@@ -1054,6 +1266,68 @@ mod tests {
             r.contains(&"10.65.2.0/26 via 192.168.2.11 dev eth1 proto bird".to_string()),
             "{r:?}"
         );
+    }
+
+    /// An IPIP pool and a VXLAN pool: each node has two tunnel addresses, tunl0 takes the
+    /// IPIP one, vxlan.calico the VXLAN one, and VXLAN routes and neighbours use the
+    /// remote's VXLAN address while IPIP routes go via the remote node.
+    #[test]
+    fn ipip_and_vxlan_pools_use_their_own_tunnel_addresses() {
+        let text = r#"
+mode: {cni: calico, pools: [{name: ipip, cidr: 10.65.0.0/17, ipipMode: Always}, {name: vx, cidr: 10.65.128.0/17, vxlanMode: Always}]}
+underlay:
+  subnets: [{cidr: 192.168.1.0/24, gateway: 192.168.1.1}, {cidr: 192.168.2.0/24, gateway: 192.168.2.1}]
+  routers: [{name: r, interfaces: [192.168.1.1, 192.168.2.1]}]
+nodes:
+  - {name: n1, ip: 192.168.1.11, blocks: [10.65.0.0/26, 10.65.128.0/26]}
+  - {name: n2, ip: 192.168.2.11, blocks: [10.65.1.0/26, 10.65.129.0/26], ipipTunnelIP: 10.65.1.1, vxlanTunnelIP: 10.65.129.7}
+pods:
+  - default/a n1 10.65.0.5
+  - default/b n2 10.65.1.5
+  - default/c n2 10.65.129.5
+"#;
+        let c = crate::model::file::parse(text, "mixed.yaml").unwrap();
+        assert_eq!(
+            c.nodes[0].ipip_tunnel_ip,
+            Some("10.65.0.0".parse().unwrap())
+        );
+        assert_eq!(
+            c.nodes[0].vxlan_tunnel_ip,
+            Some("10.65.128.0".parse().unwrap())
+        );
+        let p = node(&c, "n1").unwrap();
+        let addr = |dev: &str| {
+            p.state
+                .addrs
+                .iter()
+                .find(|a| a.dev == dev)
+                .map(|a| a.addr.to_string())
+        };
+        assert_eq!(addr("tunl0").as_deref(), Some("10.65.0.0/32"));
+        assert_eq!(addr("vxlan.calico").as_deref(), Some("10.65.128.0/32"));
+        let r = routes(&c, "n1");
+        assert!(
+            r.contains(&"10.65.1.0/26 via 192.168.2.11 dev tunl0 proto bird onlink".to_string()),
+            "{r:?}"
+        );
+        assert!(
+            r.contains(&"10.65.129.0/26 via 10.65.129.7 dev vxlan.calico onlink".to_string()),
+            "{r:?}"
+        );
+        let n = &p.state.neighbours;
+        assert!(
+            n.iter()
+                .any(|n| n.dst.to_string() == "10.65.129.7" && n.dev == "vxlan.calico"),
+            "{n:?}"
+        );
+        assert!(!n.iter().any(|n| n.dst.to_string() == "10.65.1.1"), "{n:?}");
+        let w = world(&c);
+        for dst in ["default/b", "default/c"] {
+            let s = crate::trace::resolve(&w, "default/a", true).unwrap();
+            let d = crate::trace::resolve(&w, dst, false).unwrap();
+            let t = crate::trace::trace(&w, &s, &d, crate::trace::Probe::default());
+            assert!(t.ok(), "a -> {dst}: {:?}", t.request.verdict);
+        }
     }
 
     #[test]

@@ -168,20 +168,36 @@ fn flannel_host_gw_needs_l2() {
     );
     assert!(!steps(&doc["request"]).iter().any(|s| s.contains("encap")));
 
+    // The kernel refuses `10.244.2.0/24 via 192.168.2.11 dev eth0` (not on-link), so
+    // node-1's lookup falls through to its default route: the router, which has no route
+    // to the pod network. The refusal is the root cause.
     let (code, doc) = trace("flannel-host-gw-routed", &["web-0", "db-0"]);
     assert_eq!(code, 1, "a dropped direction exits 1");
-    assert_eq!(
-        verdict(&doc["request"]),
-        ("dropped", "node-1", "next-hop-not-on-link")
+    assert_steps(
+        &doc["request"],
+        &[
+            "node-1 refused eth0",
+            "node-1 route 0.0.0.0/0 via 192.168.1.1 dev eth0 proto 3",
+            "node-1 transmit → router eth0",
+            "router drop -",
+        ],
     );
+    let refused = doc["request"]["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["action"]["kind"] == "refused")
+        .unwrap();
+    assert_eq!(refused["action"]["gateway"], "192.168.2.11");
+    assert_eq!(refused["route"]["dst"], "10.244.2.0/24");
+    assert_eq!(verdict(&doc["request"]), ("dropped", "router", "no-route"));
+    let after = &doc["request"]["verdict"]["after"];
     assert_eq!(
-        doc["request"]["verdict"]["reason"]["gateway"],
-        "192.168.2.11"
+        (after["host"].as_str(), after["gateway"].as_str()),
+        (Some("node-1"), Some("192.168.2.11"))
     );
-    assert_eq!(
-        verdict(&doc["reply"]),
-        ("dropped", "node-3", "next-hop-not-on-link")
-    );
+    assert_eq!(verdict(&doc["reply"]), ("dropped", "router", "no-route"));
+    assert_eq!(doc["reply"]["verdict"]["after"]["host"], "node-3");
     let (code, _) = trace("flannel-host-gw-routed", &["web-0", "cache-0"]);
     assert_eq!(code, 0, "same-subnet nodes still work");
 }
@@ -313,10 +329,42 @@ fn size_ttl_outside_and_endpoints() {
     let (code, _) = trace("flannel-vxlan", &["web-0", "web-1", "--size", "1450"]);
     assert_eq!(code, 0);
 
+    // An outside destination: node-1 masquerades the request, the reply comes back through
+    // the same gateway to node-1's address and conntrack restores the pod's.
     let (code, doc) = trace("flannel-vxlan", &["default/web-0", "8.8.8.8"]);
     assert_eq!(code, 0);
     assert_eq!(doc["request"]["verdict"]["verdict"], "exited");
-    assert!(doc["reply"].is_null());
+    assert_steps(
+        &doc["request"],
+        &[
+            "node-1 route 0.0.0.0/0 via 10.234.2.1 dev eth0 proto 3",
+            "node-1 masquerade eth0",
+            "node-1 exit eth0",
+        ],
+    );
+    let m = &doc["request"]["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["action"]["kind"] == "masquerade")
+        .unwrap()["action"];
+    assert_eq!(
+        (m["from"].as_str(), m["to"].as_str()),
+        (Some("10.244.0.2"), Some("10.234.2.11"))
+    );
+    assert_eq!(doc["reply"]["packet"]["dst"], "10.234.2.11");
+    assert_steps(
+        &doc["reply"],
+        &[
+            "node-1 enter eth0",
+            "node-1 receive eth0",
+            "node-1 unmasquerade eth0",
+            "node-1 route 10.244.0.0/24 dev cni0 proto 2",
+            "default/web-0 deliver eth0",
+        ],
+    );
+    assert_eq!(verdict(&doc["reply"]), ("delivered", "default/web-0", ""));
+    assert_eq!(doc["symmetric"], true);
 
     // A node as source: the kernel picks flannel.1's address, and the reply comes back to it.
     let (code, doc) = trace("flannel-vxlan", &["node-1", "10.244.2.2"]);
@@ -340,6 +388,120 @@ fn size_ttl_outside_and_endpoints() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Calico BGP across a router that takes the way out; the pool's natOutgoing decides
+/// whether the reply from an outside address finds the pod.
+fn outside_cluster(nat_outgoing: bool) -> String {
+    let text = format!(
+        "mode: {{cni: calico, encapsulation: none, pools: [{{name: p, cidr: 10.65.0.0/16, natOutgoing: {nat_outgoing}}}]}}
+underlay:
+  subnets:
+    - {{cidr: 192.168.1.0/24, gateway: 192.168.1.1}}
+    - {{cidr: 192.168.2.0/24, gateway: 192.168.2.1}}
+    - {{cidr: 10.0.0.0/24, gateway: 10.0.0.1}}
+  routers:
+    - {{name: r, interfaces: [192.168.1.1, 192.168.2.1, 10.0.0.2], routes: [\"0.0.0.0/0 via 10.0.0.1\"]}}
+nodes:
+  - {{name: n1, ip: 192.168.1.11}}
+  - {{name: n2, ip: 192.168.2.11}}
+pods:
+  - default/a n2
+"
+    );
+    let path = std::env::temp_dir().join(format!(
+        "netpath-outside-{}-{nat_outgoing}.yaml",
+        std::process::id()
+    ));
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn reply_from_outside_follows_masquerade() {
+    let run = |file: &str| {
+        let out = netpath()
+            .args(["--json", "trace", "-c", file, "default/a", "1.1.1.1"])
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap_or(-1), doc)
+    };
+    let file = outside_cluster(true);
+    let (code, doc) = run(&file);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(verdict(&doc["request"]), ("exited", "r", ""));
+    assert_eq!(doc["reply"]["packet"]["dst"], "192.168.2.11");
+    assert_steps(
+        &doc["reply"],
+        &[
+            "r enter eth2",
+            "r route 192.168.2.0/24 dev eth1 proto 2",
+            "n2 unmasquerade eth0",
+            "default/a deliver eth0",
+        ],
+    );
+    assert_eq!(doc["symmetric"], true);
+    let _ = std::fs::remove_file(&file);
+
+    // Without SNAT the reply is addressed to the pod, which the router only knows through
+    // its default route: it leaves again, and the trace says so (exit 1).
+    let file = outside_cluster(false);
+    let (code, doc) = run(&file);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(verdict(&doc["request"]), ("exited", "r", ""));
+    assert_eq!(
+        doc["reply"]["packet"]["dst"],
+        doc["request"]["packet"]["src"]
+    );
+    assert_eq!(verdict(&doc["reply"]), ("dropped", "r", "misrouted"));
+    assert!(
+        doc["notes"].to_string().contains("no masquerade"),
+        "{}",
+        doc["notes"]
+    );
+    let _ = std::fs::remove_file(&file);
+}
+
+/// Flannel host-gw with nodes in two subnets whose gateways are outside the model: the
+/// refused route sends pod traffic out of the default gateway, which is not delivery.
+#[test]
+fn refused_route_out_of_the_default_gateway_is_misrouted() {
+    let path = std::env::temp_dir().join(format!("netpath-refused-{}.yaml", std::process::id()));
+    std::fs::write(
+        &path,
+        "mode: {cni: flannel, backend: host-gw, network: 10.244.0.0/16}
+underlay:
+  subnets: [{cidr: 192.168.1.0/24, gateway: 192.168.1.1}, {cidr: 192.168.2.0/24, gateway: 192.168.2.1}]
+nodes:
+  - {name: n1, ip: 192.168.1.11}
+  - {name: n2, ip: 192.168.2.11}
+pods:
+  - default/a n1
+  - default/b n2
+",
+    )
+    .unwrap();
+    let out = netpath()
+        .args([
+            "--json",
+            "trace",
+            "-c",
+            &path.display().to_string(),
+            "a",
+            "b",
+        ])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict(&doc["request"]), ("dropped", "n1", "misrouted"));
+    assert_eq!(doc["request"]["verdict"]["after"]["host"], "n1");
+    assert_eq!(
+        doc["request"]["verdict"]["after"]["instead"],
+        "default via 192.168.1.1 dev eth0"
+    );
 }
 
 #[test]
@@ -376,9 +538,11 @@ fn readable_output_groups_hops_by_host() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .contains("✘ dropped at node-1 (eth0): next hop 192.168.2.11 is not on-link")
+        text.contains("✘ dropped at router: no route to 10.244.2.2")
+            && text.contains("because node-1's kernel refused the planned route `10.244.2.0/24 via 192.168.2.11 dev eth0` (next hop 192.168.2.11 is not on-link on eth0"),
+        "{text}"
     );
 }
 

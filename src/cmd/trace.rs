@@ -226,9 +226,11 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         bail!("trace needs SRC and DST, or --all");
     };
     let (src_spec, dst_spec) = (src, dst);
+    // The first trace's time includes resolving the endpoints (which plans the pods' and
+    // their nodes' own parts).
+    let (t, c) = (Instant::now(), cpu_time());
     let src = trace::resolve(&world, src_spec, true)?;
     let dst = trace::resolve(&world, dst_spec, false)?;
-    let (t, c) = (Instant::now(), cpu_time());
     let mut result = trace::trace(&world, &src, &dst, probe);
     let (first, first_cpu) = (t.elapsed(), cpu_time() - c);
     // Over real state: what the plan has where the real state differs, the plan's own

@@ -82,7 +82,8 @@ pub fn to_cluster<'a>(
             mtu: options.mtu.unwrap_or(1500),
             gateway: None,
             pod_cidrs: vec![IpNetwork::V4(l.subnet)],
-            tunnel_ip: None,
+            ipip_tunnel_ip: None,
+            vxlan_tunnel_ip: None,
             vtep_mac: l.attrs.vtep_mac(),
         });
     }

@@ -141,6 +141,10 @@ struct NodeFile {
     blocks: Vec<String>,
     #[serde(rename = "tunnelIP")]
     tunnel_ip: Option<String>,
+    #[serde(rename = "ipipTunnelIP")]
+    ipip_tunnel_ip: Option<String>,
+    #[serde(rename = "vxlanTunnelIP")]
+    vxlan_tunnel_ip: Option<String>,
     #[serde(rename = "vtepMAC")]
     vtep_mac: Option<String>,
     iface: Option<String>,
@@ -230,6 +234,12 @@ fn build(file: File, source: &str) -> anyhow::Result<Cluster> {
     let mut nodes = Vec::new();
     for (i, n) in file.nodes.iter().enumerate() {
         let what = |f: &str| format!("nodes[{i}] ({}).{f}", n.name);
+        // `tunnelIP` is shorthand for both tunnel addresses.
+        let tunnel_ip = n
+            .tunnel_ip
+            .as_deref()
+            .map(|t| parse_ip(t, &what("tunnelIP")))
+            .transpose()?;
         let address = with_mask(parse_net(&n.ip, &what("ip"))?, &subnets, &what("ip"))?;
         let mut pod_cidrs = Vec::new();
         if let Some(c) = &n.pod_cidr {
@@ -257,11 +267,18 @@ fn build(file: File, source: &str) -> anyhow::Result<Cluster> {
             mtu: n.mtu.unwrap_or(mtu),
             gateway,
             pod_cidrs,
-            tunnel_ip: n
-                .tunnel_ip
+            ipip_tunnel_ip: n
+                .ipip_tunnel_ip
                 .as_deref()
-                .map(|t| parse_ip(t, &what("tunnelIP")))
-                .transpose()?,
+                .map(|t| parse_ip(t, &what("ipipTunnelIP")))
+                .transpose()?
+                .or(tunnel_ip),
+            vxlan_tunnel_ip: n
+                .vxlan_tunnel_ip
+                .as_deref()
+                .map(|t| parse_ip(t, &what("vxlanTunnelIP")))
+                .transpose()?
+                .or(tunnel_ip),
             vtep_mac: n
                 .vtep_mac
                 .as_deref()
@@ -531,13 +548,20 @@ fn assign_pod_cidrs(
         }
     }
     if let Mode::Calico(c) = mode {
-        if c.uses_ipip() || c.uses_vxlan() {
-            for n in nodes.iter_mut() {
-                if n.tunnel_ip.is_none() {
-                    if let Some(b) = n.pod_cidr_v4() {
-                        n.tunnel_ip = Some(b.network());
-                    }
-                }
+        // Each tunnel address comes from a pool with that encapsulation (Calico's
+        // allocateip): the first address of the node's first block in such a pool.
+        let first_in = |n: &Node, pick: &dyn Fn(&crate::model::IpPool) -> bool| {
+            n.pod_cidrs
+                .iter()
+                .find(|b| b.is_ipv4() && c.pool_for(b).is_some_and(pick))
+                .map(|b| b.network())
+        };
+        for n in nodes.iter_mut() {
+            if n.ipip_tunnel_ip.is_none() {
+                n.ipip_tunnel_ip = first_in(n, &|p| p.ipip != EncapMode::Never);
+            }
+            if n.vxlan_tunnel_ip.is_none() {
+                n.vxlan_tunnel_ip = first_in(n, &|p| p.vxlan != EncapMode::Never);
             }
         }
     }
@@ -569,7 +593,10 @@ fn assign_pod_ips(mode: &Mode, nodes: &[Node], pods: &mut [Pod]) {
             if !cidr.contains(ip) {
                 break;
             }
-            if !taken.contains(&ip) && Some(ip) != nodes[i].tunnel_ip {
+            if !taken.contains(&ip)
+                && Some(ip) != nodes[i].ipip_tunnel_ip
+                && Some(ip) != nodes[i].vxlan_tunnel_ip
+            {
                 p.ips.push(ip);
                 break;
             }
@@ -632,6 +659,9 @@ pods:
         let Mode::Calico(cal) = &c.mode else { panic!() };
         assert_eq!(cal.pools[0].vxlan, EncapMode::CrossSubnet);
         assert_eq!(cal.bgp, Bgp::Off);
-        assert_eq!(c.nodes[0].tunnel_ip, Some("10.65.0.0".parse().unwrap()));
+        assert_eq!(
+            c.nodes[0].vxlan_tunnel_ip,
+            Some("10.65.0.0".parse().unwrap())
+        );
     }
 }

@@ -196,6 +196,8 @@ struct RawNode {
     fl_data: Option<BackendData>,
     cal_addr: Option<IpNetwork>,
     cal_tunnel: Option<IpAddr>,
+    cal_ipip_ip: Option<IpAddr>,
+    cal_vxlan_ip: Option<IpAddr>,
     cal_vxlan: bool,
     cal_mac: Option<MacAddr>,
 }
@@ -429,6 +431,8 @@ fn node(item: &Item, what: &dyn Fn(&str) -> String) -> anyhow::Result<RawNode> {
         cal_addr,
         cal_vxlan: cal_vxlan_ip.is_some(),
         cal_tunnel: cal_vxlan_ip.or(cal_ipip_ip),
+        cal_ipip_ip,
+        cal_vxlan_ip,
         cal_mac,
     })
 }
@@ -591,7 +595,8 @@ fn build(
             mtu: 1500,
             gateway: None,
             pod_cidrs,
-            tunnel_ip: n.cal_tunnel,
+            ipip_tunnel_ip: n.cal_ipip_ip,
+            vxlan_tunnel_ip: n.cal_vxlan_ip,
             vtep_mac: n.cal_mac.or_else(|| {
                 n.fl_data
                     .as_ref()
@@ -727,6 +732,23 @@ mod tests {
             1,
             "two subnets, one assumed router"
         );
+    }
+
+    /// Nodes of a cluster with an IPIP pool and a VXLAN pool carry both tunnel addresses;
+    /// each is kept for its own device.
+    #[test]
+    fn both_tunnel_annotations_are_kept() {
+        let dump = br#"{"kind": "List", "items": [
+          {"kind": "IPPool", "metadata": {"name": "ipip"}, "spec": {"cidr": "10.65.0.0/17", "ipipMode": "Always", "vxlanMode": "Never", "blockSize": 26}},
+          {"kind": "IPPool", "metadata": {"name": "vx"}, "spec": {"cidr": "10.65.128.0/17", "ipipMode": "Never", "vxlanMode": "Always", "blockSize": 26}},
+          {"kind": "Node", "metadata": {"name": "n1", "annotations": {"projectcalico.org/IPv4Address": "192.168.1.11/24", "projectcalico.org/IPv4IPIPTunnelAddr": "10.65.0.1", "projectcalico.org/IPv4VXLANTunnelAddr": "10.65.128.3"}}},
+          {"kind": "BlockAffinity", "metadata": {"name": "n1-10-65-0-0-26"}, "spec": {"cidr": "10.65.0.0/26", "node": "n1", "state": "confirmed"}},
+          {"kind": "BlockAffinity", "metadata": {"name": "n1-10-65-128-0-26"}, "spec": {"cidr": "10.65.128.0/26", "node": "n1", "state": "confirmed"}}
+        ]}"#;
+        let c = parse(dump, "dump.json", &Options::default()).unwrap();
+        let n = &c.nodes[0];
+        assert_eq!(n.ipip_tunnel_ip, Some("10.65.0.1".parse().unwrap()));
+        assert_eq!(n.vxlan_tunnel_ip, Some("10.65.128.3".parse().unwrap()));
     }
 
     #[test]

@@ -78,9 +78,14 @@ pub struct Node {
     pub gateway: Option<IpAddr>,
     /// Flannel: the lease (`spec.podCIDR`). Calico: the node's affine IPAM blocks.
     pub pod_cidrs: Vec<IpNetwork>,
-    /// Calico: the IPIP/VXLAN tunnel address (`IPv4IPIPTunnelAddr`, `IPv4VXLANTunnelAddr`).
+    /// Calico: tunl0's address (`IPv4IPIPTunnelAddr`), allocated from an IPIP pool.
     #[serde(default)]
-    pub tunnel_ip: Option<IpAddr>,
+    pub ipip_tunnel_ip: Option<IpAddr>,
+    /// Calico: vxlan.calico's address (`IPv4VXLANTunnelAddr`), allocated from a VXLAN pool;
+    /// the next hop other nodes' VXLAN routes point at. A cluster with IPIP and VXLAN pools
+    /// gives a node both, usually different.
+    #[serde(default)]
+    pub vxlan_tunnel_ip: Option<IpAddr>,
     /// The VXLAN VTEP MAC (Flannel `backend-data` VtepMAC, Calico `VXLANTunnelMACAddr`),
     /// when the input says; otherwise `crate::plan` derives one.
     #[serde(default)]
@@ -662,7 +667,8 @@ mod tests {
             mtu: 1500,
             gateway: None,
             pod_cidrs: vec![],
-            tunnel_ip: None,
+            ipip_tunnel_ip: None,
+            vxlan_tunnel_ip: None,
             vtep_mac: None,
         };
         assert!(n.same_subnet("10.6.1.1".parse().unwrap()));

@@ -114,6 +114,7 @@ fn verdict_text(v: &Verdict) -> String {
             host,
             device,
             reason,
+            ..
         } => match device {
             Some(d) => format!("drops it at {host} ({d}): {}", reason.code()),
             None => format!("drops it at {host}: {}", reason.code()),

@@ -200,6 +200,22 @@ fn hop(out: &mut String, h: &Hop) {
             "exit",
             format!("{dev} → {gateway}, a gateway outside the model"),
         ),
+        Action::Enter { gateway } => (
+            "enter",
+            format!("{dev} ← {gateway}, a gateway outside the model"),
+        ),
+        Action::Masquerade { from, to, by } => ("masq", format!("source {from} → {to} ({by})")),
+        Action::Refused { gateway } => (
+            "refused",
+            format!(
+                "{}: the kernel refuses this route (next hop {gateway} is not on-link on {dev}: Network is unreachable), so the lookup falls through",
+                h.route.as_ref().map(|r| r.to_string()).unwrap_or_default()
+            ),
+        ),
+        Action::Unmasquerade { from, to } => (
+            "unmasq",
+            format!("destination {from} → {to} (connection tracking of the masqueraded request)"),
+        ),
         Action::Drop => ("drop", dev.to_string()),
     };
     let mut extra = Vec::new();
@@ -216,7 +232,7 @@ fn hop(out: &mut String, h: &Hop) {
     };
     let word = format!("{word:<8}");
     let word = match h.action {
-        Action::Drop => word.red().bold().to_string(),
+        Action::Drop | Action::Refused { .. } => word.red().bold().to_string(),
         Action::Deliver | Action::Exit { .. } => word.green().to_string(),
         Action::Encap | Action::Decap => word.magenta().to_string(),
         _ => word,
@@ -281,12 +297,17 @@ fn summary(p: &Path) -> String {
             host,
             device,
             reason,
+            after,
         } => {
             let at = match device {
                 Some(d) => format!("{host} ({d})"),
                 None => host.clone(),
             };
-            format!("{} dropped at {at}: {reason}", "✘".red().bold())
+            let after = after
+                .as_ref()
+                .map(|a| format!("\n    because {a}"))
+                .unwrap_or_default();
+            format!("{} dropped at {at}: {reason}{after}", "✘".red().bold())
         }
     }
 }
@@ -402,9 +423,20 @@ pub fn matrix(m: &Matrix, cluster: &Cluster, _style: &Style) -> String {
         let _ = writeln!(out, "{}", "broken directions:".bold());
         let limit = 40;
         for b in m.broken.iter().take(limit) {
+            let after = b
+                .after
+                .as_ref()
+                .map(|a| {
+                    format!(
+                        " (after {}'s kernel refused its route: {})",
+                        a.host,
+                        a.code()
+                    )
+                })
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {} → {}  {:<7}  dropped at {}: {}",
+                "  {} → {}  {:<7}  dropped at {}: {}{after}",
                 b.from,
                 b.to,
                 b.direction,

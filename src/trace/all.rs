@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::endpoint::Endpoint;
 use super::world::{HostId, HostKind, World};
-use super::{Probe, Reason, Verdict, trace};
+use super::{Probe, Reason, Refusal, Verdict, trace};
 
 /// A pair that does not work in one direction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,12 +22,25 @@ pub struct Broken {
     pub at: String,
     /// Why.
     pub reason: Reason,
+    /// The root cause upstream: a planned route a host's kernel refused, which sent the
+    /// packet elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Refusal>,
+}
+
+impl Broken {
+    /// The code it is grouped by: the root cause's when there is one.
+    pub fn code(&self) -> &'static str {
+        self.after
+            .as_ref()
+            .map_or_else(|| self.reason.code(), Refusal::code)
+    }
 }
 
 /// Broken pairs sharing one reason code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReasonGroup {
-    /// The reason code (`next-hop-not-on-link` …).
+    /// The reason code (`next-hop-not-on-link` …), the root cause's when there is one.
     pub code: String,
     /// How many directions failed for it.
     pub count: usize,
@@ -111,7 +124,13 @@ pub fn all(world: &World, probe: Probe) -> Matrix {
             let to = world.name(reps[j].0);
             let mut good = true;
             for (direction, path) in [("request", Some(&t.request)), ("reply", t.reply.as_ref())] {
-                if let Some(Verdict::Dropped { host, reason, .. }) = path.map(|p| &p.verdict) {
+                if let Some(Verdict::Dropped {
+                    host,
+                    reason,
+                    after,
+                    ..
+                }) = path.map(|p| &p.verdict)
+                {
                     good = false;
                     broken.push(Broken {
                         from: from.to_string(),
@@ -119,6 +138,7 @@ pub fn all(world: &World, probe: Probe) -> Matrix {
                         direction,
                         at: host.clone(),
                         reason: reason.clone(),
+                        after: after.as_deref().cloned(),
                     });
                 }
             }
@@ -132,16 +152,20 @@ pub fn all(world: &World, probe: Probe) -> Matrix {
     }
     let mut groups: BTreeMap<&'static str, ReasonGroup> = BTreeMap::new();
     for b in &broken {
-        let g = groups
-            .entry(b.reason.code())
-            .or_insert_with(|| ReasonGroup {
-                code: b.reason.code().to_string(),
-                count: 0,
-                example: format!(
+        let g = groups.entry(b.code()).or_insert_with(|| ReasonGroup {
+            code: b.code().to_string(),
+            count: 0,
+            example: match &b.after {
+                None => format!(
                     "{} → {} ({}), at {}: {}",
                     b.from, b.to, b.direction, b.at, b.reason
                 ),
-            });
+                Some(a) => format!(
+                    "{} → {} ({}): {a}; dropped at {}: {}",
+                    b.from, b.to, b.direction, b.at, b.reason
+                ),
+            },
+        });
         g.count += 1;
     }
     let mut by_reason: Vec<ReasonGroup> = groups.into_values().collect();

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::dataplane::{LinkKind, MacAddr, NudState, Route, RouteType};
 pub use endpoint::{Endpoint, resolve};
-pub use world::{Host, HostId, HostKind, World};
+pub use world::{Host, HostId, HostKind, Masquerade, World};
 
 /// The initial TTL of a packet (Linux default).
 pub const DEFAULT_TTL: u8 = 64;
@@ -187,6 +187,37 @@ pub enum Action {
     Exit {
         /// The gateway.
         gateway: IpAddr,
+    },
+    /// The packet enters the modelled network from a gateway outside it (the reply from an
+    /// outside address).
+    Enter {
+        /// The gateway.
+        gateway: IpAddr,
+    },
+    /// Source NAT on the way out of the cluster network (MASQUERADE to the outgoing
+    /// device's address).
+    Masquerade {
+        /// The source before.
+        from: IpAddr,
+        /// The source after.
+        to: IpAddr,
+        /// Who programs the rule (`flannel --ip-masq`, `Calico natOutgoing on pool …`).
+        by: String,
+    },
+    /// The route the lookup matched first does not exist in the kernel: the kernel refused
+    /// it (its gateway is not on-link), so the lookup falls through to the next route (the
+    /// hop's `route` is the refused one).
+    Refused {
+        /// The gateway that is not on-link.
+        gateway: IpAddr,
+    },
+    /// Connection tracking restores a masqueraded request's source as the reply's
+    /// destination.
+    Unmasquerade {
+        /// The destination before.
+        from: IpAddr,
+        /// The destination after.
+        to: IpAddr,
     },
     /// Dropped (see the path's verdict).
     Drop,
@@ -401,6 +432,40 @@ impl fmt::Display for Reason {
     }
 }
 
+/// A planned route the kernel refuses to install (its gateway is not on a connected subnet
+/// and it has no onlink flag: `Network is unreachable`), which a packet met on its way: the
+/// kernel used the next matching route instead, and the packet went on from there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    /// The host whose plan has the route.
+    pub host: String,
+    /// The refused route, as `ip route` prints it.
+    pub route: String,
+    /// Its gateway.
+    pub gateway: IpAddr,
+    /// Its device.
+    pub dev: String,
+    /// The route the kernel used instead, as `ip route` prints it.
+    pub instead: String,
+}
+
+impl Refusal {
+    /// The root cause's code, for grouping with [`Reason::code`].
+    pub fn code(&self) -> &'static str {
+        "next-hop-not-on-link"
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}'s kernel refused the planned route `{}` (next hop {} is not on-link on {}: host-gw and plain BGP need the nodes on one L2 segment) and used `{}` instead",
+            self.host, self.route, self.gateway, self.dev, self.instead
+        )
+    }
+}
+
 /// How a path ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", rename_all = "lowercase")]
@@ -425,6 +490,10 @@ pub enum Verdict {
         device: Option<String>,
         /// Why.
         reason: Reason,
+        /// The root cause upstream, when the packet got here only because a host's kernel
+        /// refused a planned route and used another.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        after: Option<Box<Refusal>>,
     },
 }
 
@@ -531,6 +600,7 @@ pub fn trace(world: &World, src: &Endpoint, dst: &Endpoint, probe: Probe) -> Tra
                     reason: Reason::NoRoute {
                         dst: dst.ip.unwrap_or(pkt.dst),
                     },
+                    after: None,
                 },
             },
             reply: None,
@@ -551,27 +621,23 @@ pub fn trace(world: &World, src: &Endpoint, dst: &Endpoint, probe: Probe) -> Tra
         (_, Some(h)) => Some(h),
         _ => None,
     };
-    let reply = match (reply_start, dst.host) {
-        (Some(h), Some(_)) => {
-            let back = Packet {
-                src: dst_ip,
-                dst: request.packet.src,
-                proto: probe.proto,
-                sport: probe.dport,
-                dport: sport,
-                size: probe.size,
-                df: true,
-                ttl: DEFAULT_TTL,
-            };
-            Some(walk(world, h, back))
-        }
-        _ => {
-            notes.push(
-                "the reply is not traced: the destination is outside the modelled network (its path back depends on SNAT and the outside routers)"
-                    .into(),
-            );
+    let back = Packet {
+        src: dst_ip,
+        dst: request.packet.src,
+        proto: probe.proto,
+        sport: if matches!(probe.proto, Proto::Icmp) {
             None
-        }
+        } else {
+            probe.dport
+        },
+        dport: sport,
+        size: probe.size,
+        df: true,
+        ttl: DEFAULT_TTL,
+    };
+    let reply = match (reply_start, dst.host) {
+        (Some(h), Some(_)) => Some(walk(world, h, back)),
+        _ => outside_reply(world, src, &request, back, &mut notes),
     };
     let symmetric = reply
         .as_ref()
@@ -592,6 +658,88 @@ pub fn trace(world: &World, src: &Endpoint, dst: &Endpoint, probe: Probe) -> Tra
         symmetric,
         notes,
     }
+}
+
+/// The reply from an outside destination: it comes back through the gateway the request
+/// left by (the outside network is not modelled), addressed to the masqueraded source when
+/// a node masqueraded the request, where conntrack restores the original source.
+fn outside_reply(
+    world: &World,
+    src: &Endpoint,
+    request: &Path,
+    mut back: Packet,
+    notes: &mut Vec<String>,
+) -> Option<Path> {
+    let (Verdict::Exited { host, gateway }, Some(exit)) = (&request.verdict, request.hops.last())
+    else {
+        notes.push(format!(
+            "no reply is traced: the request does not leave the cluster network, so {} never answers",
+            back.src
+        ));
+        return None;
+    };
+    let start = world.by_name(host)?;
+    let dev = exit.device.clone()?;
+    let masq = request.hops.iter().find_map(|h| match &h.action {
+        Action::Masquerade { from, to, by } => Some((h.host.clone(), *from, *to, by.clone())),
+        _ => None,
+    });
+    let mut restore = None;
+    match &masq {
+        Some((node, from, to, by)) => {
+            back.dst = *to;
+            restore = world.by_name(node).map(|n| (n, *to, *from));
+            notes.push(format!(
+                "{node} masquerades the request ({by}): the reply is addressed to {to}, and {node}'s connection tracking restores {from}"
+            ));
+        }
+        None if src.kind == Some(HostKind::Pod) => notes.push(format!(
+            "the request leaves with the pod's own address {} (no masquerade): the outside network must route it back to {gateway}; assumed",
+            back.dst
+        )),
+        None => {}
+    }
+    notes.push(format!(
+        "the reply from {} is assumed to come back through {gateway}, the gateway the request left by (the outside network is not modelled)",
+        back.src
+    ));
+    let mut path = walk_with(
+        world,
+        start,
+        Some((dev, *gateway)),
+        back,
+        Nat {
+            masquerade: false,
+            restore,
+            entered: true,
+        },
+    );
+    path.from = format!("{} (outside, via {gateway})", back.src);
+    Some(path)
+}
+
+/// True when the kernel refuses to install `r` on `host`: a gateway that no connected route
+/// of its device covers, without onlink (`Network is unreachable`); tunnels excepted.
+fn refused_by_kernel(host: &Host, r: &Route) -> bool {
+    if r.kind != RouteType::Unicast {
+        return false;
+    }
+    let Some(nh) = r.first_hop() else {
+        return false;
+    };
+    let (Some(gw), Some(dev)) = (nh.gateway, nh.dev.as_deref()) else {
+        return false;
+    };
+    if nh.flags.onlink
+        || host
+            .link(dev)
+            .is_none_or(|l| matches!(l.kind, LinkKind::Ipip { .. }))
+    {
+        return false;
+    }
+    !host.lookup(gw).is_some_and(|c| {
+        c.gateway().is_none() && c.dev() == Some(dev) && c.kind == RouteType::Unicast
+    })
 }
 
 fn packet(
@@ -631,6 +779,20 @@ struct Walker<'w, 'a> {
     in_dev: Option<String>,
     pkt: Packet,
     stack: Vec<Inner>,
+    nat: Nat,
+    refused: Option<Refusal>,
+}
+
+/// Address translation along a walk.
+#[derive(Debug, Clone, Copy, Default)]
+struct Nat {
+    /// Apply the nodes' masquerade rules (a request to an outside destination).
+    masquerade: bool,
+    /// Connection tracking on host `.0` turns destination `.1` back into `.2` (the reply to
+    /// a masqueraded request).
+    restore: Option<(HostId, IpAddr, IpAddr)>,
+    /// The packet came in from outside the modelled network.
+    entered: bool,
 }
 
 enum Step {
@@ -640,6 +802,24 @@ enum Step {
 
 /// Walk one packet from host `start` until it is delivered, leaves, or is dropped.
 pub fn walk(world: &World, start: HostId, packet: Packet) -> Path {
+    // Packets for addresses outside the modelled network meet the nodes' masquerade rules.
+    let nat = Nat {
+        masquerade: world.owners(packet.dst).is_empty(),
+        restore: None,
+        entered: false,
+    };
+    walk_with(world, start, None, packet, nat)
+}
+
+/// Walk a packet that starts on host `start`: sent by it, or, with `entry`, received on
+/// device `.0` from the outside gateway `.1`.
+fn walk_with(
+    world: &World,
+    start: HostId,
+    entry: Option<(String, IpAddr)>,
+    packet: Packet,
+    nat: Nat,
+) -> Path {
     let mut w = Walker {
         world,
         hops: Vec::with_capacity(16),
@@ -647,6 +827,8 @@ pub fn walk(world: &World, start: HostId, packet: Packet) -> Path {
         in_dev: None,
         pkt: packet,
         stack: Vec::new(),
+        nat,
+        refused: None,
     };
     let mut seen: HashMap<(HostId, usize, IpAddr, IpAddr), usize> = HashMap::new();
     let mut sent = false;
@@ -664,7 +846,17 @@ pub fn walk(world: &World, start: HostId, packet: Packet) -> Path {
         seen.insert(key, w.hops.len());
         if !sent {
             sent = true;
-            w.hop(None, Action::Send);
+            match &entry {
+                None => {
+                    w.hop(None, Action::Send);
+                }
+                Some((dev, gateway)) => {
+                    w.hop(Some(dev), Action::Enter { gateway: *gateway });
+                    let bridge = world.host(start).link(dev).and_then(|l| l.master.clone());
+                    w.in_dev = Some(bridge.clone().unwrap_or_else(|| dev.clone()));
+                    w.hop(Some(dev), Action::Receive { bridge });
+                }
+            }
         }
         match w.step(&mut first_src_pending) {
             Step::Continue => {}
@@ -720,11 +912,20 @@ impl Walker<'_, '_> {
             host: self.world.name(self.host).to_string(),
             device: device.map(str::to_string),
             reason,
+            after: self.refused.clone().map(Box::new),
         }
     }
 
     fn step(&mut self, first_src_pending: &mut bool) -> Step {
         let world = self.world;
+        if let Some((at, to, from)) = self.nat.restore {
+            if at == self.host && self.stack.is_empty() && self.pkt.dst == to {
+                self.nat.restore = None;
+                let dev = self.in_dev.clone();
+                self.hop(dev.as_deref(), Action::Unmasquerade { from: to, to: from });
+                self.pkt.dst = from;
+            }
+        }
         let host = world.host(self.host);
         // 1. Is it for this host?
         if host.owns(self.pkt.dst).is_some() {
@@ -742,11 +943,33 @@ impl Walker<'_, '_> {
             }
             self.pkt.ttl -= 1;
         }
-        // 3. Route lookup.
-        let Some(route) = host.lookup(self.pkt.dst) else {
+        // 3. Route lookup. A planned route the kernel would have refused does not exist:
+        // the kernel's lookup falls through to the next route (often the default route).
+        let Some(mut route) = host.lookup(self.pkt.dst) else {
             let dst = self.pkt.dst;
             return Step::Done(self.drop(None, Reason::NoRoute { dst }));
         };
+        if !world.source(self.host).is_real() && refused_by_kernel(host, route) {
+            let gateway = route.gateway().unwrap_or(self.pkt.dst);
+            let dev = route.dev().unwrap_or_default().to_string();
+            let h = self.hop(Some(&dev), Action::Refused { gateway });
+            h.route = Some(route.clone());
+            let next = host.lookup_where(self.pkt.dst, &|r| !refused_by_kernel(host, r));
+            if self.refused.is_none() {
+                self.refused = Some(Refusal {
+                    host: world.name(self.host).to_string(),
+                    route: route.to_string(),
+                    gateway,
+                    dev: dev.clone(),
+                    instead: next.map_or_else(|| "no route".into(), |r| r.to_string()),
+                });
+            }
+            let Some(next) = next else {
+                let dst = self.pkt.dst;
+                return Step::Done(self.drop(None, Reason::NoRoute { dst }));
+            };
+            route = next;
+        }
         let dev = route.dev().map(str::to_string);
         if *first_src_pending {
             *first_src_pending = false;
@@ -1214,16 +1437,55 @@ impl Walker<'_, '_> {
     /// A host walked through its real state sends a packet for a pod of the cluster to a
     /// gateway outside it: its route for the pod network is missing. (The plan always has
     /// one; an outside gateway may still carry node-to-node traffic.)
+    /// A reply that came in from outside and goes out again is misrouted whatever the
+    /// host: it is addressed to a host of the cluster; so is a packet for a pod that a
+    /// refused route sent the default way out.
     fn misrouted(&self) -> bool {
-        self.world.source(self.host).is_real()
-            && self
-                .world
-                .owners(self.pkt.dst)
-                .iter()
-                .any(|o| self.world.kind(o.host) == HostKind::Pod)
+        let owners = self.world.owners(self.pkt.dst);
+        (self.nat.entered && !owners.is_empty())
+            || (self.refused.is_some()
+                && self.stack.is_empty()
+                && owners
+                    .iter()
+                    .any(|o| self.world.kind(o.host) == HostKind::Pod))
+            || (self.world.source(self.host).is_real()
+                && owners
+                    .iter()
+                    .any(|o| self.world.kind(o.host) == HostKind::Pod))
+    }
+
+    /// A node's masquerade rule on a packet leaving on `dev` towards `gw`: the source
+    /// becomes the device's address (the one on `gw`'s subnet, else its first).
+    fn masquerade(&mut self, dev: &str, gw: IpAddr) {
+        if !self.nat.masquerade
+            || !self.stack.is_empty()
+            || self.world.kind(self.host) != HostKind::Node
+        {
+            return;
+        }
+        let Some(rule) = self
+            .world
+            .masquerade(self.host)
+            .filter(|m| m.applies(self.pkt.src, self.pkt.dst))
+        else {
+            return;
+        };
+        let me = self.world.host(self.host);
+        let Some(to) = me
+            .addrs_on(dev)
+            .find(|a| a.addr.contains(gw))
+            .or_else(|| me.addrs_on(dev).next())
+            .map(|a| a.addr.ip())
+        else {
+            return;
+        };
+        let (from, by) = (self.pkt.src, rule.by.clone());
+        self.hop(Some(dev), Action::Masquerade { from, to, by });
+        self.pkt.src = to;
     }
 
     fn segment_out(&mut self, dev: &str, gw: IpAddr, mtu: u32) -> Step {
+        self.masquerade(dev, gw);
         let me = self.world.host(self.host);
         if let Some(n) = me.neighbour(dev, gw) {
             if !n.state.resolves() {

@@ -176,7 +176,7 @@ pub fn place(
         let mut assumed = Vec::new();
         if snapshot.pods.is_none() {
             if let (Some(idx), Mode::Flannel(_)) = (node_idx, &cluster.mode) {
-                let planned = crate::plan::host_state(cluster, idx);
+                let planned = crate::plan::host_local_state(cluster, idx);
                 for &p in &pods {
                     let pod = &cluster.pods[p];
                     if world.by_name(&pod.key()).is_none() {
@@ -439,7 +439,7 @@ fn plan_outcome(plan: &Host, r: &Route, dst: IpAddr) -> Option<String> {
         });
         if !connected {
             return Some(format!(
-                "the plan drops here: next hop {gw} is not on-link on {dev}"
+                "the kernel refuses this planned route: next hop {gw} is not on-link on {dev} (the plan's walk falls through to the next route)"
             ));
         }
     }

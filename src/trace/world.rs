@@ -3,10 +3,15 @@
 //!
 //! Hosts may be given up front (real snapshots) or built on first use by a builder
 //! (`crate::plan::world`), so that a 5,000-node cluster only plans the nodes a trace touches.
+//! A planned node is built in two layers: what it has whatever the destination (its own
+//! part), and, made on demand per destination, the entries it programs for each other part
+//! of the cluster ([`Peers`]): a lookup in a 5,000-node cluster plans one remote node's
+//! route, neighbour and FDB entry, not 5,000 of each.
 
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::rc::Rc;
 
 use ipnetwork::IpNetwork;
 use serde::Serialize;
@@ -31,31 +36,112 @@ pub enum HostKind {
     Pod,
 }
 
+/// The entries a planned host has for each part of the cluster (another node's lease or
+/// blocks with its VTEP, a borrowed pod address), made on demand: which parts can hold an
+/// entry for a destination, neighbour address or MAC comes from indexes built once for the
+/// cluster, the entries themselves from the plan of (this host, that part).
+///
+/// Contract: the host's whole state is its own part followed by every part in order
+/// `0..len()`, and every route, neighbour or FDB entry of part `p` is found through the
+/// index for its prefix, address or MAC.
+pub trait Peers {
+    /// Number of parts.
+    fn len(&self) -> usize;
+    /// True when there are no parts.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The parts that may hold a route covering `dst`, in any order.
+    fn parts_for_route(&self, dst: IpAddr, out: &mut Vec<usize>);
+    /// The parts that may hold a neighbour entry for `ip`, in ascending order.
+    fn parts_for_neighbour(&self, ip: IpAddr) -> &[usize];
+    /// The parts that may hold an FDB entry for `mac`, in ascending order.
+    fn parts_for_mac(&self, mac: MacAddr) -> &[usize];
+    /// The routes, neighbours and FDB entries host `host` has for part `part`.
+    fn part(&self, host: HostId, part: usize) -> NodeState;
+}
+
+/// One part of a host's per-peer entries.
+#[derive(Debug)]
+struct Part {
+    routes: Vec<Route>,
+    neighbours: Vec<Neighbour>,
+    fdb: Vec<FdbEntry>,
+}
+
+/// A host's per-peer entries, made on first use.
+struct PeerParts<'a> {
+    source: Rc<dyn Peers + 'a>,
+    host: HostId,
+    parts: Vec<OnceCell<Box<Part>>>,
+}
+
+impl PeerParts<'_> {
+    fn get(&self, p: usize) -> Option<&Part> {
+        let cell = self.parts.get(p)?;
+        Some(cell.get_or_init(|| {
+            let st = self.source.part(self.host, p);
+            Box::new(Part {
+                routes: st.routes,
+                neighbours: st.neighbours,
+                fdb: st.fdb,
+            })
+        }))
+    }
+}
+
+impl std::fmt::Debug for PeerParts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerParts")
+            .field("host", &self.host)
+            .field("parts", &self.parts.len())
+            .field(
+                "made",
+                &self.parts.iter().filter(|c| c.get().is_some()).count(),
+            )
+            .finish()
+    }
+}
+
 /// A host's [`NodeState`], indexed for the walk: routes in prefix tries (local table first,
 /// then main, then default, as the kernel's default rules look them up), addresses,
-/// neighbours and FDB by key.
+/// neighbours and FDB by key; for a planned node, its per-peer entries made on demand.
 #[derive(Debug)]
-pub struct Host {
-    /// The state; its `routes` are moved into the tries (see [`Host::routes`]).
+pub struct Host<'a> {
+    /// The state; its `routes` are moved into the tries. For a planned node with per-peer
+    /// entries this is its own part only (devices, addresses, sysctls and local entries
+    /// are all here); [`Host::lookup`], [`Host::neighbour`] and [`Host::fdb`] see both.
     pub state: NodeState,
     tables: Vec<RouteTable>,
     addrs: HashMap<IpAddr, usize>,
     links: HashMap<String, usize>,
     neigh: HashMap<IpAddr, Vec<usize>>,
     fdb: HashMap<MacAddr, Vec<usize>>,
+    peers: Option<PeerParts<'a>>,
 }
 
-impl Host {
+/// How the kernel ranks routes covering an address within one table: longest prefix, then
+/// lowest metric, then the first added (part, then position in the part).
+type RouteRank = (std::cmp::Reverse<u8>, u32, usize, usize);
+
+/// The slot of a routing table in [`Host`]'s lookup order.
+fn table_slot(t: Table) -> Option<usize> {
+    match t {
+        Table::LOCAL => Some(0),
+        Table::MAIN => Some(1),
+        Table::DEFAULT => Some(2),
+        _ => None,
+    }
+}
+
+impl<'a> Host<'a> {
     /// Index a state.
-    pub fn new(mut state: NodeState) -> Host {
+    pub fn new(mut state: NodeState) -> Host<'a> {
         let routes = std::mem::take(&mut state.routes);
         let mut by_table: [Vec<Route>; 3] = Default::default();
         for r in routes {
-            let slot = match r.table {
-                Table::LOCAL => 0,
-                Table::MAIN => 1,
-                Table::DEFAULT => 2,
-                _ => continue,
+            let Some(slot) = table_slot(r.table) else {
+                continue;
             };
             by_table[slot].push(r);
         }
@@ -87,18 +173,81 @@ impl Host {
             links,
             neigh,
             fdb,
+            peers: None,
         }
+    }
+
+    /// Index a host's own part (`state`) and take its per-peer entries from `peers` on
+    /// demand; `host` is its id in the world, as `peers` knows it.
+    pub fn with_peers(state: NodeState, peers: Rc<dyn Peers + 'a>, host: HostId) -> Host<'a> {
+        let mut h = Host::new(state);
+        let parts = (0..peers.len()).map(|_| OnceCell::new()).collect();
+        h.peers = Some(PeerParts {
+            source: peers,
+            host,
+            parts,
+        });
+        h
+    }
+
+    /// The best per-peer route for `dst` in table slot `slot` that `keep` accepts: longest
+    /// prefix, then lowest metric, then plan order.
+    fn peer_lookup(
+        &self,
+        dst: IpAddr,
+        slot: usize,
+        keep: &dyn Fn(&Route) -> bool,
+    ) -> Option<&Route> {
+        let peers = self.peers.as_ref()?;
+        let mut parts = Vec::new();
+        peers.source.parts_for_route(dst, &mut parts);
+        let mut best: Option<(RouteRank, &Route)> = None;
+        for p in parts {
+            let Some(part) = peers.get(p) else {
+                continue;
+            };
+            for (i, r) in part.routes.iter().enumerate() {
+                if table_slot(r.table) != Some(slot) || !r.dst.contains(dst) || !keep(r) {
+                    continue;
+                }
+                let key = (
+                    std::cmp::Reverse(r.dst.prefix()),
+                    r.metric.unwrap_or(0),
+                    p,
+                    i,
+                );
+                if best.as_ref().is_none_or(|(k, _)| key < *k) {
+                    best = Some((key, r));
+                }
+            }
+        }
+        best.map(|(_, r)| r)
     }
 
     /// The route the kernel picks for `dst`: local table, then main, then default; longest
     /// prefix, then lowest metric.
     pub fn lookup(&self, dst: IpAddr) -> Option<&Route> {
-        self.tables.iter().find_map(|t| t.lookup(dst))
+        self.lookup_where(dst, &|_| true)
     }
 
-    /// Every route of the host.
-    pub fn routes(&self) -> impl Iterator<Item = &Route> {
-        self.tables.iter().flat_map(|t| t.routes().iter())
+    /// The route the kernel would pick for `dst` among the routes `keep` accepts (the
+    /// others treated as absent: routes the kernel refused to install).
+    pub fn lookup_where(&self, dst: IpAddr, keep: &dyn Fn(&Route) -> bool) -> Option<&Route> {
+        self.tables.iter().enumerate().find_map(|(slot, t)| {
+            let own = t.covering(dst).into_iter().find(|r| keep(r));
+            let peer = self.peer_lookup(dst, slot, keep);
+            match (own, peer) {
+                // The own part comes first in plan order: a peer route wins only with a
+                // longer prefix, or the same prefix and a lower metric.
+                (Some(o), Some(p)) => {
+                    let better = p.dst.prefix() > o.dst.prefix()
+                        || (p.dst.prefix() == o.dst.prefix()
+                            && p.metric.unwrap_or(0) < o.metric.unwrap_or(0));
+                    Some(if better { p } else { o })
+                }
+                (o, p) => o.or(p),
+            }
+        })
     }
 
     /// The device named `name`.
@@ -112,29 +261,51 @@ impl Host {
     }
 
     /// The host's addresses on `dev`.
-    pub fn addrs_on<'a>(&'a self, dev: &'a str) -> impl Iterator<Item = &'a Addr> + 'a {
+    pub fn addrs_on<'s>(&'s self, dev: &'s str) -> impl Iterator<Item = &'s Addr> + 's {
         self.state.addrs.iter().filter(move |a| a.dev == dev)
     }
 
     /// The neighbour entry for `ip` on `dev`.
     pub fn neighbour(&self, dev: &str, ip: IpAddr) -> Option<&Neighbour> {
-        self.neigh
-            .get(&ip)?
-            .iter()
-            .map(|&i| &self.state.neighbours[i])
-            .find(|n| n.dev == dev)
+        let own = self.neigh.get(&ip).and_then(|v| {
+            v.iter()
+                .map(|&i| &self.state.neighbours[i])
+                .find(|n| n.dev == dev)
+        });
+        own.or_else(|| {
+            let peers = self.peers.as_ref()?;
+            peers
+                .source
+                .parts_for_neighbour(ip)
+                .iter()
+                .filter_map(|&p| peers.get(p))
+                .find_map(|part| part.neighbours.iter().find(|n| n.dst == ip && n.dev == dev))
+        })
     }
 
     /// The FDB entry for `mac` on `dev`, else the device's all-zero default entry.
     pub fn fdb(&self, dev: &str, mac: MacAddr) -> Option<&FdbEntry> {
-        let find = |m: &MacAddr| {
-            self.fdb.get(m).and_then(|v| {
+        let find = |m: MacAddr| {
+            let own = self.fdb.get(&m).and_then(|v| {
                 v.iter()
                     .map(|&i| &self.state.fdb[i])
                     .find(|f| f.dev == dev && f.dst.is_some())
+            });
+            own.or_else(|| {
+                let peers = self.peers.as_ref()?;
+                peers
+                    .source
+                    .parts_for_mac(m)
+                    .iter()
+                    .filter_map(|&p| peers.get(p))
+                    .find_map(|part| {
+                        part.fdb
+                            .iter()
+                            .find(|f| f.mac == m && f.dev == dev && f.dst.is_some())
+                    })
             })
         };
-        find(&mac).or_else(|| find(&MacAddr::default()))
+        find(mac).or_else(|| find(MacAddr::default()))
     }
 
     /// Whether the host forwards packets that arrive on `dev` (`ip_forward` and the device's
@@ -163,7 +334,27 @@ pub struct Attachment {
     pub net: IpNetwork,
 }
 
-type Builder<'a> = Box<dyn Fn(HostId) -> NodeState + 'a>;
+type Builder<'a> = Box<dyn Fn(HostId) -> Host<'a> + 'a>;
+
+/// Source NAT a node applies to packets leaving for outside the cluster network
+/// (flannel's `--ip-masq` rules, Calico's `natOutgoing`): MASQUERADE to the outgoing
+/// device's address when the source is in `src` and the destination in none of `except_dst`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Masquerade {
+    /// Sources it applies to (the pod network, or the natOutgoing pools).
+    pub src: Vec<IpNetwork>,
+    /// Destinations it leaves alone (the pod network, all pools, multicast).
+    pub except_dst: Vec<IpNetwork>,
+    /// Who programs it, as shown to the reader.
+    pub by: String,
+}
+
+impl Masquerade {
+    /// True when a packet from `src` to `dst` is masqueraded.
+    pub fn applies(&self, src: IpAddr, dst: IpAddr) -> bool {
+        self.src.iter().any(|n| n.contains(src)) && !self.except_dst.iter().any(|n| n.contains(dst))
+    }
+}
 
 /// Every host a packet may cross, and how they are wired.
 pub struct World<'a> {
@@ -173,12 +364,13 @@ pub struct World<'a> {
     by_name: HashMap<String, HostId>,
     aliases: HashMap<String, (HostId, String)>,
     missing: HashMap<String, String>,
-    hosts: Vec<OnceCell<Host>>,
+    hosts: Vec<OnceCell<Host<'a>>>,
     sources: Vec<Source>,
     builder: Option<Builder<'a>>,
     veths: HashMap<(HostId, String), (HostId, String)>,
     addrs: HashMap<IpAddr, Vec<Attachment>>,
     exits: HashSet<IpAddr>,
+    masquerade: HashMap<HostId, Masquerade>,
 }
 
 impl std::fmt::Debug for World<'_> {
@@ -212,6 +404,7 @@ impl<'a> World<'a> {
             veths: HashMap::new(),
             addrs: HashMap::new(),
             exits: HashSet::new(),
+            masquerade: HashMap::new(),
         }
     }
 
@@ -311,6 +504,16 @@ impl<'a> World<'a> {
         self.exits.insert(gw);
     }
 
+    /// The source NAT `host` applies to packets leaving the cluster network.
+    pub fn set_masquerade(&mut self, host: HostId, rule: Masquerade) {
+        self.masquerade.insert(host, rule);
+    }
+
+    /// The source NAT of `host`, if it has one.
+    pub fn masquerade(&self, host: HostId) -> Option<&Masquerade> {
+        self.masquerade.get(&host)
+    }
+
     /// Another name for a host (a hostNetwork pod names its node), with a note.
     pub fn alias(&mut self, name: &str, host: HostId, note: String) {
         self.aliases.insert(name.to_string(), (host, note));
@@ -332,13 +535,10 @@ impl<'a> World<'a> {
     }
 
     /// The host, built on first use.
-    pub fn host(&self, id: HostId) -> &Host {
-        self.hosts[id].get_or_init(|| {
-            let st = match &self.builder {
-                Some(b) => b(id),
-                None => NodeState::default(),
-            };
-            Host::new(st)
+    pub fn host(&self, id: HostId) -> &Host<'a> {
+        self.hosts[id].get_or_init(|| match &self.builder {
+            Some(b) => b(id),
+            None => Host::new(NodeState::default()),
         })
     }
 

@@ -121,6 +121,27 @@ impl Change {
 
     /// A short description for logs: `replace route 10.244.2.0/24 via … onlink`.
     pub fn describe(&self) -> String {
+        let mut s = String::new();
+        self.describe_into(&mut s);
+        s
+    }
+
+    /// [`Change::describe`], appended to `s` (one buffer for 100,000 log lines).
+    pub fn describe_into(&self, s: &mut String) {
+        match self {
+            Change::ReplaceRoute(r) => {
+                s.push_str("replace route ");
+                push_route_args(s, r);
+            }
+            Change::DeleteRoute(r) => {
+                s.push_str("delete route ");
+                push_route_args(s, r);
+            }
+            other => s.push_str(&other.describe_other()),
+        }
+    }
+
+    fn describe_other(&self) -> String {
         match self {
             Change::SetSysctl { key, value } => format!("set sysctl {key}={value}"),
             Change::DeleteLink { name } => format!("delete device {name} (to recreate it)"),
@@ -288,8 +309,23 @@ pub fn effective_metric(r: &Route) -> u32 {
 /// the agent sets (type, table, protocol, scope when not the default, metric, MTU, onlink,
 /// multipath), none of the kernel's state flags.
 pub fn route_args(r: &Route) -> String {
-    let mut s = route_selector(r);
-    let _ = write!(s, " proto {}", r.proto.label());
+    let mut s = String::new();
+    push_route_args(&mut s, r);
+    s
+}
+
+/// [`route_args`], appended to `s`.
+pub fn push_route_args(s: &mut String, r: &Route) {
+    push_route_selector(s, r);
+    match r.proto.name() {
+        Some(name) => {
+            s.push_str(" proto ");
+            s.push_str(name);
+        }
+        None => {
+            let _ = write!(s, " proto {}", r.proto.0);
+        }
+    }
     if r.scope != default_scope(r) {
         let _ = write!(s, " scope {}", r.scope.name());
     }
@@ -322,13 +358,18 @@ pub fn route_args(r: &Route) -> String {
             }
         }
     }
-    s
 }
 
 /// The start of both `ip route` argument lists: type, destination, TOS, a single hop's
 /// gateway and device, table.
 fn route_selector(r: &Route) -> String {
     let mut s = String::new();
+    push_route_selector(&mut s, r);
+    s
+}
+
+/// [`route_selector`], appended to `s`.
+fn push_route_selector(s: &mut String, r: &Route) {
     if r.kind != RouteType::Unicast {
         let _ = write!(s, "{} ", r.kind.name());
     }
@@ -347,7 +388,6 @@ fn route_selector(r: &Route) -> String {
     if r.table != Table::MAIN {
         let _ = write!(s, " table {}", r.table.name());
     }
-    s
 }
 
 /// The arguments of `ip route del` that match exactly this route and no other: type,

@@ -373,20 +373,55 @@ fn push_route_selector(s: &mut String, r: &Route) {
     if r.kind != RouteType::Unicast {
         let _ = write!(s, "{} ", r.kind.name());
     }
-    let _ = write!(s, "{}/{}", r.dst.network(), r.dst.prefix());
+    push_ip(s, r.dst.network());
+    s.push('/');
+    push_u8(s, r.dst.prefix());
     if r.tos != 0 {
         let _ = write!(s, " tos 0x{:02x}", r.tos);
     }
     if let [hop] = r.nexthops.as_slice() {
         if let Some(gw) = hop.gateway {
-            let _ = write!(s, " via {gw}");
+            s.push_str(" via ");
+            push_ip(s, gw);
         }
         if let Some(dev) = &hop.dev {
-            let _ = write!(s, " dev {dev}");
+            s.push_str(" dev ");
+            s.push_str(dev);
         }
     }
     if r.table != Table::MAIN {
         let _ = write!(s, " table {}", r.table.name());
+    }
+}
+
+/// Append a number below 256 in decimal.
+fn push_u8(s: &mut String, n: u8) {
+    if n >= 100 {
+        s.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        s.push(char::from(b'0' + n / 10 % 10));
+    }
+    s.push(char::from(b'0' + n % 10));
+}
+
+/// Append an address as `Display` writes it; IPv4 without the formatting machinery (the
+/// agent logs one line per route, 100,000 of them).
+pub fn push_ip(s: &mut String, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(a) => {
+            let [a, b, c, d] = a.octets();
+            push_u8(s, a);
+            s.push('.');
+            push_u8(s, b);
+            s.push('.');
+            push_u8(s, c);
+            s.push('.');
+            push_u8(s, d);
+        }
+        std::net::IpAddr::V6(a) => {
+            let _ = write!(s, "{a}");
+        }
     }
 }
 
@@ -407,6 +442,28 @@ pub fn route_delete_args(r: &Route) -> String {
 mod tests {
     use super::*;
     use crate::dataplane::{Nexthop, Vxlan};
+
+    #[test]
+    fn addresses_are_written_as_display_writes_them() {
+        let mut addrs: Vec<std::net::IpAddr> = ["fe80::1", "2001:db8::", "::ffff:10.0.0.1"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        for n in [0u8, 1, 9, 10, 99, 100, 199, 200, 255] {
+            addrs.push(std::net::Ipv4Addr::new(n, 255 - n, n / 2, 7).into());
+        }
+        for ip in addrs {
+            let mut s = String::from("x");
+            push_ip(&mut s, ip);
+            assert_eq!(s, format!("x{ip}"));
+        }
+        let mut s = String::new();
+        for n in 0..=255u8 {
+            s.clear();
+            push_u8(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
 
     #[test]
     fn commands_rebuild_the_objects() {

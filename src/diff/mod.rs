@@ -737,8 +737,14 @@ fn route_object(r: &Route) -> String {
     let full = if r.family() == Family::Inet { 32 } else { 128 };
     let _ = match r.dst.prefix() {
         0 => write!(s, "default"),
-        p if p == full => write!(s, "{}", r.dst.ip()),
-        p => write!(s, "{}/{p}", r.dst.network()),
+        p if p == full => {
+            change::push_ip(&mut s, r.dst.ip());
+            Ok(())
+        }
+        p => {
+            change::push_ip(&mut s, r.dst.network());
+            write!(s, "/{p}")
+        }
     };
     if r.table != Table::MAIN {
         let _ = write!(s, " table {}", r.table.name());

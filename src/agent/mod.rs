@@ -120,10 +120,13 @@ pub fn reconcile(
     let t = Instant::now();
     let actual = read(&settings.netns)?;
     // Only what differed before is compared again: the routes that matched then were
-    // not touched (a full diff of 100,000 matching routes would double the pass).
+    // not touched (a full diff of 100,000 matching routes would double the pass). When
+    // most of the plan differed (a fresh node), the full diff is the cheaper one: it
+    // compares the same routes without a set lookup per route, and is never less strict.
     let own = Ownership::agent(plan, settings.proto, settings.adopt)
         .with_networks(settings.networks.clone());
-    let after = diff::diff_scoped(plan, &actual, &own, Some(&before.route_keys));
+    let scope = (before.route_keys.len() * 2 < plan.routes.len()).then_some(&before.route_keys);
+    let after = diff::diff_scoped(plan, &actual, &own, scope);
     timings.verify_ms = ms(t);
     Ok(Pass {
         before,

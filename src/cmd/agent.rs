@@ -300,6 +300,11 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     } else {
         pass.converged()
     };
+    // The process ends here: freeing the plan and the pass (100,000 routes, findings and
+    // changes, one allocation at a time) would only delay the exit; the kernel takes the
+    // memory back at once.
+    std::mem::forget(pass);
+    std::mem::forget(plan);
     Ok(Outcome::from_findings(!clean))
 }
 
@@ -336,11 +341,23 @@ fn render_once(out: &mut impl Write, pass: &Pass, node: &str, netns: &Netns) -> 
         .iter()
         .flat_map(|r| r.failed.iter().map(|(i, e)| (*i, e)))
         .collect();
+    let mut line = String::with_capacity(160);
     for (i, c) in pass.before.changes.iter().enumerate() {
+        line.clear();
         match failed.get(&i) {
-            None => writeln!(out, "applied  {}", c.describe())?,
-            Some(e) => writeln!(out, "FAILED   {}: {e}", c.describe())?,
+            None => {
+                line.push_str("applied  ");
+                c.describe_into(&mut line);
+            }
+            Some(e) => {
+                line.push_str("FAILED   ");
+                c.describe_into(&mut line);
+                line.push_str(": ");
+                line.push_str(e);
+            }
         }
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
     }
     for f in untouched(&pass.before) {
         writeln!(out, "skipped  {}", finding_line(f))?;

@@ -121,6 +121,27 @@ impl Change {
 
     /// A short description for logs: `replace route 10.244.2.0/24 via … onlink`.
     pub fn describe(&self) -> String {
+        let mut s = String::new();
+        self.describe_into(&mut s);
+        s
+    }
+
+    /// [`Change::describe`], appended to `s` (one buffer for 100,000 log lines).
+    pub fn describe_into(&self, s: &mut String) {
+        match self {
+            Change::ReplaceRoute(r) => {
+                s.push_str("replace route ");
+                push_route_args(s, r);
+            }
+            Change::DeleteRoute(r) => {
+                s.push_str("delete route ");
+                push_route_args(s, r);
+            }
+            other => s.push_str(&other.describe_other()),
+        }
+    }
+
+    fn describe_other(&self) -> String {
         match self {
             Change::SetSysctl { key, value } => format!("set sysctl {key}={value}"),
             Change::DeleteLink { name } => format!("delete device {name} (to recreate it)"),
@@ -288,8 +309,23 @@ pub fn effective_metric(r: &Route) -> u32 {
 /// the agent sets (type, table, protocol, scope when not the default, metric, MTU, onlink,
 /// multipath), none of the kernel's state flags.
 pub fn route_args(r: &Route) -> String {
-    let mut s = route_selector(r);
-    let _ = write!(s, " proto {}", r.proto.label());
+    let mut s = String::new();
+    push_route_args(&mut s, r);
+    s
+}
+
+/// [`route_args`], appended to `s`.
+pub fn push_route_args(s: &mut String, r: &Route) {
+    push_route_selector(s, r);
+    match r.proto.name() {
+        Some(name) => {
+            s.push_str(" proto ");
+            s.push_str(name);
+        }
+        None => {
+            let _ = write!(s, " proto {}", r.proto.0);
+        }
+    }
     if r.scope != default_scope(r) {
         let _ = write!(s, " scope {}", r.scope.name());
     }
@@ -322,32 +358,71 @@ pub fn route_args(r: &Route) -> String {
             }
         }
     }
-    s
 }
 
 /// The start of both `ip route` argument lists: type, destination, TOS, a single hop's
 /// gateway and device, table.
 fn route_selector(r: &Route) -> String {
     let mut s = String::new();
+    push_route_selector(&mut s, r);
+    s
+}
+
+/// [`route_selector`], appended to `s`.
+fn push_route_selector(s: &mut String, r: &Route) {
     if r.kind != RouteType::Unicast {
         let _ = write!(s, "{} ", r.kind.name());
     }
-    let _ = write!(s, "{}/{}", r.dst.network(), r.dst.prefix());
+    push_ip(s, r.dst.network());
+    s.push('/');
+    push_u8(s, r.dst.prefix());
     if r.tos != 0 {
         let _ = write!(s, " tos 0x{:02x}", r.tos);
     }
     if let [hop] = r.nexthops.as_slice() {
         if let Some(gw) = hop.gateway {
-            let _ = write!(s, " via {gw}");
+            s.push_str(" via ");
+            push_ip(s, gw);
         }
         if let Some(dev) = &hop.dev {
-            let _ = write!(s, " dev {dev}");
+            s.push_str(" dev ");
+            s.push_str(dev);
         }
     }
     if r.table != Table::MAIN {
         let _ = write!(s, " table {}", r.table.name());
     }
-    s
+}
+
+/// Append a number below 256 in decimal.
+fn push_u8(s: &mut String, n: u8) {
+    if n >= 100 {
+        s.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        s.push(char::from(b'0' + n / 10 % 10));
+    }
+    s.push(char::from(b'0' + n % 10));
+}
+
+/// Append an address as `Display` writes it; IPv4 without the formatting machinery (the
+/// agent logs one line per route, 100,000 of them).
+pub fn push_ip(s: &mut String, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(a) => {
+            let [a, b, c, d] = a.octets();
+            push_u8(s, a);
+            s.push('.');
+            push_u8(s, b);
+            s.push('.');
+            push_u8(s, c);
+            s.push('.');
+            push_u8(s, d);
+        }
+        std::net::IpAddr::V6(a) => {
+            let _ = write!(s, "{a}");
+        }
+    }
 }
 
 /// The arguments of `ip route del` that match exactly this route and no other: type,
@@ -367,6 +442,28 @@ pub fn route_delete_args(r: &Route) -> String {
 mod tests {
     use super::*;
     use crate::dataplane::{Nexthop, Vxlan};
+
+    #[test]
+    fn addresses_are_written_as_display_writes_them() {
+        let mut addrs: Vec<std::net::IpAddr> = ["fe80::1", "2001:db8::", "::ffff:10.0.0.1"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        for n in [0u8, 1, 9, 10, 99, 100, 199, 200, 255] {
+            addrs.push(std::net::Ipv4Addr::new(n, 255 - n, n / 2, 7).into());
+        }
+        for ip in addrs {
+            let mut s = String::from("x");
+            push_ip(&mut s, ip);
+            assert_eq!(s, format!("x{ip}"));
+        }
+        let mut s = String::new();
+        for n in 0..=255u8 {
+            s.clear();
+            push_u8(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
 
     #[test]
     fn commands_rebuild_the_objects() {

@@ -26,6 +26,11 @@ use crate::dataplane::{
     RouteTable, RouteType, Table,
 };
 
+/// A set of routes by (table, destination), hashed with a fast hasher: the diff keeps one
+/// entry per route, up to 100,000 of them (the keys come from the node and the plan, not
+/// from the network).
+pub type RouteKeys = HashSet<(Table, IpNetwork), foldhash::fast::RandomState>;
+
 /// The agent's default route protocol number: 158 (0x9e), unused by iproute2's
 /// `rt_protos`, the kernel, BIRD (12), Felix (80) and the routing daemons (186-192).
 pub const AGENT_PROTO: Protocol = Protocol(158);
@@ -217,13 +222,23 @@ pub struct Diff {
     pub untouched: Vec<usize>,
     /// The routes (table, destination) the findings are about: after applying, only these
     /// need checking again (see [`diff_scoped`]).
-    pub route_keys: HashSet<(Table, IpNetwork)>,
+    pub route_keys: RouteKeys,
 }
 
 impl Diff {
     /// True when a finding is an error or a warning.
     pub fn has_problems(&self) -> bool {
         self.findings.iter().any(|f| f.severity.is_problem())
+    }
+
+    /// [`Diff::push`] with at most one change (no vector to allocate: the agent pushes one
+    /// per missing route).
+    fn push_one(&mut self, finding: Finding, change: Option<Change>) {
+        if change.is_none() && finding.severity.is_problem() {
+            self.untouched.push(self.findings.len());
+        }
+        self.findings.push(finding);
+        self.changes.extend(change);
     }
 
     fn push(&mut self, finding: Finding, changes: Vec<Change>) {
@@ -251,7 +266,7 @@ pub fn diff_scoped(
     expected: &NodeState,
     actual: &NodeState,
     own: &Ownership,
-    routes: Option<&HashSet<(Table, IpNetwork)>>,
+    routes: Option<&RouteKeys>,
 ) -> Diff {
     let mut d = Diff::default();
     let recreated = diff_links(expected, actual, own, &mut d);
@@ -715,12 +730,27 @@ fn route_key(r: &Route) -> RouteKey {
 }
 
 fn route_object(r: &Route) -> String {
-    let mut s = format!("route {}", r.dst_label());
+    use std::fmt::Write as _;
+    // One buffer, no intermediate strings: this runs once per missing route.
+    let mut s = String::with_capacity(48);
+    s.push_str("route ");
+    let full = if r.family() == Family::Inet { 32 } else { 128 };
+    let _ = match r.dst.prefix() {
+        0 => write!(s, "default"),
+        p if p == full => {
+            change::push_ip(&mut s, r.dst.ip());
+            Ok(())
+        }
+        p => {
+            change::push_ip(&mut s, r.dst.network());
+            write!(s, "/{p}")
+        }
+    };
     if r.table != Table::MAIN {
-        s.push_str(&format!(" table {}", r.table.name()));
+        let _ = write!(s, " table {}", r.table.name());
     }
     if let Some(m) = r.metric {
-        s.push_str(&format!(" metric {m}"));
+        let _ = write!(s, " metric {m}");
     }
     s
 }
@@ -795,7 +825,7 @@ fn diff_routes(
     actual: &NodeState,
     own: &Ownership,
     recreated: &HashSet<String>,
-    scope: Option<&HashSet<(Table, IpNetwork)>>,
+    scope: Option<&RouteKeys>,
     d: &mut Diff,
 ) {
     let adopt = own.acting();
@@ -826,7 +856,8 @@ fn diff_routes(
     // for the rare routes sharing one (no allocation per route: this runs over 100,000).
     const END: u32 = u32::MAX;
     let considered: Vec<bool> = actual.routes.iter().map(|r| !on_recreated(r)).collect();
-    let mut have: HashMap<RouteKey, u32> = HashMap::with_capacity(actual.routes.len());
+    let mut have: HashMap<RouteKey, u32, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(actual.routes.len(), Default::default());
     let mut next: Vec<u32> = vec![END; actual.routes.len()];
     for (i, r) in actual.routes.iter().enumerate().rev() {
         if !considered[i] {
@@ -848,9 +879,17 @@ fn diff_routes(
         })
     };
     let mut lookup_table: Option<RouteTable> = None;
+    // A fresh node misses every planned route: room for all of them up front, rather than
+    // copying 100,000 findings and changes as the vectors grow (unused room is never
+    // touched, so it costs nothing when the node already matches).
+    if scope.is_none() {
+        d.findings.reserve(expected.routes.len());
+        d.changes.reserve(expected.routes.len());
+        d.route_keys.reserve(expected.routes.len());
+    }
     let mut matched: Vec<bool> = vec![false; actual.routes.len()];
     // The planned prefixes, for the overlap findings of `check` (the agent lists none).
-    let mut planned: HashSet<(Table, IpNetwork)> = HashSet::new();
+    let mut planned = RouteKeys::default();
     if adopt.is_none() {
         planned.reserve(expected.routes.len());
     }
@@ -889,7 +928,12 @@ fn diff_routes(
         let object = route_object(&e);
         d.route_keys.insert((key.0, key.1));
         let Some((ai, a)) = exact.or_else(|| chain(first).next()) else {
-            let change = Change::ReplaceRoute(e.clone());
+            let derived = e.proto == Protocol::KERNEL
+                && e.nexthops.iter().any(|h| {
+                    h.dev
+                        .as_ref()
+                        .is_some_and(|dv| addr_changes.contains(&(dv.clone(), key.1)))
+                });
             let mut f = Finding::new(Severity::Error, FindingKind::Missing, object);
             if adopt.is_none() {
                 // For people: what the traffic hits instead, and the fix. (The agent
@@ -897,30 +941,18 @@ fn diff_routes(
                 let table = lookup_table.get_or_insert_with(|| {
                     RouteTable::all(actual.routes.iter().filter(|r| !on_recreated(r)).cloned())
                 });
-                f = f
-                    .expected(&e)
-                    .actual(now_matches(table, &e))
-                    .fix(change.commands());
+                f = f.expected(&e).actual(now_matches(table, &e));
             }
-            let derived = e.proto == Protocol::KERNEL
-                && e.nexthops.iter().any(|h| {
-                    h.dev
-                        .as_ref()
-                        .is_some_and(|dv| addr_changes.contains(&(dv.clone(), key.1)))
-                });
+            let change = Change::ReplaceRoute(e);
+            if adopt.is_none() {
+                f = f.fix(change.commands());
+            }
             if derived {
                 // The kernel adds it with the address the agent adds.
                 d.findings.push(f);
                 continue;
             }
-            d.push(
-                f,
-                if adopt.is_some() {
-                    vec![change]
-                } else {
-                    Vec::new()
-                },
-            );
+            d.push_one(f, adopt.is_some().then_some(change));
             continue;
         };
         matched[ai] = true;

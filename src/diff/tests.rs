@@ -756,7 +756,7 @@ fn a_scoped_diff_compares_only_the_routes_that_differed_before() {
     let scoped = diff_scoped(&plan, &node, &own, Some(&before.route_keys));
     assert_eq!(scoped.changes, before.changes);
     // Scoped to one key, only that route is compared (nothing else is unexpected).
-    let one: HashSet<(Table, IpNetwork)> = [(Table::MAIN, net("10.244.3.0/24"))].into();
+    let one: RouteKeys = [(Table::MAIN, net("10.244.3.0/24"))].into_iter().collect();
     let d = diff_scoped(&plan, &node, &own, Some(&one));
     assert_eq!(d.changes.len(), 1, "{:#?}", d.changes);
     assert!(matches!(&d.changes[0], Change::ReplaceRoute(r) if r.dst == net("10.244.3.0/24")));

@@ -43,6 +43,10 @@ pub fn tests() -> Vec<Trial> {
             watch_repairs_and_keeps_last_good_plan,
         ),
         Trial::test("agent::dry_run_changes_nothing", dry_run_changes_nothing),
+        Trial::test(
+            "agent::thousands_of_routes_one_failure",
+            thousands_of_routes_one_failure,
+        ),
     ]
 }
 
@@ -634,5 +638,90 @@ fn dry_run_changes_nothing() -> Result<(), Failed> {
     let doc: serde_json::Value = serde_json::from_str(&out)?;
     assert_eq!(doc["schema"], "netpath.agent/v1");
     assert_eq!(doc["changes"].as_array().map(Vec::len), Some(0), "{out}");
+    Ok(())
+}
+
+/// 3,000 routes (several 64 KiB batches of hand-serialized requests), IPv4 and IPv6, with
+/// metric, MTU, source and another table, and one the kernel refuses in the middle of the
+/// second batch: exactly that one is reported failed, every other route is there as planned.
+fn thousands_of_routes_one_failure() -> Result<(), Failed> {
+    let ns = TestNetns::new("agm");
+    underlay(&ns);
+    ns.exec("ip -6 addr add fd00:77::1/64 dev eth0 nodad");
+    let mut plan = NodeState {
+        node: "many".into(),
+        ..Default::default()
+    };
+    plan.links
+        .push(link("eth0", LinkKind::Veth(Default::default()), 1500));
+    for i in 0..3000u32 {
+        let mut r = if i % 10 == 9 {
+            Route::unicast(
+                net(&format!("fd10:{:x}::/64", i)),
+                Nexthop::via(ip("fd00:77::2"), "eth0"),
+            )
+        } else {
+            Route::unicast(
+                net(&format!("10.{}.{}.0/24", i / 256, i % 256)),
+                Nexthop::via(ip("192.168.77.2"), "eth0"),
+            )
+        };
+        r.proto = AGENT_PROTO;
+        if i % 7 == 0 && r.dst.is_ipv4() {
+            r.metric = Some(100 + i);
+            r.mtu = Some(1400);
+            r.prefsrc = Some(ip("192.168.77.1"));
+        }
+        if i % 11 == 0 {
+            r.table = netpath::dataplane::Table(1000);
+        }
+        if i == 1500 {
+            // Not on a connected subnet and not onlink: the kernel refuses it.
+            r.nexthops = vec![Nexthop::via(ip("172.31.9.9"), "eth0")];
+        }
+        plan.routes.push(r);
+    }
+    let f = plan_file(&plan);
+    let (code, out, err) = once(f.path(), &ns, &[]);
+    assert_eq!(code, 1, "{err}");
+    let failed: Vec<&str> = out.lines().filter(|l| l.starts_with("FAILED")).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0].starts_with("FAILED   replace route 10.5.220.0/24 via 172.31.9.9 dev eth0"),
+        "{}",
+        failed[0]
+    );
+    assert!(
+        failed[0].contains("Network is unreachable"),
+        "{}",
+        failed[0]
+    );
+    assert!(
+        out.contains("3001 changes, 3000 applied, 1 failed"),
+        "{out}"
+    );
+    let have = ns
+        .exec("ip -4 route show table all proto 158")
+        .lines()
+        .count()
+        + ns.exec("ip -6 route show table all proto 158")
+            .lines()
+            .count();
+    assert_eq!(have, 2999);
+    assert!(
+        ns.exec("ip route show table 1000 10.0.77.0/24")
+            .contains("via 192.168.77.2 dev eth0 proto 158 src 192.168.77.1 metric 177 mtu 1400"),
+        "{}",
+        ns.exec("ip route show table all 10.0.77.0/24")
+    );
+    assert!(
+        ns.exec("ip -6 route show fd10:bb7::/64")
+            .contains("via fd00:77::2 dev eth0 proto 158")
+    );
+    // Again: only the refused route is left to do (forwarding is on now), and it fails
+    // the same way.
+    let (code, out, _) = once(f.path(), &ns, &[]);
+    assert_eq!(code, 1);
+    assert!(out.contains("1 change, 0 applied, 1 failed"), "{out}");
     Ok(())
 }

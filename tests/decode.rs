@@ -644,3 +644,46 @@ fn modified_pcap_format_in_both_byte_orders() {
         assert_eq!(lines[1]["len"], frame.len() + 10);
     }
 }
+
+/// A TCP header cut by the snaplen after its ports: the ports are shown in every view and
+/// name the flow in `--stats`.
+#[test]
+fn truncated_transport_header_keeps_its_ports() {
+    let f = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/truncated-snaplen96.pcap"
+    ));
+    let o = run(&["-c", "1"], f);
+    assert!(
+        stdout(&o).contains("10.244.1.5 → 10.244.2.7  TCP 40624 → 80  [truncated in tcp"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["--tree", "-c", "1"], f);
+    assert!(
+        stdout(&o).contains("ports before the cut: 40624 → 80"),
+        "{}",
+        stdout(&o)
+    );
+    let o = netpath()
+        .args(["--json", "decode", "-c", "1"])
+        .arg(f)
+        .output()
+        .unwrap();
+    let first: Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    assert_eq!(first["stop"]["src_port"], 40624);
+    assert_eq!(first["stop"]["dst_port"], 80);
+    let o = netpath()
+        .args(["--json", "decode", "--stats"])
+        .arg(f)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let flows = v["summary"]["flows"].as_array().unwrap();
+    assert!(
+        flows
+            .iter()
+            .any(|fl| fl["src_port"] == 40624 && fl["dst_port"] == 80),
+        "{flows:?}"
+    );
+}

@@ -120,6 +120,26 @@ impl<'a> Cx<'a, '_, '_> {
             StopReason::Truncated {
                 layer,
                 needed: needed as u32,
+                ports: None,
+            },
+        );
+    }
+
+    /// A TCP or UDP header cut short: the ports are kept when its first four bytes are there.
+    fn truncated_transport(&mut self, off: usize, end: usize, layer: &'static str, needed: usize) {
+        let b = self.bytes(off, end);
+        let ports = (b.len() >= 4).then(|| {
+            (
+                u16::from_be_bytes([b[0], b[1]]),
+                u16::from_be_bytes([b[2], b[3]]),
+            )
+        });
+        self.stop(
+            off,
+            StopReason::Truncated {
+                layer,
+                needed: needed as u32,
+                ports,
             },
         );
     }
@@ -607,7 +627,7 @@ impl<'a> Cx<'a, '_, '_> {
 
     fn udp(&mut self, off: usize, end: usize, ip: IpCtx) {
         let Ok(h) = UdpHeaderSlice::from_slice(self.bytes(off, end)) else {
-            return self.truncated(off, "udp", 8);
+            return self.truncated_transport(off, end, "udp", 8);
         };
         let ul = usize::from(h.length());
         let field = h.checksum();
@@ -686,7 +706,9 @@ impl<'a> Cx<'a, '_, '_> {
         use etherparse::err::tcp::HeaderSliceError;
         let h = match TcpHeaderSlice::from_slice(self.bytes(off, end)) {
             Ok(h) => h,
-            Err(HeaderSliceError::Len(e)) => return self.truncated(off, "tcp", e.required_len),
+            Err(HeaderSliceError::Len(e)) => {
+                return self.truncated_transport(off, end, "tcp", e.required_len);
+            }
             Err(HeaderSliceError::Content(_)) => {
                 return self.malformed(off, "tcp", "data offset below 20 bytes");
             }

@@ -78,6 +78,9 @@ pub enum StopReason {
         layer: &'static str,
         /// Bytes the header needs.
         needed: u32,
+        /// A TCP or UDP header cut after its first four bytes: its source and
+        /// destination ports, which are there.
+        ports: Option<(u16, u16)>,
     },
     /// The header is invalid.
     Malformed {
@@ -110,7 +113,7 @@ pub struct Stop {
 impl fmt::Display for Stop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.reason {
-            StopReason::Truncated { layer, needed } => write!(
+            StopReason::Truncated { layer, needed, .. } => write!(
                 f,
                 "truncated in {layer} at byte {} ({needed} bytes needed)",
                 self.offset

@@ -558,6 +558,13 @@ impl Stats {
             let (src_port, dst_port) = match layers.get(i + 1).map(|l| &l.header) {
                 Some(Header::Tcp(t)) => (t.src_port, t.dst_port),
                 Some(Header::Udp(u)) => (u.src_port, u.dst_port),
+                // A transport header cut after its ports still names its flow.
+                None => match p.stop.map(|s| s.reason) {
+                    Some(StopReason::Truncated {
+                        ports: Some(ports), ..
+                    }) if i + 1 == layers.len() => ports,
+                    _ => (0, 0),
+                },
                 _ => (0, 0),
             };
             conv.flow = Some(Flow {

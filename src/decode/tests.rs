@@ -226,7 +226,8 @@ fn snaplen_cut_says_where_it_stops() {
             offset: 84,
             reason: StopReason::Truncated {
                 layer: "tcp",
-                needed: 20
+                needed: 20,
+                ports: Some((40624, 80)),
             }
         })
     );

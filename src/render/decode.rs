@@ -86,6 +86,14 @@ fn push_vlans(out: &mut Vec<u8>, layers: &[Layer]) {
     }
 }
 
+/// The ports of a TCP or UDP header the capture cuts after them.
+fn cut_ports(p: &Packet<'_>) -> Option<(u16, u16)> {
+    match p.stop?.reason {
+        StopReason::Truncated { ports, .. } => ports,
+        _ => None,
+    }
+}
+
 /// The innermost part: addresses and transport.
 fn push_inner(out: &mut Vec<u8>, layers: &[Layer], p: &Packet<'_>, names: &Names) {
     push_vlans(out, layers);
@@ -184,8 +192,20 @@ fn push_inner(out: &mut Vec<u8>, layers: &[Layer], p: &Packet<'_>, names: &Names
                 Header::Ipv6(ip) => ip.proto,
                 _ => 0,
             };
-            out.extend_from_slice(b"  proto ");
-            push_u64(out, u64::from(proto));
+            match (proto, cut_ports(p)) {
+                // A transport header cut after its ports: they are shown (the note says
+                // where the capture stops).
+                (6 | 17, Some((src, dst))) => {
+                    out.extend_from_slice(if proto == 6 { b"  TCP " } else { b"  UDP " });
+                    push_u64(out, u64::from(src));
+                    out.extend_from_slice(" → ".as_bytes());
+                    push_u64(out, u64::from(dst));
+                }
+                _ => {
+                    out.extend_from_slice(b"  proto ");
+                    push_u64(out, u64::from(proto));
+                }
+            }
         }
     }
     match ipl.header {
@@ -409,6 +429,13 @@ pub fn write_tree(out: &mut Vec<u8>, f: &FrameInfo, p: &Packet<'_>, names: &Name
         out.extend_from_slice(b"  stop: ");
         let _ = write!(out, "{s}");
         out.push(b'\n');
+        if let Some((src, dst)) = cut_ports(p) {
+            out.extend_from_slice(b"  ports before the cut: ");
+            push_u64(out, u64::from(src));
+            out.extend_from_slice(" → ".as_bytes());
+            push_u64(out, u64::from(dst));
+            out.push(b'\n');
+        }
     } else if let Some((layer, at)) = p.truncation() {
         out.extend_from_slice(b"  truncated: capture ends in ");
         put(out, layer.as_bytes());
@@ -714,11 +741,21 @@ pub fn write_json(out: &mut Vec<u8>, f: &FrameInfo, p: &Packet<'_>, names: &Name
             out.extend_from_slice(b"{\"offset\":");
             push_u64(out, u64::from(s.offset));
             match s.reason {
-                StopReason::Truncated { layer, needed } => {
+                StopReason::Truncated {
+                    layer,
+                    needed,
+                    ports,
+                } => {
                     out.extend_from_slice(b",\"reason\":\"truncated\",\"layer\":");
                     push_str(out, layer);
                     out.extend_from_slice(b",\"needed\":");
                     push_u64(out, u64::from(needed));
+                    if let Some((src, dst)) = ports {
+                        out.extend_from_slice(b",\"src_port\":");
+                        push_u64(out, u64::from(src));
+                        out.extend_from_slice(b",\"dst_port\":");
+                        push_u64(out, u64::from(dst));
+                    }
                 }
                 StopReason::Malformed { layer, what } => {
                     out.extend_from_slice(b",\"reason\":\"malformed\",\"layer\":");

@@ -1209,7 +1209,7 @@ mod random {
 
             // Every view renders, and the stats count it.
             let names = Names::new();
-            let info = FrameInfo { number: 1, ts: Timestamp { sec: 1, nsec: 0 } };
+            let info = FrameInfo { number: 1, ts: Timestamp { sec: 1, nsec: 0 }, zone: Default::default() };
             let mut out = Vec::new();
             write_line(&mut out, &info, &p, &names);
             write_tree(&mut out, &info, &p, &names);
@@ -1242,7 +1242,7 @@ mod random {
                                                 extra in 0u32..2000) {
             let p = decode::decode(LinkType(link), &data, data.len() as u32 + extra, &DecodeOptions::default());
             let names = Names::new();
-            let info = FrameInfo { number: 1, ts: Timestamp::default() };
+            let info = FrameInfo { number: 1, ts: Timestamp::default(), zone: Default::default() };
             let mut out = Vec::new();
             write_line(&mut out, &info, &p, &names);
             write_tree(&mut out, &info, &p, &names);

@@ -687,3 +687,58 @@ fn truncated_transport_header_keeps_its_ports() {
         "{flows:?}"
     );
 }
+
+/// `--local-time` shows the line and tree views on the local clock (POSIX TZ rules, so no
+/// zone files are needed), daylight saving included; JSON and the default stay UTC.
+#[test]
+fn local_time_follows_tz_and_daylight_saving() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = calico_ipip_ping();
+    // 2024-01-01 00:00:00 UTC (winter) and the summer capture in testdata/.
+    let winter = write(
+        dir.path(),
+        "winter.pcap",
+        &pcap_file(1, 65535, &[(frame.clone(), frame.len() as u32)]),
+    );
+    let summer = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/plain-eth.pcap"
+    ));
+    let out = |tz: &str, args: &[&str], file: &Path| {
+        let o = netpath()
+            .env("TZ", tz)
+            .arg("decode")
+            .args(args)
+            .args(["-c", "1"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let cet = "CET-1CEST,M3.5.0,M10.5.0/3";
+    assert!(out(cet, &["--local-time"], &winter).starts_with("01:00:00.000000  IPIP"));
+    assert!(
+        out(cet, &["--local-time", "--tree"], &winter)
+            .starts_with("#1  2024-01-01 01:00:00.000000 CET  ")
+    );
+    assert!(out(cet, &["--local-time"], summer).starts_with("18:26:40.000000  "));
+    assert!(
+        out(cet, &["--local-time", "--tree"], summer)
+            .starts_with("#1  2024-05-29 18:26:40.000000 CEST  ")
+    );
+    assert!(
+        out("XST-5:30", &["--local-time", "--tree"], &winter)
+            .starts_with("#1  2024-01-01 05:30:00.000000 XST  ")
+    );
+    // Without the flag, and in JSON, times are UTC whatever TZ says.
+    assert!(out(cet, &[], &winter).starts_with("00:00:00.000000  IPIP"));
+    let o = netpath()
+        .env("TZ", cet)
+        .args(["--json", "decode", "--local-time", "-c", "1"])
+        .arg(&winter)
+        .output()
+        .unwrap();
+    let first: Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    assert_eq!(first["time"], "2024-01-01T00:00:00.000000000Z");
+}

@@ -33,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
     let info = FrameInfo {
         number: 1,
         ts: Timestamp { sec: 0, nsec: 0 },
+        zone: Default::default(),
     };
     let mut out = Vec::new();
     write_line(&mut out, &info, &p, &names);

@@ -69,6 +69,10 @@ pub struct CaptureArgs {
     /// Do not verify checksums (a capture on the sending host sees offloaded, partial ones).
     #[arg(long)]
     pub no_checksums: bool,
+    /// Show times in the local time zone (`TZ`, else /etc/localtime), as tcpdump does,
+    /// instead of UTC. JSON times stay UTC.
+    #[arg(long)]
+    pub local_time: bool,
 }
 
 /// Why a capture ended.
@@ -141,14 +145,15 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         }
     };
     let mut printer = (!to_stdout).then(|| {
-        Printer::new(
+        let p = Printer::new(
             view,
             options(&args.vxlan_ports, args.no_checksums),
             names,
             args.mtu,
             ctx.style,
             std::io::stdout().lock(),
-        )
+        );
+        if args.local_time { p.local_time() } else { p }
     });
 
     eprintln!(

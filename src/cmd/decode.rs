@@ -59,6 +59,11 @@ pub struct DecodeArgs {
     #[arg(long)]
     pub no_checksums: bool,
 
+    /// Show times in the local time zone (`TZ`, else /etc/localtime), as tcpdump does,
+    /// instead of UTC. JSON times stay UTC.
+    #[arg(long)]
+    pub local_time: bool,
+
     /// Threads that decode and count for `--stats` (default: the CPUs available, at most
     /// 8; 1 counts on the reading thread). The other views print in file order on one thread.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -107,6 +112,7 @@ pub struct Printer<W: Write> {
     out: W,
     style: Style,
     warned_links: Vec<LinkType>,
+    clock: Option<crate::render::clock::LocalClock>,
 }
 
 impl<W: Write> Printer<W> {
@@ -128,7 +134,14 @@ impl<W: Write> Printer<W> {
             out,
             style,
             warned_links: Vec::new(),
+            clock: None,
         }
+    }
+
+    /// Show times in the local time zone (line and tree views).
+    pub fn local_time(mut self) -> Self {
+        self.clock = Some(crate::render::clock::LocalClock::new());
+        self
     }
 
     /// Decode and show one packet (for sources whose frames do not outlive the call, like
@@ -143,7 +156,14 @@ impl<W: Write> Printer<W> {
         orig_len: u32,
     ) -> std::io::Result<Option<String>> {
         let p = decode::decode(link, data, orig_len, &self.opts);
-        self.show(&FrameInfo { number, ts }, &p)
+        self.show(
+            &FrameInfo {
+                number,
+                ts,
+                zone: Default::default(),
+            },
+            &p,
+        )
     }
 
     /// The decode options this printer was made with (for callers using
@@ -155,6 +175,15 @@ impl<W: Write> Printer<W> {
     /// Show one decoded packet. Returns a warning the first time a link type netpath does
     /// not decode shows up.
     pub fn show(&mut self, info: &FrameInfo, p: &Packet<'_>) -> std::io::Result<Option<String>> {
+        let mut zoned;
+        let mut info = info;
+        if let Some(clock) = self.clock.as_mut() {
+            if matches!(self.view, View::Line | View::Tree) {
+                zoned = *info;
+                zoned.zone = clock.at(info.ts.sec);
+                info = &zoned;
+            }
+        }
         match self.view {
             View::Line => write_line(&mut self.buf, info, p, &self.names),
             View::Tree => write_tree(&mut self.buf, info, p, &self.names),
@@ -442,6 +471,9 @@ pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         ctx.style,
         stdout.lock(),
     );
+    if args.local_time {
+        printer = printer.local_time();
+    }
     let opts = printer.options().clone();
     let threads = match view {
         View::Stats | View::StatsJson => args.threads.map_or_else(default_threads, usize::from),
@@ -530,6 +562,7 @@ fn read_frames<'s, 'a: 's, W: Write>(
         let info = FrameInfo {
             number: frame.number,
             ts: frame.ts,
+            zone: Default::default(),
         };
         if let Some(w) = printer.show(&info, &pkt)? {
             printer.flush()?;

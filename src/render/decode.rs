@@ -27,6 +27,9 @@ pub struct FrameInfo {
     pub number: u64,
     /// Capture time.
     pub ts: Timestamp,
+    /// The zone the line and tree views show times in (UTC unless `--local-time`);
+    /// JSON times are always UTC.
+    pub zone: crate::render::clock::Zone,
 }
 
 /// The JSON schema of `netpath decode --json`.
@@ -38,7 +41,7 @@ pub const SCHEMA: &str = "netpath.decode/v1";
 /// One line: time, the tunnels (`VXLAN vni 1 (Flannel)  node → node  |  `) and the inner
 /// flow, then notes (bad checksums, truncation), newline-terminated.
 pub fn write_line(out: &mut Vec<u8>, f: &FrameInfo, p: &Packet<'_>, names: &Names) {
-    push_time_of_day(out, f.ts);
+    push_time_of_day(out, f.zone.shift(f.ts));
     out.extend_from_slice(b"  ");
     let layers = p.layers();
     let mut start = 0;
@@ -387,7 +390,7 @@ pub fn write_tree(out: &mut Vec<u8>, f: &FrameInfo, p: &Packet<'_>, names: &Name
     out.extend_from_slice(b"#");
     push_u64(out, f.number);
     out.extend_from_slice(b"  ");
-    push_datetime(out, f.ts);
+    push_datetime_in(out, f.ts, f.zone);
     out.extend_from_slice(b"  ");
     push_u64(out, u64::from(p.caplen()));
     out.extend_from_slice(b" of ");
@@ -1414,12 +1417,14 @@ fn push_date(out: &mut Vec<u8>, ts: Timestamp) {
     push_2(out, d);
 }
 
-/// `YYYY-MM-DD HH:MM:SS.uuuuuu UTC`.
-fn push_datetime(out: &mut Vec<u8>, ts: Timestamp) {
-    push_date(out, ts);
+/// `YYYY-MM-DD HH:MM:SS.uuuuuu ZONE`, on the wall clock of `zone`.
+fn push_datetime_in(out: &mut Vec<u8>, ts: Timestamp, zone: crate::render::clock::Zone) {
+    let local = zone.shift(ts);
+    push_date(out, local);
     out.push(b' ');
-    push_time_of_day(out, ts);
-    out.extend_from_slice(b" UTC");
+    push_time_of_day(out, local);
+    out.push(b' ');
+    out.extend_from_slice(zone.name());
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
@@ -1461,12 +1466,13 @@ mod tests {
             "2024-01-01T01:02:03.000005000Z"
         );
         let mut o = Vec::new();
-        push_datetime(
+        push_datetime_in(
             &mut o,
             Timestamp {
                 sec: 951_782_400,
                 nsec: 0,
             },
+            crate::render::clock::Zone::default(),
         );
         assert_eq!(
             String::from_utf8(o).unwrap(),

@@ -2,6 +2,7 @@
 //!
 //! Computation never prints; commands hand their results to these helpers.
 
+pub mod clock;
 pub mod decode;
 pub mod json;
 pub mod plan;

@@ -22,9 +22,6 @@ enum Diff {
     /// tshark lists a header the capture cuts short (it marks it malformed); netpath
     /// reports "truncated in <layer>" instead of a layer it cannot fill.
     CutHeader,
-    /// tshark decodes this protocol (and what it carries); netpath does not decode it and
-    /// shows the UDP payload as data.
-    NotDecoded(&'static str),
     /// ICMP errors quote the offending packet: tshark shows the quote as more layers
     /// (`ip`, `udp` …); netpath keeps it as the `quote` field of the ICMP layer.
     IcmpQuoteIsAField,
@@ -60,16 +57,6 @@ const DIFFERENCES: &[(&str, Diff, &str)] = &[
         "synth-eth-vxlan8472-snaplen96",
         Diff::CutHeader,
         "snaplen 96 cuts the inner TCP header",
-    ),
-    (
-        "tcpdump-geneve-gcp",
-        Diff::NotDecoded("geneve"),
-        "GENEVE (6081) is not a Flannel/Calico encapsulation; netpath does not decode it",
-    ),
-    (
-        "zeek-tunnels-geneve-vxlan-dns-truncated",
-        Diff::NotDecoded("geneve"),
-        "GENEVE outer tunnel not decoded (the VXLAN inside it is therefore not reached)",
     ),
     (
         "tcpdump-icmp-cksum-oobr-1",
@@ -128,6 +115,7 @@ fn tshark_key(h: &Header) -> Option<&'static str> {
         Header::Icmpv4(_) => "icmp",
         Header::Icmpv6(_) => "icmpv6",
         Header::Vxlan(_) => "vxlan",
+        Header::Geneve(_) => "geneve",
         Header::FlannelUdp => return None,
     })
 }
@@ -245,6 +233,11 @@ fn compare_layer(l: &Layer, caplen: u32, t: &Value, out: &mut Vec<String>) {
             check("icmpv6.code", m.code.to_string());
         }
         Header::Vxlan(v) => check("vxlan.vni", v.vni.to_string()),
+        Header::Geneve(g) => {
+            check("geneve.vni", format!("0x{:06x}", g.vni));
+            check("geneve.proto_type", format!("0x{:04x}", g.protocol));
+            check("geneve.option.length", g.options_len.to_string());
+        }
         Header::Sll(_) | Header::Sll2(_) | Header::Null { .. } | Header::FlannelUdp => {}
     }
 }
@@ -267,11 +260,6 @@ fn explain(p: &Packet<'_>, ours: &[String], theirs: &[String]) -> Option<Diff> {
     if let Some(i) = theirs.iter().position(|p| p == "icmp" || p == "icmpv6") {
         if ours == &theirs[..=i] && theirs.len() > i + 1 {
             return Some(Diff::IcmpQuoteIsAField);
-        }
-    }
-    if let Some(i) = theirs.iter().position(|p| p == "geneve") {
-        if ours == &theirs[..i] {
-            return Some(Diff::NotDecoded("geneve"));
         }
     }
     if ours.len() > theirs.len() && ours[..theirs.len()] == *theirs {

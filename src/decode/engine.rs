@@ -12,7 +12,7 @@ use super::layer::*;
 use super::{DecodeOptions, Packet, Stop, StopReason};
 use crate::dataplane::MacAddr;
 use crate::wire::checksum::{fold, pseudo_v4, pseudo_v6, sum};
-use crate::wire::{LinkType, ipip, null, sll, sll2, vxlan};
+use crate::wire::{LinkType, geneve, ipip, null, sll, sll2, vxlan};
 
 /// How many tunnels deep the decoder follows (VXLAN in VXLAN in …).
 const MAX_TUNNEL_DEPTH: u8 = 8;
@@ -637,9 +637,10 @@ impl<'a> Cx<'a, '_, '_> {
         let dst = h.destination_port();
         let vxlan = self.opts.vxlan_ports.contains(&dst);
         let flannel = self.opts.flannel_udp_port == Some(dst);
+        let geneve = self.opts.geneve_port == Some(dst);
         // A tunnel's checksum is verified once its inner packet is decoded (see
         // `tunnel_checksum`); until then the layer says `Unchecked`.
-        let tunnel = (vxlan || flannel) && !ip.fragment && !bad_len;
+        let tunnel = (vxlan || flannel || geneve) && !ip.fragment && !bad_len;
         let absent = field == 0 && matches!(ip.pseudo, Pseudo::V4(..));
         let checksum = if absent {
             Checksum::Absent
@@ -670,6 +671,8 @@ impl<'a> Cx<'a, '_, '_> {
         }
         if vxlan {
             self.vxlan(off + 8, seg_end, dst);
+        } else if geneve {
+            self.geneve(off + 8, seg_end);
         } else if flannel {
             if self.enter_tunnel(off + 8) && self.push(off + 8, Header::FlannelUdp) {
                 self.raw_ip(off + 8, seg_end);
@@ -699,6 +702,29 @@ impl<'a> Cx<'a, '_, '_> {
         };
         if self.push(off, Header::Vxlan(layer)) {
             self.ethernet(off + vxlan::HEADER_LEN, end);
+        }
+    }
+
+    fn geneve(&mut self, off: usize, end: usize) {
+        if !self.enter_tunnel(off) {
+            return;
+        }
+        let b = self.bytes(off, end);
+        let h = match geneve::Packet::new_checked(b) {
+            Ok(h) => h,
+            Err(e) => return self.truncated(off, "geneve", e.needed),
+        };
+        let r = h.parse();
+        if r.version != 0 {
+            return self.malformed(off, "geneve", "version is not 0");
+        }
+        if self.push(off, Header::Geneve(r)) {
+            let inner = off + h.header_len();
+            if r.protocol == geneve::PROTO_ETHERNET {
+                self.ethernet(inner, end);
+            } else {
+                self.ethertype(inner, end, r.protocol);
+            }
         }
     }
 

@@ -50,6 +50,8 @@ pub enum Header {
     Vxlan(Vxlan),
     /// Flannel's UDP backend marker: the UDP payload is a raw IP packet.
     FlannelUdp,
+    /// GENEVE.
+    Geneve(crate::wire::geneve::Repr),
 }
 
 impl Header {
@@ -70,6 +72,7 @@ impl Header {
             Header::Icmpv6(_) => "icmpv6",
             Header::Vxlan(_) => "vxlan",
             Header::FlannelUdp => "flannel-udp",
+            Header::Geneve(_) => "geneve",
         }
     }
 

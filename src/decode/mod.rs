@@ -52,6 +52,8 @@ pub struct DecodeOptions {
     /// UDP destination port of Flannel's UDP backend (default 8285), or `None` to not
     /// decode it.
     pub flannel_udp_port: Option<u16>,
+    /// UDP destination port decoded as GENEVE (default 6081), or `None` to not decode it.
+    pub geneve_port: Option<u16>,
     /// Verify IPv4, TCP, UDP and ICMP checksums (default true).
     pub verify_checksums: bool,
 }
@@ -64,6 +66,7 @@ impl Default for DecodeOptions {
                 crate::wire::vxlan::PORT_LINUX,
             ],
             flannel_udp_port: Some(crate::wire::flannel::PORT),
+            geneve_port: Some(crate::wire::geneve::PORT),
             verify_checksums: true,
         }
     }

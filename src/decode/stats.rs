@@ -179,6 +179,7 @@ impl PackedConversation {
                 Encap::FourInSix => (4, 0, 0),
                 Encap::SixInSix => (5, 0, 0),
                 Encap::FlannelUdp => (6, 0, 0),
+                Encap::Geneve { vni, extra } => (7, extra, vni),
             };
             k.tunnel = u64::from(vni) << 32 | u64::from(port) << 16 | tag << 8 | HAS_TUNNEL;
             if let Some((src, dst)) = addrs {
@@ -208,6 +209,10 @@ impl PackedConversation {
                 3 => Encap::SixInFour,
                 4 => Encap::FourInSix,
                 5 => Encap::SixInSix,
+                7 => Encap::Geneve {
+                    vni: (self.tunnel >> 32) as u32,
+                    extra: (self.tunnel >> 16) as u16,
+                },
                 _ => Encap::FlannelUdp,
             };
             let addrs =
@@ -487,6 +492,7 @@ impl Stats {
                     vni: v.vni,
                 }),
                 Header::FlannelUdp => last_ip.map(|_| Encap::FlannelUdp),
+                Header::Geneve(g) => last_ip.map(|_| Encap::geneve(g)),
                 _ => None,
             };
             // A tunnel: its outer IP header is the last one seen (this one for IP in IP).
@@ -504,6 +510,7 @@ impl Stats {
             if usize::from(chain.n) < MAX_CHAIN {
                 chain.kinds[usize::from(chain.n)] = Some(match encap {
                     Encap::Vxlan { port, .. } => Encap::Vxlan { port, vni: 0 },
+                    Encap::Geneve { .. } => Encap::Geneve { vni: 0, extra: 0 },
                     e => e,
                 });
                 chain.n += 1;
@@ -695,6 +702,7 @@ impl Stats {
             if let Some((src, dst)) = addrs {
                 let key = match encap {
                     Encap::Vxlan { port, .. } => Encap::Vxlan { port, vni: 0 },
+                    Encap::Geneve { .. } => Encap::Geneve { vni: 0, extra: 0 },
                     e => e,
                 };
                 self.by_node_pair
@@ -756,6 +764,10 @@ mod packed_tests {
             Encap::FourInSix,
             Encap::SixInSix,
             Encap::FlannelUdp,
+            Encap::Geneve {
+                vni: 0xff_ffff,
+                extra: 14 + 252,
+            },
         ];
         let mut convs = vec![
             Conversation {

@@ -489,6 +489,63 @@ fn stats_merged_from_parts_equal_stats_counted_in_one() {
     assert!(one.truncated >= 1);
 }
 
+#[test]
+fn geneve_with_options_carries_ethernet_or_ip() {
+    let (ns, nd) = ([192, 168, 1, 11], [192, 168, 1, 12]);
+    let (ps, pd) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let inner = ipv4(ps, pd, 17, 63, &udp4(ps, pd, 5, 6, &[0; 1422]));
+    assert_eq!(inner.len(), 1450);
+    // VNI 0x00abcd, one 4-byte option, then an Ethernet frame (0x6558) or bare IPv4.
+    let geneve = |proto: u16, payload: &[u8]| {
+        let mut g = vec![0x01, 0x00];
+        g.extend_from_slice(&proto.to_be_bytes());
+        g.extend_from_slice(&[0x00, 0xab, 0xcd, 0x00, 1, 2, 3, 4]);
+        g.extend_from_slice(payload);
+        ipv4(ns, nd, 17, 64, &udp4(ns, nd, 1, 6081, &g))
+    };
+    let with_eth = geneve(0x6558, &eth([1; 6], [2; 6], 0x0800, &inner));
+    let p = dec(LinkType::RAW, &with_eth);
+    assert_eq!(protos(&p), ["ipv4", "udp", "geneve", "eth", "ipv4", "udp"]);
+    assert_eq!(
+        p.tunnels().next().map(|t| t.encap),
+        Some(Encap::Geneve {
+            vni: 0xabcd,
+            extra: 4 + 14
+        })
+    );
+    let Header::Udp(outer) = p.layers()[1].header else {
+        panic!("outer udp");
+    };
+    assert_eq!(outer.checksum, Checksum::Good);
+    let bare = geneve(0x0800, &inner);
+    let q = dec(LinkType::RAW, &bare);
+    assert_eq!(protos(&q), ["ipv4", "udp", "geneve", "ipv4", "udp"]);
+    // Inner MTU: 1500 - (20 + 8 + 8 + 4 options + 14) = 1446 with Ethernet inside (the
+    // 1450-byte inner packet is over it), 1460 without.
+    let mut s = Stats::new(1500);
+    s.add(&p);
+    assert_eq!((s.over_mtu, s.largest_inner), (1, Some((1450, 1446))));
+    let mut s = Stats::new(1500);
+    s.add(&q);
+    assert_eq!((s.over_mtu, s.largest_inner), (0, Some((1450, 1460))));
+    // Cut inside the options: truncated in geneve.
+    let cut = &with_eth[..20 + 8 + 10];
+    let c = decode(
+        LinkType::RAW,
+        cut,
+        with_eth.len() as u32,
+        &DecodeOptions::default(),
+    );
+    assert!(matches!(
+        c.stop.map(|s| s.reason),
+        Some(StopReason::Truncated {
+            layer: "geneve",
+            needed: 12,
+            ..
+        })
+    ));
+}
+
 mod random {
     use super::*;
     use proptest::prelude::*;

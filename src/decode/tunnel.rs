@@ -25,6 +25,14 @@ pub enum Encap {
     SixInSix,
     /// Flannel's UDP backend (port 8285).
     FlannelUdp,
+    /// GENEVE with `vni`; `extra` is the options' length plus 14 when the payload is an
+    /// Ethernet frame (the part of the overhead that varies).
+    Geneve {
+        /// Virtual Network Identifier.
+        vni: u32,
+        /// Options bytes, plus 14 for an inner Ethernet header.
+        extra: u16,
+    },
 }
 
 impl Encap {
@@ -37,6 +45,7 @@ impl Encap {
             Encap::FourInSix => "4in6",
             Encap::SixInSix => "6in6",
             Encap::FlannelUdp => "FLANNEL-UDP",
+            Encap::Geneve { .. } => "GENEVE",
         }
     }
 
@@ -51,6 +60,23 @@ impl Encap {
                 ip
             }
             Encap::FlannelUdp => flannel::OVERHEAD_V4 - 20 + ip,
+            // UDP 8 + GENEVE 8, its options, and the inner Ethernet header if any.
+            Encap::Geneve { extra, .. } => ip + 16 + extra,
+        }
+    }
+}
+
+impl Encap {
+    /// The encapsulation of a GENEVE header.
+    pub fn geneve(g: &crate::wire::geneve::Repr) -> Encap {
+        let ethernet = if g.protocol == crate::wire::geneve::PROTO_ETHERNET {
+            14
+        } else {
+            0
+        };
+        Encap::Geneve {
+            vni: g.vni,
+            extra: g.options_len + ethernet,
         }
     }
 }
@@ -59,6 +85,7 @@ impl fmt::Display for Encap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Encap::Vxlan { port, vni } => write!(f, "VXLAN {port} vni {vni}"),
+            Encap::Geneve { vni, .. } => write!(f, "GENEVE vni {vni}"),
             e => f.write_str(e.name()),
         }
     }
@@ -127,6 +154,15 @@ impl Iterator for Tunnels<'_> {
                                 port: v.port,
                                 vni: v.vni,
                             },
+                            outer_ip,
+                            inner: i + 1,
+                        });
+                    }
+                }
+                Header::Geneve(g) => {
+                    if let Some(outer_ip) = self.last_ip {
+                        return Some(Tunnel {
+                            encap: Encap::geneve(g),
                             outer_ip,
                             inner: i + 1,
                         });

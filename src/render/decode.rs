@@ -63,6 +63,10 @@ pub fn write_line(out: &mut Vec<u8>, f: &FrameInfo, p: &Packet<'_>, names: &Name
                     _ => {}
                 }
             }
+            Encap::Geneve { vni, .. } => {
+                out.extend_from_slice(b"GENEVE vni ");
+                push_u64(out, u64::from(vni));
+            }
             e => put(out, e.name().as_bytes()),
         }
         out.extend_from_slice(b"  ");
@@ -662,6 +666,18 @@ fn push_tree_fields(out: &mut Vec<u8>, l: &Layer, names: &Names) {
             }
         }
         Header::FlannelUdp => out.extend_from_slice(b"  raw IP inside UDP 8285"),
+        Header::Geneve(g) => {
+            field!("vni", g.vni);
+            out.extend_from_slice(b"  protocol 0x");
+            push_hex16(out, g.protocol);
+            field!("options", g.options_len);
+            if g.oam {
+                out.extend_from_slice(b"  O");
+            }
+            if g.critical {
+                out.extend_from_slice(b"  C");
+            }
+        }
     }
 }
 
@@ -714,6 +730,7 @@ pub fn write_json(out: &mut Vec<u8>, f: &FrameInfo, p: &Packet<'_>, names: &Name
             Encap::FourInSix => "4in6",
             Encap::SixInSix => "6in6",
             Encap::FlannelUdp => "flannel-udp",
+            Encap::Geneve { .. } => "geneve",
         };
         push_str(out, name);
     }
@@ -940,6 +957,13 @@ fn push_json_layer(out: &mut Vec<u8>, l: &Layer, names: &Names) {
             }
         }
         Header::FlannelUdp => {}
+        Header::Geneve(g) => {
+            num!("vni", g.vni);
+            num!("protocol", g.protocol);
+            num!("options_len", g.options_len);
+            boolean!("oam", g.oam);
+            boolean!("critical", g.critical);
+        }
     }
     out.push(b'}');
 }

@@ -14,6 +14,7 @@
 pub mod build;
 pub mod checksum;
 pub mod flannel;
+pub mod geneve;
 pub mod ipip;
 pub mod null;
 pub mod sll;

@@ -200,3 +200,75 @@ fn offline_bad_input_exits_2_with_a_message() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `routes --from FILE get ADDR`: the lookup predicted from a dump, said to be a
+/// prediction; exit 1 when the address is not routable; JSON names the dump.
+#[test]
+fn offline_get_predicts_from_a_dump() {
+    let o = from_stdin(
+        &["routes", "--from", "-", "get", "10.244.1.7"],
+        PASTED.as_bytes(),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("-> 10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink (wins)"),
+        "{out}"
+    );
+    assert!(out.contains("predicted from standard input"), "{out}");
+    assert!(out.contains("no local table"), "{out}");
+    assert!(!out.contains("kernel (ip route get)"), "{out}");
+    assert!(out.contains("verdict: routable"), "{out}");
+
+    // The Calico block's blackhole covers an address no pod route does.
+    let o = from_stdin(
+        &["routes", "--from", "-", "get", "10.65.0.9"],
+        PASTED.as_bytes(),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("not routable: blackhole route"), "{out}");
+    assert!(
+        out.contains("the kernel would say: Invalid argument"),
+        "{out}"
+    );
+    // The pod's /32 wins over the block.
+    let o = from_stdin(
+        &["--json", "routes", "--from", "-", "get", "10.65.0.5"],
+        PASTED.as_bytes(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["routable"], true);
+    assert_eq!(v["kernel"], serde_json::Value::Null);
+    assert_eq!(v["source"]["file"], "-");
+    assert_eq!(v["source"]["format"], "ip route");
+    let steps = v["steps"].as_array().unwrap();
+    let last = steps.last().unwrap();
+    assert_eq!(last["outcome"], "route");
+    assert_eq!(last["covering"][0]["dst"], "10.65.0.5/32", "{last}");
+    assert_eq!(last["covering"][0]["dev"], "cali1a2b3c4d5e6", "{last}");
+    // unreachable: EHOSTUNREACH, exit 1; an address nothing covers in a dump without a
+    // default route is not routable either.
+    let o = from_stdin(
+        &["routes", "--from", "-", "get", "10.99.1.1"],
+        PASTED.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    // A dump with the local table: the node's own address is local.
+    let dump = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/routes/ip-d-route-table-all.txt"
+    ))
+    .unwrap();
+    let o = from_stdin(&["routes", "--from", "-", "get", "127.0.0.1"], &dump);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("table local: "), "{out}");
+    assert!(!out.contains("no local table"), "{out}");
+    // --netns asks a kernel: not with a dump.
+    let o = from_stdin(
+        &["routes", "--netns", "x", "--from", "-", "get", "10.65.0.5"],
+        PASTED.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+}

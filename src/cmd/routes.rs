@@ -91,7 +91,8 @@ pub struct RoutesArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum RoutesCommand {
     /// Which route wins for an address and why, beside the kernel's own answer
-    /// (like `ip route get`). Exits 1 when the address is not routable.
+    /// (like `ip route get`); with `routes --from FILE get ADDR`, predicted from a dump.
+    /// Exits 1 when the address is not routable.
     Get(GetArgs),
 }
 
@@ -157,11 +158,13 @@ pub fn run(args: RoutesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                  (the address decides the family; the policy rules decide the table)"
             );
         }
-        if args.input.is_some() {
-            anyhow::bail!(
-                "`routes get` asks the kernel: use `routes get ADDR --from SRC` for a source \
-                 address, and `routes --from FILE` (without get) to read a dump"
-            );
+        if let Some(path) = &args.input {
+            if args.netns.is_some() {
+                anyhow::bail!(
+                    "--netns asks a live kernel; with `routes --from FILE get ADDR` the dump is read instead"
+                );
+            }
+            return run_get_offline(get, path, ctx);
         }
         return run_get(get, args.netns.as_deref(), ctx);
     }
@@ -344,6 +347,7 @@ fn run_get(args: GetArgs, netns: Option<&str>, ctx: Ctx) -> anyhow::Result<Outco
         query: &query,
         steps: &steps,
         kernel: &kernel,
+        offline: None,
         verdict,
         explanation: match &kernel.fib_entry {
             KernelAnswer::Route(r) => explain(r, Some(&dump.links)),
@@ -359,6 +363,94 @@ fn run_get(args: GetArgs, netns: Option<&str>, ctx: Ctx) -> anyhow::Result<Outco
     }
     std::io::Write::flush(&mut out)?;
     Ok(Outcome::from_findings(!routable))
+}
+
+/// `netpath routes --from FILE get ADDR`: the lookup predicted from a dump, with the
+/// default policy rules (a route dump carries none); what the kernel would answer is the
+/// prediction itself, said as such.
+fn run_get_offline(args: GetArgs, path: &std::path::Path, ctx: Ctx) -> anyhow::Result<Outcome> {
+    let family = Family::of(&args.addr);
+    let query = RouteQuery {
+        dst: args.addr,
+        src: args.src,
+        iif: args.iif.clone(),
+    };
+    let (parsed, format) = offline::read(path)?;
+    for w in &parsed.warnings {
+        eprintln!("netpath: warning: {w}");
+    }
+    let routes: Vec<Route> = parsed
+        .routes
+        .into_iter()
+        .filter(|r| r.family() == family)
+        .collect();
+    let rules = Rule::defaults(family);
+    let steps = predict(&routes, &rules, &query);
+    let kernel = predicted_answer(&steps);
+    let verdict = verdict(&query, &steps, &kernel);
+    let routable = matches!(verdict, Verdict::Routed);
+    let mut notes = vec![format!(
+        "predicted from {} ({format}): no kernel was asked; the default policy rules are assumed (a route dump carries none)",
+        if path.as_os_str() == "-" {
+            "standard input".to_string()
+        } else {
+            path.display().to_string()
+        }
+    )];
+    if !routes.iter().any(|r| r.table == Table::LOCAL) {
+        notes.push(
+            "the dump has no local table (`ip route show table all` has it): the node's own addresses are not recognised as local"
+                .to_string(),
+        );
+    }
+    if query.iif.is_some() {
+        notes.push(
+            "--iif: ip_forward and rp_filter are not in a route dump, so their refusals cannot be predicted"
+                .to_string(),
+        );
+    }
+    let report = GetReport {
+        netns: "current",
+        query: &query,
+        steps: &steps,
+        kernel: &kernel,
+        offline: Some(view::Offline {
+            path,
+            format,
+            notes: &notes,
+        }),
+        verdict,
+        explanation: winner(&steps).and_then(|r| explain(r, None)),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if ctx.json {
+        view::write_get_json(&report, &mut out)?;
+    } else {
+        view::write_get(&report, &ctx.style, &mut out)?;
+    }
+    std::io::Write::flush(&mut out)?;
+    Ok(Outcome::from_findings(!routable))
+}
+
+/// What the kernel would answer if its tables were `steps`' (offline `routes get`): the
+/// winning route, the rule's drop, or "network unreachable".
+fn predicted_answer(steps: &[Step<'_>]) -> RouteLookup {
+    let answer = match (winner(steps), steps.last().map(|s| &s.end)) {
+        (Some(r), _) => KernelAnswer::Route(r.clone()),
+        (None, Some(StepEnd::RuleDrops(a))) => KernelAnswer::Error(match a {
+            RuleAction::Blackhole => libc::EINVAL,
+            RuleAction::Prohibit => libc::EACCES,
+            _ => libc::EHOSTUNREACH,
+        }),
+        _ => KernelAnswer::Error(libc::ENETUNREACH),
+    };
+    RouteLookup {
+        resolved: answer.clone(),
+        fib_entry: answer,
+        route_error: None,
+        sysctls: Default::default(),
+    }
 }
 
 /// Whether `rule` applies to the lookup (an output lookup from this host when there is no

@@ -824,6 +824,17 @@ pub enum Verdict {
     },
 }
 
+/// Where an offline `routes get` read its routes, and what it assumed.
+#[derive(Debug, Clone, Copy)]
+pub struct Offline<'a> {
+    /// The dump (`-` for standard input).
+    pub path: &'a Path,
+    /// Its format's name.
+    pub format: &'static str,
+    /// What was assumed, in words.
+    pub notes: &'a [String],
+}
+
 /// Everything `routes get` shows.
 #[derive(Debug)]
 pub struct GetReport<'a> {
@@ -833,8 +844,10 @@ pub struct GetReport<'a> {
     pub query: &'a RouteQuery,
     /// The policy rules that matched, in order, with their lookups.
     pub steps: &'a [Step<'a>],
-    /// The kernel's own answers.
+    /// The kernel's own answers (offline: the prediction, as the kernel would answer).
     pub kernel: &'a RouteLookup,
+    /// Set when the routes come from a dump and no kernel was asked.
+    pub offline: Option<Offline<'a>>,
     /// Routable or not, and why.
     pub verdict: Verdict,
     /// The CNI explanation of the matched route.
@@ -890,7 +903,74 @@ pub fn write_get(r: &GetReport<'_>, style: &Style, out: &mut impl Write) -> io::
         write!(out, " in netns {}", r.netns)?;
     }
     writeln!(out)?;
+    if let Some(off) = &r.offline {
+        for n in off.notes {
+            writeln!(out, "{}", paint(Paint::Yellow, &format!("note: {n}")))?;
+        }
+    } else {
+        write_kernel_answer(r, &paint, out)?;
+    }
     writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        paint(
+            Paint::Bold,
+            "why (policy rules in order, then longest prefix, then lowest metric):"
+        )
+    )?;
+    write_steps(r, &paint, out)?;
+    if let Some(e) = &r.explanation {
+        writeln!(out)?;
+        writeln!(out, "{} {e}", paint(Paint::Bold, "explanation:"))?;
+    }
+    let predicted = r.steps.last().and_then(|s| match &s.end {
+        StepEnd::Route { covering, .. } => covering.first().copied(),
+        _ => None,
+    });
+    if let (KernelAnswer::Route(fib), Some(p), None) = (&r.kernel.fib_entry, predicted, &r.offline)
+    {
+        if !same_entry(fib, p) {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{}",
+                paint(
+                    Paint::Yellow,
+                    "note: the kernel matched another entry than netpath predicts (TOS, marks or \
+                     rules netpath does not model)"
+                )
+            )?;
+        }
+    }
+    writeln!(out)?;
+    let said = if r.offline.is_some() {
+        "the kernel would say"
+    } else {
+        "the kernel said"
+    };
+    match &r.verdict {
+        Verdict::Routed => writeln!(out, "{} routable", paint(Paint::Bold, "verdict:"))?,
+        Verdict::NotRoutable {
+            reason,
+            kernel_said,
+            ..
+        } => writeln!(
+            out,
+            "{} {} ({said}: {kernel_said})",
+            paint(Paint::Bold, "verdict:"),
+            paint(Paint::Red, &format!("not routable: {reason}"))
+        )?,
+    }
+    Ok(())
+}
+
+/// The kernel's answers (`ip route get` and the matched FIB entry).
+fn write_kernel_answer(
+    r: &GetReport<'_>,
+    paint: &impl Fn(Paint, &str) -> String,
+    out: &mut impl Write,
+) -> io::Result<()> {
     writeln!(out, "{}", paint(Paint::Bold, "kernel (ip route get):"))?;
     match &r.kernel.resolved {
         KernelAnswer::Route(route) => {
@@ -912,15 +992,16 @@ pub fn write_get(r: &GetReport<'_>, style: &Style, out: &mut impl Write) -> io::
         }
         KernelAnswer::Error(_) => {}
     }
-    writeln!(out)?;
-    writeln!(
-        out,
-        "{}",
-        paint(
-            Paint::Bold,
-            "why (policy rules in order, then longest prefix, then lowest metric):"
-        )
-    )?;
+    Ok(())
+}
+
+/// The policy rules that matched, and the routes each lookup saw.
+fn write_steps(
+    r: &GetReport<'_>,
+    paint: &impl Fn(Paint, &str) -> String,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let q = r.query;
     if r.steps.is_empty() {
         writeln!(out, "  no policy rule matches")?;
     }
@@ -983,42 +1064,6 @@ pub fn write_get(r: &GetReport<'_>, style: &Style, out: &mut impl Write) -> io::
                 }
             }
         }
-    }
-    if let Some(e) = &r.explanation {
-        writeln!(out)?;
-        writeln!(out, "{} {e}", paint(Paint::Bold, "explanation:"))?;
-    }
-    let predicted = r.steps.last().and_then(|s| match &s.end {
-        StepEnd::Route { covering, .. } => covering.first().copied(),
-        _ => None,
-    });
-    if let (KernelAnswer::Route(fib), Some(p)) = (&r.kernel.fib_entry, predicted) {
-        if !same_entry(fib, p) {
-            writeln!(out)?;
-            writeln!(
-                out,
-                "{}",
-                paint(
-                    Paint::Yellow,
-                    "note: the kernel matched another entry than netpath predicts (TOS, marks or \
-                     rules netpath does not model)"
-                )
-            )?;
-        }
-    }
-    writeln!(out)?;
-    match &r.verdict {
-        Verdict::Routed => writeln!(out, "{} routable", paint(Paint::Bold, "verdict:"))?,
-        Verdict::NotRoutable {
-            reason,
-            kernel_said,
-            ..
-        } => writeln!(
-            out,
-            "{} {} (the kernel said: {kernel_said})",
-            paint(Paint::Bold, "verdict:"),
-            paint(Paint::Red, &format!("not routable: {reason}"))
-        )?,
     }
     Ok(())
 }
@@ -1181,8 +1226,13 @@ pub fn write_get_json(r: &GetReport<'_>, out: &mut impl Write) -> anyhow::Result
         "dst": r.query.dst,
         "from": r.query.src,
         "iif": r.query.iif,
-        "kernel": json_answer(&r.kernel.resolved, r.kernel.route_error),
-        "fib_entry": json_answer(&r.kernel.fib_entry, None),
+        // Offline there is no kernel answer: `source` names the dump instead.
+        "kernel": r.offline.is_none().then(|| json_answer(&r.kernel.resolved, r.kernel.route_error)),
+        "fib_entry": r.offline.is_none().then(|| json_answer(&r.kernel.fib_entry, None)),
+        "source": match &r.offline {
+            Some(o) => serde_json::json!({"file": o.path.display().to_string(), "format": o.format, "notes": o.notes}),
+            None => serde_json::json!("kernel"),
+        },
         "steps": steps,
         "explanation": r.explanation.map(|e| e.to_string()),
         "routable": routable,

@@ -354,14 +354,7 @@ fn run_get(args: GetArgs, netns: Option<&str>, ctx: Ctx) -> anyhow::Result<Outco
             KernelAnswer::Error(_) => winner(&steps).and_then(|r| explain(r, Some(&dump.links))),
         },
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    if ctx.json {
-        view::write_get_json(&report, &mut out)?;
-    } else {
-        view::write_get(&report, &ctx.style, &mut out)?;
-    }
-    std::io::Write::flush(&mut out)?;
+    print_get(&report, &ctx)?;
     Ok(Outcome::from_findings(!routable))
 }
 
@@ -422,14 +415,7 @@ fn run_get_offline(args: GetArgs, path: &std::path::Path, ctx: Ctx) -> anyhow::R
         verdict,
         explanation: winner(&steps).and_then(|r| explain(r, None)),
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    if ctx.json {
-        view::write_get_json(&report, &mut out)?;
-    } else {
-        view::write_get(&report, &ctx.style, &mut out)?;
-    }
-    std::io::Write::flush(&mut out)?;
+    print_get(&report, &ctx)?;
     Ok(Outcome::from_findings(!routable))
 }
 
@@ -451,6 +437,19 @@ fn predicted_answer(steps: &[Step<'_>]) -> RouteLookup {
         route_error: None,
         sysctls: Default::default(),
     }
+}
+
+/// Write the `routes get` report (table or JSON) to standard output.
+fn print_get(report: &GetReport<'_>, ctx: &Ctx) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if ctx.json {
+        view::write_get_json(report, &mut out)?;
+    } else {
+        view::write_get(report, &ctx.style, &mut out)?;
+    }
+    std::io::Write::flush(&mut out)?;
+    Ok(())
 }
 
 /// Whether `rule` applies to the lookup (an output lookup from this host when there is no

@@ -664,13 +664,7 @@ impl Stats {
             self.by_node_pair.entry(k).or_default().merge(n);
         }
         for (flow, n) in other.by_flow {
-            if let Some(c) = self.by_flow.get_mut(&flow) {
-                c.merge(n);
-            } else if self.by_flow.len() < MAX_FLOWS {
-                self.by_flow.insert(flow, n);
-            } else {
-                self.untracked_flows += n.packets;
-            }
+            self.add_flow(flow, n);
         }
         self.untracked_flows += other.untracked_flows;
         let (b, o) = (&mut self.bad_checksums, other.bad_checksums);
@@ -712,13 +706,19 @@ impl Stats {
             }
         }
         if let Some(flow) = conv.flow {
-            if let Some(c) = self.by_flow.get_mut(&flow) {
-                c.merge(n);
-            } else if self.by_flow.len() < MAX_FLOWS {
-                self.by_flow.insert(flow, n);
-            } else {
-                self.untracked_flows += n.packets;
-            }
+            self.add_flow(flow, n);
+        }
+    }
+
+    /// Count `n` for `flow`; past [`MAX_FLOWS`] distinct flows, a new one is only counted
+    /// as untracked.
+    fn add_flow(&mut self, flow: Flow, n: Count) {
+        if let Some(c) = self.by_flow.get_mut(&flow) {
+            c.merge(n);
+        } else if self.by_flow.len() < MAX_FLOWS {
+            self.by_flow.insert(flow, n);
+        } else {
+            self.untracked_flows += n.packets;
         }
     }
 

@@ -112,14 +112,7 @@ impl<'a> Frames<'a> {
         // its value the precision and the "modified" format), version, zone, sigfigs,
         // snaplen, link type. Both byte orders of every magic are accepted, as by libpcap.
         let big_endian = matches!(magic, 0xd4c3_b2a1 | 0x4d3c_b2a1 | 0x34cd_b2a1);
-        let rd = |o: usize| {
-            let b = [file[o], file[o + 1], file[o + 2], file[o + 3]];
-            if big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
+        let rd = |o: usize| read_u32(file, o, big_endian);
         let native = rd(0);
         let header_snaplen = rd(16);
         let network = rd(20);
@@ -206,14 +199,7 @@ impl<'a> Frames<'a> {
                 ),
             );
         }
-        let rd = |o: usize| {
-            let b = [rest[o], rest[o + 1], rest[o + 2], rest[o + 3]];
-            if big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
+        let rd = |o: usize| read_u32(rest, o, big_endian);
         let caplen = rd(8);
         if let Err(m) = self.check_caplen(start, caplen, snaplen) {
             return self.fail(start, m);
@@ -388,6 +374,17 @@ impl<'a> Iterator for Frames<'a> {
             } => self.next_pcap(big_endian, nanosecond, modified, snaplen, link),
             Format::PcapNg => self.next_pcapng(),
         }
+    }
+}
+
+/// The u32 at `o` in the file's byte order (the caller checked the length).
+#[inline]
+fn read_u32(b: &[u8], o: usize, big_endian: bool) -> u32 {
+    let w = [b[o], b[o + 1], b[o + 2], b[o + 3]];
+    if big_endian {
+        u32::from_be_bytes(w)
+    } else {
+        u32::from_le_bytes(w)
     }
 }
 

@@ -326,6 +326,19 @@ pub enum Reason {
         /// The receiving device.
         dev: String,
     },
+    /// The reverse-path filter of the receiving device drops the packet: strict
+    /// (`rp_filter=1`) and the route back to the source leaves by another device, or loose
+    /// (`2`) and no route leads back to the source at all.
+    RpFilter {
+        /// The receiving device.
+        dev: String,
+        /// The packet's source.
+        src: IpAddr,
+        /// Strict (1) or loose (2).
+        strict: bool,
+        /// The route back to the source, when there is one.
+        back: Option<String>,
+    },
     /// The route names a device the host does not have.
     NoDevice {
         /// The device.
@@ -379,6 +392,7 @@ impl Reason {
             Reason::TtlExpired => "ttl-expired",
             Reason::RoutingLoop { .. } => "routing-loop",
             Reason::ForwardingDisabled { .. } => "forwarding-disabled",
+            Reason::RpFilter { .. } => "rp-filter",
             Reason::NoDevice { .. } => "no-device",
             Reason::DeviceDown { .. } => "device-down",
             Reason::NoTunnelEndpoint { .. } => "no-tunnel-endpoint",
@@ -416,6 +430,24 @@ impl fmt::Display for Reason {
                 f,
                 "forwarding is disabled for packets arriving on {dev} (net.ipv4.ip_forward / conf.{dev}.forwarding)"
             ),
+            Reason::RpFilter {
+                dev,
+                src,
+                strict,
+                back,
+            } => {
+                let mode = if *strict { "strict, 1" } else { "loose, 2" };
+                match back {
+                    Some(back) => write!(
+                        f,
+                        "rp_filter ({mode}) on {dev} drops packets from {src}: the route back to {src} is `{back}`, not through {dev} (asymmetric path; set net.ipv4.conf.{dev}.rp_filter=2 or fix the return route)"
+                    ),
+                    None => write!(
+                        f,
+                        "rp_filter ({mode}) on {dev} drops packets from {src}: there is no route back to {src}"
+                    ),
+                }
+            }
             Reason::NoDevice { dev } => write!(f, "the route's device {dev} does not exist"),
             Reason::DeviceDown { dev } => write!(f, "device {dev} is down"),
             Reason::NoTunnelEndpoint { detail } => f.write_str(detail),
@@ -430,6 +462,28 @@ impl fmt::Display for Reason {
             Reason::NoPeer { dev } => write!(f, "the other end of veth {dev} is unknown"),
         }
     }
+}
+
+/// The reverse-path filter's verdict on a packet from `src` arriving on `dev`: `None`
+/// when it passes (filter off, or the route back to `src` is a unicast route through `dev`,
+/// or any unicast route in loose mode).
+fn rp_filter_drop(host: &Host, dev: &str, src: IpAddr) -> Option<Reason> {
+    let mode = host.rp_filter(dev);
+    if mode == 0 {
+        return None;
+    }
+    let back = host.lookup(src).filter(|r| r.kind == RouteType::Unicast);
+    let passes = match back {
+        None => false,
+        Some(r) if mode == 1 => r.nexthops.iter().any(|h| h.dev.as_deref() == Some(dev)),
+        Some(_) => true,
+    };
+    (!passes).then(|| Reason::RpFilter {
+        dev: dev.to_string(),
+        src,
+        strict: mode == 1,
+        back: host.lookup(src).map(|r| r.to_string()),
+    })
 }
 
 /// A planned route the kernel refuses to install (its gateway is not on a connected subnet
@@ -927,6 +981,13 @@ impl Walker<'_, '_> {
             }
         }
         let host = world.host(self.host);
+        // 0. The reverse-path filter of the receiving device (the kernel checks it in the
+        // input route lookup, for local delivery and forwarding alike).
+        if let Some(dev) = self.in_dev.clone() {
+            if let Some(reason) = rp_filter_drop(host, &dev, self.pkt.src) {
+                return Step::Done(self.drop(Some(&dev), reason));
+            }
+        }
         // 1. Is it for this host?
         if host.owns(self.pkt.dst).is_some() {
             return self.local_delivery();
@@ -1626,6 +1687,104 @@ mod tests {
             "{:?}",
             p.verdict
         );
+    }
+
+    /// The reverse-path filter: b receives on eth0 a packet whose source b routes back
+    /// through eth1. Strict drops it, loose and off deliver it; loose drops a source with no
+    /// route back at all.
+    #[test]
+    fn rp_filter_strict_and_loose() {
+        let a = host(
+            "a",
+            "10.0.0.1/24",
+            vec![r("10.0.0.0/24", None), r("0.0.0.0/0", Some("10.0.0.2"))],
+        );
+        let mut b = host("b", "10.0.0.2/24", vec![r("10.0.0.0/24", None)]);
+        let mut eth1 = b.links[0].clone();
+        eth1.name = "eth1".into();
+        eth1.ifindex = 3;
+        b.links.push(eth1);
+        b.addrs.push(Addr {
+            dev: "eth1".into(),
+            addr: "10.1.0.2/24".parse().unwrap(),
+            scope: Scope::Universe,
+        });
+        b.routes.push(Route::unicast(
+            "10.1.0.0/24".parse().unwrap(),
+            Nexthop::dev("eth1"),
+        ));
+        b.routes.push(Route::unicast(
+            "10.5.0.0/16".parse().unwrap(),
+            Nexthop::via("10.1.0.9".parse().unwrap(), "eth1"),
+        ));
+        let verdict = |b: &NodeState, src: &str| {
+            let w = World::from_states(vec![
+                (a.clone(), HostKind::Router, None),
+                (b.clone(), HostKind::Router, None),
+            ]);
+            let pkt = Packet {
+                src: src.parse().unwrap(),
+                dst: "10.0.0.2".parse().unwrap(),
+                proto: Proto::Udp,
+                sport: None,
+                dport: Some(53),
+                size: 64,
+                df: true,
+                ttl: DEFAULT_TTL,
+            };
+            walk(&w, 0, pkt).verdict
+        };
+        let with = |all: u8, dev: u8| {
+            let mut b = b.clone();
+            b.sysctls.rp_filter.insert("all".into(), all);
+            b.sysctls.rp_filter.insert("eth0".into(), dev);
+            b
+        };
+        // Off (unknown, or 0): delivered.
+        assert!(
+            verdict(&b, "10.5.5.5").ok(),
+            "{:?}",
+            verdict(&b, "10.5.5.5")
+        );
+        assert!(verdict(&with(0, 0), "10.5.5.5").ok());
+        // Strict, set on the device or on all (the larger wins): dropped on eth0.
+        for strict in [with(0, 1), with(1, 0)] {
+            let v = verdict(&strict, "10.5.5.5");
+            let Verdict::Dropped {
+                reason:
+                    Reason::RpFilter {
+                        dev,
+                        strict: true,
+                        back: Some(back),
+                        ..
+                    },
+                ..
+            } = &v
+            else {
+                panic!("{v:?}")
+            };
+            assert_eq!(dev, "eth0");
+            assert!(back.contains("dev eth1"), "{back}");
+        }
+        // Loose: any route back will do; none at all drops.
+        assert!(verdict(&with(2, 0), "10.5.5.5").ok());
+        let v = verdict(&with(2, 0), "10.77.0.1");
+        assert!(
+            matches!(
+                &v,
+                Verdict::Dropped {
+                    reason: Reason::RpFilter {
+                        strict: false,
+                        back: None,
+                        ..
+                    },
+                    ..
+                }
+            ),
+            "{v:?}"
+        );
+        // Strict with the route back through the receiving device: delivered.
+        assert!(verdict(&with(1, 1), "10.0.0.1").ok());
     }
 
     /// A Calico pod IP in the local block that no pod has hits the block's blackhole.

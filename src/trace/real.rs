@@ -524,6 +524,7 @@ pub fn kernel_queries(trace: &Trace, world: &World, host: HostId) -> Vec<KernelQ
                         super::Verdict::Dropped {
                             reason: Reason::ForwardingDisabled { .. }
                                 | Reason::NoRoute { .. }
+                                | Reason::RpFilter { .. }
                                 | Reason::TtlExpired,
                             ..
                         }

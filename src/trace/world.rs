@@ -315,6 +315,16 @@ impl<'a> Host<'a> {
             && self.state.sysctls.forwarding.get(dev) != Some(&false)
     }
 
+    /// The reverse-path filter on `dev` as the kernel applies it: the larger of
+    /// `conf.all.rp_filter` and `conf.<dev>.rp_filter` (0 off, 1 strict, 2 loose); 0 when
+    /// neither is known (the plan does not set it).
+    pub fn rp_filter(&self, dev: &str) -> u8 {
+        let r = &self.state.sysctls.rp_filter;
+        let all = r.get("all").copied().unwrap_or(0);
+        let this = r.get(dev).copied().unwrap_or(0);
+        all.max(this).min(2)
+    }
+
     /// Whether proxy ARP is on for `dev`.
     pub fn proxy_arp(&self, dev: &str) -> bool {
         self.state.sysctls.proxy_arp.get(dev) == Some(&true)

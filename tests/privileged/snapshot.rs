@@ -28,7 +28,7 @@ pub fn tests() -> Vec<Trial> {
             || reads_back_as_planned("flannel-host-gw", "node-1"),
         ),
         Trial::test(
-            "snapshot::trace_over_a_real_node_broken_three_ways",
+            "snapshot::trace_over_a_real_node_broken_five_ways",
             trace_over_a_broken_node,
         ),
         Trial::test(
@@ -393,6 +393,51 @@ fn trace_over_a_broken_node() -> Result<(), Failed> {
         .unwrap()
         .clone();
     assert_eq!(last["expected"]["plan"], "net.ipv4.ip_forward = 1");
+    ns.exec("sysctl -qw net.ipv4.ip_forward=1");
+
+    // 4. Strict rp_filter on flannel.1 and a host route sending web-0 back out eth0: the
+    // request, decapsulated on flannel.1, fails the reverse-path check.
+    let web0 = doc["src"]["ip"].as_str().unwrap().to_string();
+    ns.exec(&format!("ip route add {web0}/32 via 10.234.2.11 dev eth0"));
+    ns.exec("echo 1 > /proc/sys/net/ipv4/conf/flannel.1/rp_filter");
+    let (snap, file) = built.snapshot(dir.path());
+    assert_eq!(snap.state.sysctls.rp_filter.get("flannel.1"), Some(&1));
+    let (code, doc) = trace_file(&file, "default/web-0", "default/web-1");
+    assert_eq!(code, 1);
+    let v = &doc["request"]["verdict"];
+    assert_eq!(
+        (
+            v["host"].as_str(),
+            v["device"].as_str(),
+            v["reason"]["code"].as_str()
+        ),
+        (Some("node-2"), Some("flannel.1"), Some("rp-filter")),
+        "{v}"
+    );
+    // The kernel agrees: its input lookup from web-0 on flannel.1 is refused.
+    let web1 = doc["dst"]["ip"].as_str().unwrap().to_string();
+    let get = format!("ip route get {web1} from {web0} iif flannel.1");
+    let out = ns.exec_output(&get);
+    assert!(
+        !out.status.success(),
+        "the kernel routed it: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Loose mode accepts it (a route back exists), the kernel too.
+    ns.exec("echo 2 > /proc/sys/net/ipv4/conf/flannel.1/rp_filter");
+    let out = ns.exec_output(&get);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, file) = built.snapshot(dir.path());
+    let (_, doc) = trace_file(&file, "default/web-0", "default/web-1");
+    assert_eq!(
+        doc["request"]["verdict"]["verdict"], "delivered",
+        "{}",
+        doc["request"]["verdict"]
+    );
     Ok(())
 }
 

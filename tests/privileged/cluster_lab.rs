@@ -26,8 +26,8 @@
 //! per test run, so parallel tests never collide; devices may share names across namespaces.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader};
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -547,6 +547,81 @@ impl ClusterLab {
         Ok(false)
     }
 
+    /// Open a TCP connection from `client` (a host) to `server` (a host and its socket
+    /// address), send `bytes` bytes and close; the number of bytes the server read before
+    /// the close, or the error that stopped it, within `wait`. Real TCP across the path:
+    /// the handshake and the ACKs need both directions, full-size segments need the MTUs.
+    pub fn tcp_transfer(
+        &self,
+        client: &str,
+        server: (&str, SocketAddr),
+        bytes: usize,
+        wait: Duration,
+    ) -> anyhow::Result<usize> {
+        let addr = server.1;
+        let listener = Netns::parse(&self.netns(server.0)?.name).run(move || {
+            let start = Instant::now();
+            loop {
+                match TcpListener::bind(addr) {
+                    Err(e)
+                        if e.kind() == std::io::ErrorKind::AddrInUse
+                            && start.elapsed() < Duration::from_secs(2) =>
+                    {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    r => return r.with_context(|| format!("binding TCP {addr}")),
+                }
+            }
+        })?;
+        listener.set_nonblocking(true)?;
+        let deadline = Instant::now() + wait;
+        let reader = std::thread::spawn(move || -> anyhow::Result<usize> {
+            let mut conn = loop {
+                match listener.accept() {
+                    Ok((c, _)) => break c,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        if Instant::now() >= deadline {
+                            bail!("no connection accepted on {addr}");
+                        }
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(e) => return Err(e).context("accepting"),
+                }
+            };
+            conn.set_nonblocking(false)?;
+            conn.set_read_timeout(Some(deadline.saturating_duration_since(Instant::now())))?;
+            let mut n = 0;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match conn.read(&mut buf) {
+                    Ok(0) => return Ok(n),
+                    Ok(k) => n += k,
+                    Err(e) => return Err(e).with_context(|| format!("reading after {n} bytes")),
+                }
+            }
+        });
+        let sent = Netns::parse(&self.netns(client)?.name).run(move || {
+            let mut s = TcpStream::connect_timeout(&addr, wait)
+                .with_context(|| format!("connecting to {addr}"))?;
+            s.set_write_timeout(Some(wait))?;
+            let chunk = vec![b'n'; 16 * 1024];
+            let mut left = bytes;
+            while left > 0 {
+                let k = left.min(chunk.len());
+                s.write_all(&chunk[..k])
+                    .with_context(|| format!("writing after {} bytes", bytes - left))?;
+                left -= k;
+            }
+            s.shutdown(std::net::Shutdown::Write)?;
+            Ok(())
+        });
+        let got = reader
+            .join()
+            .map_err(|_| anyhow!("the TCP reader panicked"))?;
+        sent?;
+        got
+    }
+
     /// What the kernel of `host` decides for a packet `src → dst` (arriving on `iif`, or
     /// sent locally): `ip -j route get DST from SRC [iif DEV]`.
     pub fn route_get(
@@ -866,6 +941,29 @@ fn verify_traced(
     for c in running {
         let host = c.label.clone();
         seen.insert(host, c.finish()?);
+    }
+    // After the captures (they are about the UDP probes): real TCP where both directions
+    // are delivered (the ACKs need the reply path): a
+    // transfer of full-size segments through the tunnel, the MTUs and the checksums.
+    if dirs.iter().all(|d| d.delivered) {
+        let d = &dirs[0];
+        const BYTES: usize = 256 * 1024;
+        match lab.tcp_transfer(
+            &d.from_pod,
+            (&d.to_pod, SocketAddr::new(d.dst, d.dport)),
+            BYTES,
+            Duration::from_secs(5),
+        ) {
+            Ok(n) if n == BYTES => {}
+            Ok(n) => problems.push(format!(
+                "{label}: trace says delivered both ways, but a TCP transfer {} → {} carried {n} of {BYTES} bytes",
+                d.src, d.dst
+            )),
+            Err(e) => problems.push(format!(
+                "{label}: trace says delivered both ways, but a TCP transfer {} → {} failed: {e:#}",
+                d.src, d.dst
+            )),
+        }
     }
 
     for (d, got) in dirs.iter().zip(&arrived) {

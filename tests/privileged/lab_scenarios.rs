@@ -1,6 +1,7 @@
 //! The lab's scenarios: each demo cluster built out of namespaces ([`ClusterLab`]), then for
 //! a few pod pairs on different nodes, both directions:
-//! - real UDP between the pods arrives exactly when `netpath trace` says delivered;
+//! - real UDP between the pods arrives exactly when `netpath trace` says delivered, and
+//!   where both directions are delivered a 256 KiB TCP transfer completes;
 //! - a capture on the sending node's uplink (and the receiving node's) shows the
 //!   encapsulation trace predicted (VXLAN VNI, port and outer addresses, or none);
 //! - every routing hop trace predicts is what the kernel of that host decides

@@ -417,6 +417,34 @@ mod tests {
         assert!(parse(16, &bytes[..3]).is_err());
     }
 
+    /// A dump whose callback fails reports that error, is not called again, and the
+    /// socket still takes the next request. Reads the devices of the test's own netns and
+    /// changes nothing (the many-datagram case, where the kernel would answer EBUSY
+    /// without the drain, is in tests/privileged/netlink.rs).
+    #[test]
+    fn a_failed_callback_leaves_the_socket_usable() {
+        use netlink_packet_route::link::LinkMessage;
+        let mut sock = RtSocket::open().unwrap();
+        let mut seen = 0;
+        let err = sock
+            .dump_raw(
+                RouteNetlinkMessage::GetLink(LinkMessage::default()),
+                "listing links",
+                |_, _| {
+                    seen += 1;
+                    anyhow::bail!("stop here")
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.to_string(), "stop here");
+        assert_eq!(seen, 1);
+        for _ in 0..2 {
+            let links = sock.links().unwrap();
+            assert!(links.iter().any(|l| l.name == "lo"), "{links:?}");
+        }
+        assert!(sock.take_undecodable().is_empty());
+    }
+
     #[test]
     fn errors_keep_permission_problems_apart() {
         let e = errno_error("listing links", libc::EPERM);

@@ -27,8 +27,8 @@ use crate::dataplane::{
 pub struct RouteDump {
     /// The routes (no cached clones), IPv4 before IPv6 when both were asked for.
     pub routes: Vec<Route>,
-    /// The devices of the netns, with what the route explanation needs (kind, VXLAN id and
-    /// port). Only what a route dump needs: not the full `ip -d link` picture.
+    /// The devices of the netns (the same dump as [`super::link::links`]: kind, VXLAN id
+    /// and port, which the route explanation needs).
     pub links: Vec<Link>,
 }
 

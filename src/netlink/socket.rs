@@ -256,7 +256,7 @@ impl RtSocket {
 
     /// Send a dump request (`NLM_F_DUMP`) and hand each message of the answer, raw, to
     /// `each` (see [`RtSocket::receive`]). Returns the errno when the kernel refused.
-    pub(crate) fn dump_raw(
+    pub fn dump_raw(
         &mut self,
         payload: RouteNetlinkMessage,
         what: &str,

@@ -254,8 +254,11 @@ impl RtSocket {
         }
     }
 
-    /// Send a dump request (`NLM_F_DUMP`) and hand each message of the answer, raw, to
-    /// `each` (see [`RtSocket::receive`]). Returns the errno when the kernel refused.
+    /// Send a dump request (`NLM_F_DUMP`) and hand each message of the answer, raw (its
+    /// type and its payload after the netlink header), to `each` while the datagrams are
+    /// read. Returns the errno when the kernel refused. When `each` fails, it is not called
+    /// again, the rest of the dump is read and dropped (the kernel refuses a new dump on a
+    /// socket while one is unfinished), and its error is returned.
     pub fn dump_raw(
         &mut self,
         payload: RouteNetlinkMessage,

@@ -9,6 +9,7 @@
 # maximum RSS at 1/4, 1/2, 3/4 and all of the routes, to show memory grows linearly.
 #
 # Needs root (it creates a netns), python3, iproute2 and net-tools. Usage: sudo bench/routes.sh
+# (NETPATH=path/to/netpath to measure another build; no cargo build then).
 set -eu
 
 ROUTES=${ROUTES:-100000}
@@ -23,8 +24,12 @@ for tool in ip route python3; do
 done
 
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-BIN=$PWD/target/release/netpath
+if [ -n "${NETPATH:-}" ]; then
+    BIN=$NETPATH
+else
+    cargo build --release --quiet
+    BIN=$PWD/target/release/netpath
+fi
 
 NS=np-bench-$$
 BATCH=$(mktemp)

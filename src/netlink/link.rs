@@ -1,12 +1,8 @@
-//! Links, addresses and netns ids, read over a synchronous rtnetlink socket.
+//! Links, addresses and netns ids, read over the synchronous [`RtSocket`] (parsed
+//! messages).
 //!
-//! A netlink socket belongs to the netns it was created in, whatever thread uses it later:
-//! [`RtSocket::open_in`] creates one inside another netns on a throwaway thread and hands it
-//! back, so the caller's thread never leaves its own netns. [`for_each_netns`] does the same
-//! for many namespaces at once, on a few worker threads that end when done.
-//!
-//! The socket asks the kernel for strict checking of dump requests (`NETLINK_GET_STRICT_CHK`,
-//! Linux 4.20+) when it can; on older kernels the requests still work, unfiltered.
+//! [`for_each_netns`] reads many namespaces at once, on a few worker threads that enter
+//! them one after the other and end when done.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -15,9 +11,6 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 
 use anyhow::Context;
 use ipnetwork::IpNetwork;
-use netlink_packet_core::{
-    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
-};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
@@ -25,59 +18,13 @@ use netlink_packet_route::link::{
     LinkInfo, LinkMessage,
 };
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
-use netlink_sys::Socket;
-use netlink_sys::protocols::NETLINK_ROUTE;
 
 use super::Netns;
+pub use super::socket::RtSocket;
 use crate::dataplane::{Addr, Link, LinkKind, MacAddr, Scope, Veth, Vxlan};
 use crate::error::refused;
 
-/// A synchronous rtnetlink socket bound to the netns it was created in.
-#[derive(Debug)]
-pub struct RtSocket {
-    sock: Socket,
-    seq: u32,
-    buf: Vec<u8>,
-    strict: bool,
-    undecodable: Vec<String>,
-}
-
 impl RtSocket {
-    /// Open a socket in the calling thread's netns.
-    pub fn open() -> anyhow::Result<RtSocket> {
-        let mut sock = Socket::new(NETLINK_ROUTE)
-            .map_err(|e| refused(format!("cannot open a netlink socket: {e}")))?;
-        sock.bind_auto()
-            .map_err(|e| refused(format!("cannot bind a netlink socket: {e}")))?;
-        // Kernels before 4.20 lack the option: dumps then come unfiltered, which is fine.
-        let strict = sock.set_netlink_get_strict_chk(true).is_ok();
-        let _ = sock.set_ext_ack(true);
-        Ok(RtSocket {
-            sock,
-            seq: 0,
-            buf: vec![0; 64 * 1024],
-            strict,
-            undecodable: Vec::new(),
-        })
-    }
-
-    /// Open a socket inside `netns` (on a throwaway thread for another netns); the socket
-    /// keeps talking to that netns from whichever thread uses it.
-    pub fn open_in(netns: &Netns) -> anyhow::Result<RtSocket> {
-        netns.run(RtSocket::open)
-    }
-
-    /// Whether the kernel accepted strict checking of dump requests.
-    pub fn is_strict(&self) -> bool {
-        self.strict
-    }
-
-    /// Messages the kernel sent that could not be decoded since the last call (each one
-    /// described), so callers can say what was skipped.
-    pub fn take_undecodable(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.undecodable)
-    }
-
     /// Every link (`ip -d link`), with kind data and master names.
     pub fn links(&mut self) -> anyhow::Result<Vec<Link>> {
         // Statistics are most of a link message and `pods` never uses them (Linux 4.20+
@@ -155,139 +102,6 @@ impl RtSocket {
                 _ => None,
             })
             .flatten())
-    }
-
-    /// Send a dump request and collect every message of the answer.
-    pub(crate) fn dump(
-        &mut self,
-        msg: RouteNetlinkMessage,
-        what: &str,
-    ) -> anyhow::Result<Vec<RouteNetlinkMessage>> {
-        let seq = self.send(msg, NLM_F_REQUEST | NLM_F_DUMP, what)?;
-        let mut out = Vec::new();
-        loop {
-            let done = self.receive(seq, what, &mut |m| {
-                out.push(m);
-                false
-            })?;
-            if done {
-                return Ok(out);
-            }
-        }
-    }
-
-    /// Send one request and return the kernel's one answer.
-    pub(crate) fn request(
-        &mut self,
-        msg: RouteNetlinkMessage,
-        what: &str,
-    ) -> anyhow::Result<RouteNetlinkMessage> {
-        let seq = self.send(msg, NLM_F_REQUEST, what)?;
-        let mut answer = None;
-        loop {
-            let done = self.receive(seq, what, &mut |m| {
-                answer = Some(m);
-                true
-            })?;
-            if done {
-                return answer.with_context(|| format!("{what}: the kernel sent no answer"));
-            }
-        }
-    }
-
-    fn send(&mut self, msg: RouteNetlinkMessage, flags: u16, what: &str) -> anyhow::Result<u32> {
-        self.seq = self.seq.wrapping_add(1);
-        let mut header = NetlinkHeader::default();
-        header.flags = flags;
-        header.sequence_number = self.seq;
-        let mut nl = NetlinkMessage::new(header, NetlinkPayload::from(msg));
-        nl.finalize();
-        let mut bytes = vec![0u8; nl.buffer_len()];
-        nl.serialize(&mut bytes);
-        self.sock
-            .send(&bytes, 0)
-            .map_err(|e| os_error(what, e))
-            .map(|_| self.seq)
-    }
-
-    /// Read one datagram and feed the messages of sequence `seq` to `sink`. Returns true
-    /// when the answer is complete (NLMSG_DONE, or `sink` said so).
-    fn receive(
-        &mut self,
-        seq: u32,
-        what: &str,
-        sink: &mut dyn FnMut(RouteNetlinkMessage) -> bool,
-    ) -> anyhow::Result<bool> {
-        // Peek at the size first so a large datagram is never truncated.
-        let mut probe = [0u8; 16];
-        let size = self
-            .sock
-            .recv(&mut &mut probe[..], libc::MSG_PEEK | libc::MSG_TRUNC)
-            .map_err(|e| os_error(what, e))?;
-        if self.buf.len() < size {
-            self.buf.resize(size, 0);
-        }
-        let mut window = &mut self.buf[..];
-        let n = self
-            .sock
-            .recv(&mut window, 0)
-            .map_err(|e| os_error(what, e))?;
-        let data = &self.buf[..n.min(self.buf.len())];
-        let mut offset = 0;
-        let mut finished = false;
-        while offset + 16 <= data.len() {
-            let len = u32::from_ne_bytes([
-                data[offset],
-                data[offset + 1],
-                data[offset + 2],
-                data[offset + 3],
-            ]) as usize;
-            if len < 16 || offset + len > data.len() {
-                self.undecodable
-                    .push(format!("{what}: a message with a bad length ({len})"));
-                break;
-            }
-            let chunk = &data[offset..offset + len];
-            offset += (len + 3) & !3;
-            let msg_seq = u32::from_ne_bytes([chunk[8], chunk[9], chunk[10], chunk[11]]);
-            if msg_seq != seq {
-                continue;
-            }
-            match NetlinkMessage::<RouteNetlinkMessage>::deserialize(chunk) {
-                Ok(m) => match m.payload {
-                    NetlinkPayload::Done(_) => finished = true,
-                    NetlinkPayload::Error(e) => {
-                        if let Some(code) = e.code {
-                            return Err(errno_error(what, -code.get()));
-                        }
-                        finished = true; // an ACK
-                    }
-                    NetlinkPayload::InnerMessage(inner) => finished |= sink(inner),
-                    _ => {}
-                },
-                Err(e) => self.undecodable.push(format!("{what}: {e}")),
-            }
-        }
-        Ok(finished)
-    }
-}
-
-fn os_error(what: &str, e: std::io::Error) -> anyhow::Error {
-    match e.raw_os_error() {
-        Some(code) => errno_error(what, code),
-        None => anyhow::anyhow!("{what}: {e}"),
-    }
-}
-
-/// A kernel errno as an error a user can act on: permission problems exit 3.
-fn errno_error(what: &str, errno: i32) -> anyhow::Error {
-    let io = std::io::Error::from_raw_os_error(errno);
-    match errno {
-        libc::EPERM | libc::EACCES => refused(format!("{what}: the kernel said {io}; run as root")),
-        libc::EOPNOTSUPP | libc::EAFNOSUPPORT => {
-            refused(format!("{what}: the kernel does not support this: {io}"))
-        }
-        _ => anyhow::Error::new(io).context(what.to_string()),
     }
 }
 

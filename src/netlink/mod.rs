@@ -1,14 +1,18 @@
 //! The only code that talks rtnetlink. Everything here returns `crate::dataplane` types.
 //!
-//! rtnetlink is async (tokio); each call builds a small current-thread runtime on the
-//! thread that runs in the target netns, so callers stay synchronous.
+//! Every reader and writer goes through one synchronous socket type, [`socket::RtSocket`]
+//! (opened in a netns once, then used from the caller's thread); [`node::read_node`] reads
+//! a node's whole dataplane over one socket in one visit to its netns. [`with_handle`]
+//! remains for async rtnetlink conversations: it builds a small current-thread runtime on
+//! a thread that runs in the target netns, so callers stay synchronous.
 
-pub mod ifnames;
 pub mod link;
 pub mod neigh;
 pub mod netns;
+pub mod node;
 pub mod route;
 pub mod rule;
+pub mod socket;
 pub mod sysctl;
 pub mod write;
 

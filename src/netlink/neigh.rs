@@ -2,63 +2,77 @@
 
 use std::net::IpAddr;
 
-use futures::TryStreamExt;
-use netlink_packet_route::AddressFamily;
+use std::collections::HashMap;
+
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage,
 };
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
-use super::ifnames::ifnames;
-use super::{Netns, kernel_error, with_handle};
-use crate::dataplane::{FdbEntry, MacAddr, Neighbour, NudState};
+use super::Netns;
+use super::link::names_by_index;
+use super::socket::RtSocket;
+use crate::dataplane::{FdbEntry, Link, MacAddr, Neighbour, NudState};
 
 /// The IPv4 and IPv6 neighbour entries of `netns` (`ip neigh show`), proxy entries excluded.
 pub fn neighbours(netns: &Netns) -> anyhow::Result<Vec<Neighbour>> {
-    with_handle(netns, |handle| async move {
-        let names = ifnames(&handle).await?;
+    let mut sock = RtSocket::open_in(netns)?;
+    let links = sock.links()?;
+    sock.neighbours(&links)
+}
+
+/// The bridge forwarding database of `netns` (`bridge fdb show`): VXLAN entries (`self`,
+/// with the remote VTEP in `dst`) and bridge-port entries (`master`).
+pub fn fdb(netns: &Netns) -> anyhow::Result<Vec<FdbEntry>> {
+    let mut sock = RtSocket::open_in(netns)?;
+    let links = sock.links()?;
+    sock.fdb(&links)
+}
+
+impl RtSocket {
+    /// The IPv4 and IPv6 neighbour entries (`ip neigh show`), proxy entries excluded;
+    /// devices named from `links` (a dump of the same netns).
+    pub fn neighbours(&mut self, links: &[Link]) -> anyhow::Result<Vec<Neighbour>> {
+        let names = names_by_index(links);
         let mut out = Vec::new();
         for family in [AddressFamily::Inet, AddressFamily::Inet6] {
-            let mut dump = handle
-                .neighbours()
-                .get()
-                .set_address_family(family)
-                .execute();
-            while let Some(msg) = dump
-                .try_next()
-                .await
-                .map_err(|e| kernel_error("listing neighbours", e))?
-            {
+            for msg in self.neighbour_dump(family, "listing neighbours")? {
                 if let Some(n) = neighbour(&msg, &names) {
                     out.push(n);
                 }
             }
         }
         Ok(out)
-    })
-}
+    }
 
-/// The bridge forwarding database of `netns` (`bridge fdb show`): VXLAN entries (`self`,
-/// with the remote VTEP in `dst`) and bridge-port entries (`master`).
-pub fn fdb(netns: &Netns) -> anyhow::Result<Vec<FdbEntry>> {
-    with_handle(netns, |handle| async move {
-        let names = ifnames(&handle).await?;
-        let mut out = Vec::new();
-        let mut dump = handle
-            .neighbours()
-            .get()
-            .set_address_family(AddressFamily::Bridge)
-            .execute();
-        while let Some(msg) = dump
-            .try_next()
-            .await
-            .map_err(|e| kernel_error("listing the FDB", e))?
-        {
-            if let Some(e) = fdb_entry(&msg, &names) {
-                out.push(e);
-            }
-        }
-        Ok(out)
-    })
+    /// The bridge forwarding database (`bridge fdb show`): VXLAN entries (`self`, with the
+    /// remote VTEP in `dst`) and bridge-port entries (`master`); devices named from
+    /// `links` (a dump of the same netns).
+    pub fn fdb(&mut self, links: &[Link]) -> anyhow::Result<Vec<FdbEntry>> {
+        let names = names_by_index(links);
+        Ok(self
+            .neighbour_dump(AddressFamily::Bridge, "listing the FDB")?
+            .iter()
+            .filter_map(|msg| fdb_entry(msg, &names))
+            .collect())
+    }
+
+    fn neighbour_dump(
+        &mut self,
+        family: AddressFamily,
+        what: &str,
+    ) -> anyhow::Result<Vec<NeighbourMessage>> {
+        let mut req = NeighbourMessage::default();
+        req.header.family = family;
+        Ok(self
+            .dump(RouteNetlinkMessage::GetNeighbour(req), what)?
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewNeighbour(n) => Some(n),
+                _ => None,
+            })
+            .collect())
+    }
 }
 
 fn ip_of(a: &NeighbourAddress) -> Option<IpAddr> {
@@ -75,17 +89,14 @@ fn ip_of(a: &NeighbourAddress) -> Option<IpAddr> {
     }
 }
 
-fn name_of(names: &std::collections::HashMap<u32, String>, ifindex: u32) -> String {
+fn name_of(names: &HashMap<u32, String>, ifindex: u32) -> String {
     names
         .get(&ifindex)
         .cloned()
         .unwrap_or_else(|| format!("if{ifindex}"))
 }
 
-fn neighbour(
-    msg: &NeighbourMessage,
-    names: &std::collections::HashMap<u32, String>,
-) -> Option<Neighbour> {
+fn neighbour(msg: &NeighbourMessage, names: &HashMap<u32, String>) -> Option<Neighbour> {
     if msg.header.flags.contains(NeighbourFlags::Proxy) {
         return None;
     }
@@ -106,10 +117,7 @@ fn neighbour(
     })
 }
 
-fn fdb_entry(
-    msg: &NeighbourMessage,
-    names: &std::collections::HashMap<u32, String>,
-) -> Option<FdbEntry> {
+fn fdb_entry(msg: &NeighbourMessage, names: &HashMap<u32, String>) -> Option<FdbEntry> {
     let mut mac = None;
     let mut dst = None;
     let mut master = None;

@@ -2,29 +2,23 @@
 //! `ip route show table all` asks), and single lookups (`RTM_GETROUTE` for one address, what
 //! `ip route get` asks), in any netns.
 //!
-//! This talks to a plain synchronous netlink socket rather than going through the async
-//! rtnetlink handle: a dump of 100,000 routes is then one `recv` per 32 KiB and one parse
-//! per message, with nothing in between.
+//! This goes through the raw-bytes layer of [`RtSocket`] rather than parsed messages: a
+//! dump of 100,000 routes is then one `recv` per 32 KiB and one decode per message, into
+//! one reused [`Route`], with nothing in between.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use anyhow::Context;
 use ipnetwork::IpNetwork;
-use netlink_packet_core::{
-    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload, Parseable,
-};
-use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags as NlRouteFlags, RouteMessage,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
 use super::Netns;
+use super::socket::{RtSocket, errno_error, u32_at};
 use crate::dataplane::{
     Family, Link, Nexthop, NexthopFlags, Protocol, Route, RouteType, Scope, Sysctls, Table,
 };
-use crate::error::refused;
 
 /// Every route of every table the kernel has, in the kernel's dump order (per table, the
 /// order of its prefix trie: the order `ip route` and `/proc/net/route` print), plus the
@@ -33,8 +27,8 @@ use crate::error::refused;
 pub struct RouteDump {
     /// The routes (no cached clones), IPv4 before IPv6 when both were asked for.
     pub routes: Vec<Route>,
-    /// The devices of the netns, with what the route explanation needs (kind, VXLAN id and
-    /// port). Only what a route dump needs: not the full `ip -d link` picture.
+    /// The devices of the netns (the same dump as [`super::link::links`]: kind, VXLAN id
+    /// and port, which the route explanation needs).
     pub links: Vec<Link>,
 }
 
@@ -70,19 +64,18 @@ pub fn for_each_route(
     // A netlink socket belongs to the netns it was created in: create it there, then talk
     // to it from this thread (a worker thread's malloc arena would grow page by page
     // under 100,000 routes).
-    let mut sock = netns.run(RtSocket::open)?;
+    let mut sock = RtSocket::open_in(netns)?;
     let links = sock.links()?;
-    let names = Names::new(&links);
-    let families: &[Family] = match family {
+    sock.for_each_route(&links, family, table, |r| each(r, &links))?;
+    Ok(links)
+}
+
+fn families(family: Option<Family>) -> &'static [Family] {
+    match family {
         Some(Family::Inet) => &[Family::Inet],
         Some(Family::Inet6) => &[Family::Inet6],
         None => &[Family::Inet, Family::Inet6],
-    };
-    let mut scratch = blank_route();
-    for fam in families {
-        sock.dump_routes(*fam, table, &names, &mut scratch, |r| each(r, &links))?;
     }
-    Ok(links)
 }
 
 /// What to ask the kernel in `netpath routes get` (`ip route get ADDR [from SRC] [iif DEV]`).
@@ -179,134 +172,38 @@ impl RouteQuery {
     }
 }
 
-/// A synchronous NETLINK_ROUTE socket with a reusable receive buffer.
-struct RtSocket {
-    sock: Socket,
-    seq: u32,
-    buf: Vec<u8>,
-}
-
-/// The largest datagram the kernel sends in a dump (it caps each skb at 32 KiB), with room.
-const RECV_BUF: usize = 64 * 1024;
-
 impl RtSocket {
-    fn open() -> anyhow::Result<RtSocket> {
-        let mut sock = Socket::new(NETLINK_ROUTE)
-            .map_err(|e| refused(format!("cannot open a netlink socket: {e}")))?;
-        sock.bind_auto()
-            .map_err(|e| refused(format!("cannot bind a netlink socket: {e}")))?;
-        sock.connect(&SocketAddr::new(0, 0))
-            .context("connecting the netlink socket to the kernel")?;
-        // A larger socket buffer keeps a big dump flowing; failure is harmless.
-        let _ = sock.set_rx_buf_sz(1 << 20);
-        Ok(RtSocket {
-            sock,
-            seq: 0,
-            buf: Vec::with_capacity(RECV_BUF),
-        })
-    }
-
-    fn send(&mut self, payload: RouteNetlinkMessage, flags: u16) -> anyhow::Result<u32> {
-        self.seq += 1;
-        let mut header = NetlinkHeader::default();
-        header.flags = flags;
-        header.sequence_number = self.seq;
-        let mut msg = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(payload));
-        msg.finalize();
-        let mut bytes = vec![0u8; msg.buffer_len()];
-        msg.serialize(&mut bytes);
-        self.sock
-            .send(&bytes, 0)
-            .context("sending a netlink request")?;
-        Ok(self.seq)
-    }
-
-    /// Receive the answers to request `seq`, handing each message's type and payload to
-    /// `each`, until the dump is done (or, for a non-dump request, after the first answer).
-    /// Returns the errno when the kernel answered with an error.
-    fn receive(
+    /// Every route of `table` (every table when `None`; `family` `None`: IPv4 then IPv6),
+    /// naming devices from `links` (a dump of the same netns), cached clones left out.
+    pub fn routes(
         &mut self,
-        seq: u32,
-        dump: bool,
-        mut each: impl FnMut(u16, &[u8]) -> anyhow::Result<()>,
-    ) -> anyhow::Result<Option<i32>> {
-        loop {
-            self.buf.clear();
-            let n = loop {
-                match self.sock.recv(&mut self.buf, 0) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e).context("reading the kernel's netlink answer"),
-                }
-            };
-            if n == 0 {
-                anyhow::bail!("the kernel closed the netlink socket in the middle of an answer");
-            }
-            let mut off = 0;
-            while off + NLMSG_HDRLEN <= self.buf.len() {
-                let b = &self.buf[off..];
-                let len = u32_at(b, 0) as usize;
-                let kind = u16::from_ne_bytes([b[4], b[5]]);
-                let msg_seq = u32_at(b, 8);
-                if len < NLMSG_HDRLEN || len > b.len() {
-                    anyhow::bail!("the kernel sent a malformed netlink message (length {len})");
-                }
-                let payload = &b[NLMSG_HDRLEN..len];
-                off += (len + 3) & !3;
-                if msg_seq != seq {
-                    continue;
-                }
-                match kind {
-                    NLMSG_DONE => return Ok(None),
-                    NLMSG_ERROR => {
-                        if payload.len() < 4 {
-                            anyhow::bail!("the kernel sent a truncated netlink error");
-                        }
-                        let code =
-                            i32::from_ne_bytes([payload[0], payload[1], payload[2], payload[3]]);
-                        return Ok((code != 0).then_some(-code));
-                    }
-                    NLMSG_NOOP => {}
-                    _ => {
-                        each(kind, payload)?;
-                        if !dump {
-                            return Ok(None);
-                        }
-                    }
-                }
-            }
-        }
+        links: &[Link],
+        family: Option<Family>,
+        table: Option<Table>,
+    ) -> anyhow::Result<Vec<Route>> {
+        let mut routes = Vec::with_capacity(1024);
+        self.for_each_route(links, family, table, |r| {
+            routes.push(r.clone());
+            Ok(())
+        })?;
+        Ok(routes)
     }
 
-    /// The devices of the netns (`RTM_GETLINK` dump).
-    fn links(&mut self) -> anyhow::Result<Vec<Link>> {
-        let mut req = LinkMessage::default();
-        req.header.interface_family = AddressFamily::Unspec;
-        let seq = self.send(
-            RouteNetlinkMessage::GetLink(req),
-            NLM_F_REQUEST | NLM_F_DUMP,
-        )?;
-        let mut msgs = Vec::new();
-        let err =
-            self.receive(seq, true, |kind, payload| {
-                if kind == RTM_NEWLINK {
-                    msgs.push(LinkMessage::parse(payload).map_err(|e| {
-                        anyhow::anyhow!("cannot parse the kernel's device list: {e}")
-                    })?);
-                }
-                Ok(())
-            })?;
-        if let Some(errno) = err {
-            return Err(errno_error("listing devices", errno));
+    /// Like [`RtSocket::routes`] without keeping them: each route is decoded into one
+    /// reused [`Route`] and handed to `each` while the dump is read, in the kernel's order.
+    pub fn for_each_route(
+        &mut self,
+        links: &[Link],
+        family: Option<Family>,
+        table: Option<Table>,
+        mut each: impl FnMut(&Route) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let names = Names::new(links);
+        let mut scratch = blank_route();
+        for fam in families(family) {
+            self.dump_routes(*fam, table, &names, &mut scratch, &mut each)?;
         }
-        let names: std::collections::HashMap<u32, String> = msgs
-            .iter()
-            .filter_map(|m| super::link::link_name(m).map(|n| (m.header.index, n.to_string())))
-            .collect();
-        Ok(msgs
-            .iter()
-            .map(|m| super::link::link_from_message(m, &names))
-            .collect())
+        Ok(())
     }
 
     fn dump_routes(
@@ -321,7 +218,7 @@ impl RtSocket {
         req.header.address_family = af(family);
         // Kernels before 4.20 have no strict checking and ignore the filter: the caller
         // filters again, so the answer is the same, only slower.
-        let strict = table.is_some() && self.sock.set_netlink_get_strict_chk(true).is_ok();
+        let strict = table.is_some() && self.is_strict();
         if let (Some(t), true) = (table, strict) {
             match u8::try_from(t.0) {
                 Ok(small) => req.header.table = small,
@@ -331,20 +228,20 @@ impl RtSocket {
                 }
             }
         }
-        let seq = self.send(
+        let err = self.dump_raw(
             RouteNetlinkMessage::GetRoute(req),
-            NLM_F_REQUEST | NLM_F_DUMP,
-        )?;
-        let err = self.receive(seq, true, |kind, payload| {
-            if kind == RTM_NEWROUTE {
-                if let Some(meta) = decode_route(payload, names, scratch)? {
-                    if !meta.cloned {
-                        each(scratch)?;
+            "listing routes",
+            |kind, payload| {
+                if kind == RTM_NEWROUTE {
+                    if let Some(meta) = decode_route(payload, names, scratch)? {
+                        if !meta.cloned {
+                            each(scratch)?;
+                        }
                     }
                 }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         match err {
             None => Ok(()),
             // The table does not exist (yet): it has no routes.
@@ -382,9 +279,10 @@ impl RtSocket {
         if fibmatch {
             req.header.flags = NlRouteFlags::FibMatch;
         }
-        let seq = self.send(RouteNetlinkMessage::GetRoute(req), NLM_F_REQUEST)?;
+        let what = "asking the kernel for a route";
+        let seq = self.send(RouteNetlinkMessage::GetRoute(req), 0, what)?;
         let mut found: Option<(Route, Option<i32>)> = None;
-        let err = self.receive(seq, false, |kind, payload| {
+        let err = self.receive(seq, false, what, |kind, payload| {
             if kind == RTM_NEWROUTE {
                 if let Some((route, meta)) = parse_route(payload, names)? {
                     found = Some((route, meta.cache_error));
@@ -410,18 +308,6 @@ fn af(family: Family) -> AddressFamily {
         Family::Inet => AddressFamily::Inet,
         Family::Inet6 => AddressFamily::Inet6,
     }
-}
-
-/// An error for a failed netlink request, exit 3 when the kernel refused permission.
-fn errno_error(what: &str, errno: i32) -> anyhow::Error {
-    let io = std::io::Error::from_raw_os_error(errno);
-    if errno == libc::EPERM || errno == libc::EACCES {
-        return refused(format!("{what}: the kernel said {io}; run as root"));
-    }
-    if errno == libc::EOPNOTSUPP || errno == libc::EAFNOSUPPORT {
-        return refused(format!("{what}: the kernel does not support this: {io}"));
-    }
-    anyhow::anyhow!("{what}: the kernel said {io}")
 }
 
 /// Device names by ifindex, for naming the devices routes point at.
@@ -452,11 +338,6 @@ impl<'a> Names<'a> {
     }
 }
 
-const NLMSG_HDRLEN: usize = 16;
-const NLMSG_NOOP: u16 = 1;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const RTM_NEWLINK: u16 = 16;
 const RTM_NEWROUTE: u16 = 24;
 
 const RTA_DST: u16 = 1;
@@ -473,10 +354,6 @@ const RTAX_MTU: u16 = 2;
 const RTM_F_CLONED: u32 = 0x200;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
 
 /// Iterate the attributes (`struct rtattr`) in `b`: (type, value). Stops at the first
 /// malformed one, which the caller reports.

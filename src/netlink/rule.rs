@@ -1,33 +1,37 @@
 //! Policy routing rules over rtnetlink (`ip rule show`).
 
-use futures::TryStreamExt;
 use netlink_packet_route::rule::{RuleAction as NlAction, RuleAttribute, RuleFlags, RuleMessage};
-use rtnetlink::IpVersion;
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
-use super::{Netns, kernel_error, with_handle};
+use super::Netns;
+use super::socket::RtSocket;
 use crate::dataplane::route::Family;
 use crate::dataplane::{Rule, RuleAction, Table};
 
 /// The IPv4 and IPv6 rules of `netns`, by family then priority.
 pub fn rules(netns: &Netns) -> anyhow::Result<Vec<Rule>> {
-    with_handle(netns, |handle| async move {
+    RtSocket::open_in(netns)?.rules()
+}
+
+impl RtSocket {
+    /// The IPv4 and IPv6 policy routing rules (`ip rule show`), by family then priority.
+    pub fn rules(&mut self) -> anyhow::Result<Vec<Rule>> {
         let mut out = Vec::new();
-        for (version, family) in [
-            (IpVersion::V4, Family::Inet),
-            (IpVersion::V6, Family::Inet6),
+        for (af, family) in [
+            (AddressFamily::Inet, Family::Inet),
+            (AddressFamily::Inet6, Family::Inet6),
         ] {
-            let mut dump = handle.rule().get(version).execute();
-            while let Some(msg) = dump
-                .try_next()
-                .await
-                .map_err(|e| kernel_error("listing rules", e))?
-            {
-                out.push(rule(&msg, family));
+            let mut req = RuleMessage::default();
+            req.header.family = af;
+            for m in self.dump(RouteNetlinkMessage::GetRule(req), "listing rules")? {
+                if let RouteNetlinkMessage::NewRule(msg) = m {
+                    out.push(rule(&msg, family));
+                }
             }
         }
         out.sort_by_key(|r| (r.family, r.priority));
         Ok(out)
-    })
+    }
 }
 
 fn rule(msg: &RuleMessage, family: Family) -> Rule {

@@ -17,10 +17,7 @@ use std::io;
 use std::net::IpAddr;
 
 use anyhow::Context;
-use netlink_packet_core::{
-    NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkHeader,
-    NetlinkMessage, NetlinkPayload,
-};
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkMessage};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkMessage};
 use netlink_packet_route::neighbour::{
@@ -31,10 +28,10 @@ use netlink_packet_route::route::{
     RouteNextHopFlags, RouteProtocol, RouteScope, RouteType,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 use rtnetlink::{LinkBridge, LinkIpIp, LinkMessageBuilder, LinkUnspec, LinkVxlan};
 
 use super::Netns;
+use super::socket::RtSocket;
 use crate::dataplane::{Addr, FdbEntry, Link, LinkKind, Neighbour, Route};
 use crate::diff::{Change, vxlan_port};
 use crate::error::refused;
@@ -662,29 +659,19 @@ fn write_sysctl(key: &str, value: &str) -> Result<(), String> {
     })
 }
 
-/// A synchronous rtnetlink socket that pipelines requests.
+/// The agent's socket: one [`RtSocket`] used for acknowledged requests (devices) and for
+/// pipelined batches (everything else).
 struct Batch {
-    sock: Socket,
-    seq: u32,
-    buf: Vec<u8>,
+    sock: RtSocket,
 }
 
 impl Batch {
     /// Open a socket in the calling thread's netns.
     fn open() -> anyhow::Result<Batch> {
-        let mut sock = Socket::new(NETLINK_ROUTE)
-            .map_err(|e| refused(format!("cannot open a netlink socket: {e}")))?;
-        sock.bind_auto().context("binding the netlink socket")?;
-        sock.connect(&SocketAddr::new(0, 0))
-            .context("connecting the netlink socket")?;
-        // Small acknowledgements (no echo of the request), and room for many errors.
-        let _ = sock.set_cap_ack(true);
-        let _ = sock.set_rx_buf_sz(4 * 1024 * 1024);
-        Ok(Batch {
-            sock,
-            seq: 0,
-            buf: Vec::with_capacity(64 * 1024),
-        })
+        let mut sock = RtSocket::open()?;
+        // Room for many error answers of a batch.
+        sock.set_rx_buf(4 * 1024 * 1024);
+        Ok(Batch { sock })
     }
 
     fn message(
@@ -692,114 +679,35 @@ impl Batch {
         payload: RouteNetlinkMessage,
         flags: u16,
     ) -> NetlinkMessage<RouteNetlinkMessage> {
-        let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST | flags;
-        header.sequence_number = self.next_seq();
-        let mut m = NetlinkMessage::new(header, NetlinkPayload::from(payload));
-        m.finalize();
-        m
-    }
-
-    fn send_one(&mut self, m: &NetlinkMessage<RouteNetlinkMessage>) -> io::Result<()> {
-        let mut out = vec![0u8; m.buffer_len()];
-        m.serialize(&mut out);
-        self.sock.send(&out, 0)?;
-        Ok(())
-    }
-
-    /// Receive one datagram and parse the messages in it.
-    fn recv(&mut self, flags: libc::c_int) -> io::Result<Vec<NetlinkMessage<RouteNetlinkMessage>>> {
-        self.buf.clear();
-        self.buf.reserve(256 * 1024);
-        self.sock.recv(&mut self.buf, flags)?;
-        let mut out = Vec::new();
-        let mut off = 0;
-        while off + 16 <= self.buf.len() {
-            let len = u32::from_ne_bytes([
-                self.buf[off],
-                self.buf[off + 1],
-                self.buf[off + 2],
-                self.buf[off + 3],
-            ]) as usize;
-            if len < 16 || off + len > self.buf.len() {
-                break;
-            }
-            if let Ok(m) =
-                NetlinkMessage::<RouteNetlinkMessage>::deserialize(&self.buf[off..off + len])
-            {
-                out.push(m);
-            }
-            off += (len + 3) & !3;
-        }
-        Ok(out)
+        self.sock.message(payload, flags)
     }
 
     /// Send one request with NLM_F_ACK and wait for its answer: `Err(errno)` on failure.
     fn request(&mut self, payload: RouteNetlinkMessage, flags: u16) -> Result<(), i32> {
-        let m = self.message(payload, flags | NLM_F_ACK);
-        let seq = m.header.sequence_number;
-        self.send_one(&m)
-            .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
-        loop {
-            let msgs = self
-                .recv(0)
-                .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
-            for m in msgs {
-                if m.header.sequence_number != seq {
-                    continue;
-                }
-                if let NetlinkPayload::Error(e) = m.payload {
-                    return match e.code {
-                        Some(code) => Err(-code.get()),
-                        None => Ok(()),
-                    };
-                }
-            }
+        match self.sock.ack(payload, flags, "sending a netlink request") {
+            Ok(None) => Ok(()),
+            Ok(Some(errno)) => Err(errno),
+            Err(e) => Err(e
+                .chain()
+                .find_map(|c| c.downcast_ref::<io::Error>())
+                .and_then(io::Error::raw_os_error)
+                .unwrap_or(libc::EIO)),
         }
     }
 
     /// Device names and indexes in this netns.
     fn link_names(&mut self) -> anyhow::Result<HashMap<String, u32>> {
-        let m = self.message(
-            RouteNetlinkMessage::GetLink(LinkMessage::default()),
-            NLM_F_DUMP,
-        );
-        let seq = m.header.sequence_number;
-        self.send_one(&m)
-            .context("asking the kernel for its devices")?;
-        let mut names = HashMap::new();
-        loop {
-            for m in self.recv(0).context("reading the device list")? {
-                if m.header.sequence_number != seq {
-                    continue;
-                }
-                match m.payload {
-                    NetlinkPayload::Done(_) => return Ok(names),
-                    NetlinkPayload::Error(e) => {
-                        if let Some(code) = e.code {
-                            anyhow::bail!(
-                                "listing devices: the kernel said {}",
-                                io::Error::from_raw_os_error(-code.get())
-                            );
-                        }
-                    }
-                    NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) => {
-                        for attr in link.attributes {
-                            if let LinkAttribute::IfName(name) = attr {
-                                names.insert(name, link.header.index);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
+        Ok(self
+            .sock
+            .links()?
+            .into_iter()
+            .map(|l| (l.name, l.ifindex))
+            .collect())
     }
 
     /// The next sequence number.
     fn next_seq(&mut self) -> u32 {
-        self.seq = self.seq.wrapping_add(1);
-        self.seq
+        self.sock.next_seq()
     }
 
     /// Send every message without waiting for acknowledgements, many per `sendmsg`; the
@@ -816,8 +724,7 @@ impl Batch {
                 i += 1;
             }
             self.sock
-                .send(&wire.bytes[from..to], 0)
-                .context("sending a batch of netlink requests")?;
+                .send_bytes(&wire.bytes[from..to], "sending a batch of netlink requests")?;
             from = to;
             self.drain_errors(wire, &mut failures)?;
         }
@@ -831,28 +738,20 @@ impl Batch {
         wire: &Wire,
         failures: &mut Vec<(usize, i32)>,
     ) -> anyhow::Result<()> {
-        loop {
-            match self.recv(libc::MSG_DONTWAIT) {
-                Ok(msgs) => {
-                    for m in msgs {
-                        if let NetlinkPayload::Error(e) = m.payload {
-                            if let (Some(code), Some(tag)) =
-                                (e.code, wire.tag_of(m.header.sequence_number))
-                            {
-                                failures.push((tag, -code.get()));
-                            }
-                        }
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                    anyhow::bail!(
-                        "the kernel reported more failures than fit in the socket buffer; \
-                         some changes failed (re-run to see which)"
-                    )
-                }
-                Err(e) => return Err(e).context("reading netlink answers"),
+        let drained = self.sock.drain_errors(|seq, errno| {
+            if let Some(tag) = wire.tag_of(seq) {
+                failures.push((tag, errno));
             }
+        });
+        match drained {
+            Ok(()) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                anyhow::bail!(
+                    "the kernel reported more failures than fit in the socket buffer; \
+                     some changes failed (re-run to see which)"
+                )
+            }
+            Err(e) => Err(e).context("reading netlink answers"),
         }
     }
 }
@@ -860,6 +759,7 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netlink_packet_core::{NetlinkHeader, NetlinkPayload};
 
     use crate::dataplane::{Nexthop, Protocol, RouteType, Scope, Table};
 

@@ -10,10 +10,9 @@ use anyhow::Context;
 
 use super::discover::{self, OpenError};
 use super::{NetnsRef, NetnsView, PodNetns, Snapshot, Unread, cni, kube};
-use crate::dataplane::{LinkKind, Route, Table};
+use crate::dataplane::{LinkKind, Table};
 use crate::netlink::Netns;
 use crate::netlink::link::{RtSocket, for_each_netns};
-use crate::netlink::route::dump_routes;
 
 /// Where to look.
 #[derive(Debug, Clone)]
@@ -98,7 +97,8 @@ pub fn gather(opts: &Options) -> anyhow::Result<Snapshot> {
     let addrs = sock
         .addrs_of(&links)
         .with_context(|| format!("reading the addresses of netns {}", opts.node.label()))?;
-    let routes = main_routes(&opts.node)
+    let routes = sock
+        .routes(&links, None, Some(Table::MAIN))
         .with_context(|| format!("reading the routes of netns {}", opts.node.label()))?;
     snap.node_view = NetnsView {
         links,
@@ -256,8 +256,7 @@ pub fn gather(opts: &Options) -> anyhow::Result<Snapshot> {
     let views = for_each_netns(&files, |s| {
         let links = s.links()?;
         let addrs = s.addrs_of(&links)?;
-        // The worker thread is inside the pod's netns: "current" is the pod's.
-        let routes = main_routes(&Netns::Current)?;
+        let routes = s.routes(&links, None, Some(Table::MAIN))?;
         Ok((
             NetnsView {
                 links,
@@ -285,11 +284,6 @@ pub fn gather(opts: &Options) -> anyhow::Result<Snapshot> {
     snap.namespaces = held.into_iter().map(|h| h.ns).collect();
     snap.namespaces.extend(by_pid);
     Ok(snap)
-}
-
-/// The main-table routes (IPv4 and IPv6) of `netns`, through the shared route reader.
-fn main_routes(netns: &Netns) -> anyhow::Result<Vec<Route>> {
-    Ok(dump_routes(netns, None, Some(Table::MAIN))?.routes)
 }
 
 fn held_from(f: discover::Found) -> Held {

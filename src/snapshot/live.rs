@@ -1,5 +1,5 @@
-//! Reading a snapshot live: the netlink readers of `crate::netlink` and `netpath pods`'s
-//! gathering, run side by side in the node's netns.
+//! Reading a snapshot live: the node's dataplane in one visit to its netns
+//! ([`read_node`]: one socket, one thread), beside `netpath pods`'s gathering.
 //!
 //! Only the device list is required: every other part that cannot be read (rules without
 //! permission, /proc of other users' processes …) is recorded in [`Snapshot::unread`] with
@@ -7,11 +7,10 @@
 
 use std::net::IpAddr;
 
-use anyhow::Context;
-
 use super::{PodEntry, Snapshot, Source, Unread, now_rfc3339};
 use crate::dataplane::{LinkKind, NodeState, Scope};
-use crate::netlink::{Netns, link::RtSocket, neigh, route, rule, sysctl};
+use crate::netlink::Netns;
+use crate::netlink::node::read_node;
 use crate::pods::{self, VethStatus};
 
 /// What to read, and where.
@@ -33,51 +32,34 @@ pub struct LiveOptions {
 pub fn read_live(opts: &LiveOptions) -> anyhow::Result<Snapshot> {
     let netns = &opts.netns;
     let taken_at = now_rfc3339();
-    let mut sock = RtSocket::open_in(netns)?;
-    let links = sock
-        .links()
-        .with_context(|| format!("reading the devices of netns {}", netns.label()))?;
-    let mut unread = Vec::new();
-    let addrs = match sock.addrs_of(&links) {
-        Ok(a) => a,
-        Err(e) => {
-            unread.push(unread_of("addresses", &e));
-            Vec::new()
-        }
-    };
-    let mut warnings: Vec<String> = sock
-        .take_undecodable()
-        .into_iter()
-        .map(|m| format!("skipped a kernel message that could not be decoded: {m}"))
-        .collect();
-
-    // The other parts are independent: read them side by side (each reader enters the
-    // netns on its own thread).
-    let (routes, rules, neighbours, fdb, sysctls, pod_map) = std::thread::scope(|s| {
-        let routes = s.spawn(|| route::dump_routes(netns, None, None).map(|d| d.routes));
-        let rules = s.spawn(|| rule::rules(netns));
-        let neighbours = s.spawn(|| neigh::neighbours(netns));
-        let fdb = s.spawn(|| neigh::fdb(netns));
-        let sysctls = s.spawn(|| sysctl::sysctls(netns));
+    // The pod map enters many namespaces of its own: on a thread beside the node's read,
+    // which enters the node's netns once and reads every part over one socket.
+    let (read, pod_map) = std::thread::scope(|s| {
         let pod_map = opts.pods.as_ref().map(|p| {
             let mut p = p.clone();
             p.node = netns.clone();
             s.spawn(move || pod_map(&p))
         });
-        (
-            join(routes),
-            join(rules),
-            join(neighbours),
-            join(fdb),
-            join(sysctls),
-            pod_map.map(join),
-        )
+        (read_node(netns, true), pod_map.map(join))
     });
-    let routes = take(&mut unread, "routes", routes);
-    let rules = take(&mut unread, "rules", rules);
-    let neighbours = take(&mut unread, "neighbours", neighbours);
-    let fdb = take(&mut unread, "fdb", fdb);
-    let sysctls = take(&mut unread, "sysctls", sysctls);
+    let read = read?;
+    let links = read.links;
+    let mut unread = Vec::new();
+    let addrs = take(&mut unread, "addresses", read.addrs);
+    let mut warnings: Vec<String> = read
+        .undecodable
+        .into_iter()
+        .map(|m| format!("skipped a kernel message that could not be decoded: {m}"))
+        .collect();
+    let routes = take(&mut unread, "routes", read.routes);
+    let rules = take(
+        &mut unread,
+        "rules",
+        read.rules.unwrap_or_else(|| Ok(Vec::new())),
+    );
+    let neighbours = take(&mut unread, "neighbours", read.neighbours);
+    let fdb = take(&mut unread, "fdb", read.fdb);
+    let sysctls = take(&mut unread, "sysctls", read.sysctls);
     let pods = match pod_map {
         None => None,
         Some(Ok((entries, pod_unread))) => {

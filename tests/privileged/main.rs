@@ -12,6 +12,7 @@ mod etcd;
 mod lab;
 mod lab_scenarios;
 mod neigh;
+mod netlink;
 mod netns;
 mod offline;
 mod pods;
@@ -34,6 +35,7 @@ fn main() {
     trials.extend(etcd::tests());
     trials.extend(snapshot::tests());
     trials.extend(lab_scenarios::tests());
+    trials.extend(netlink::tests());
 
     if !lab::is_root() {
         let n = trials.len();

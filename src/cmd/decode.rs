@@ -263,44 +263,90 @@ impl<W: Write> Printer<W> {
 }
 
 /// How far behind the reader the file's pages are released while workers count: far
-/// more than the batches in flight can span.
-const RELEASE_LAG: u64 = 128 << 20;
+/// more than the batches in flight can span (a few MB).
+const RELEASE_LAG: u64 = 16 << 20;
 
 /// Frames per batch handed to a worker.
-const BATCH: usize = 512;
+const BATCH: usize = 1024;
 
-/// What a worker hands back: its counts, and the link types it could not decode with the
-/// first packet number of each.
-type WorkerResult = (Stats, Vec<(LinkType, u64)>);
+/// What counting hands back: the counts, and the link types that could not be decoded with
+/// the first packet number of each.
+type CountResult = (Stats, Vec<(LinkType, u64)>);
+
+/// Decodes and counts batches of frames (on a worker, or on the reading thread).
+struct Counter<'a> {
+    pkt: Packet<'a>,
+    stats: Stats,
+    undecoded: Vec<(LinkType, u64)>,
+}
+
+impl<'a> Counter<'a> {
+    fn new(mtu: u16) -> Self {
+        Counter {
+            pkt: Packet::new(LinkType::ETHERNET, &[], 0),
+            stats: Stats::new(mtu),
+            undecoded: Vec::new(),
+        }
+    }
+
+    fn count(&mut self, batch: &[crate::pcapfile::Frame<'a>], opts: &DecodeOptions) {
+        for f in batch {
+            decode::decode_into(&mut self.pkt, f.link, f.data, f.orig_len, opts);
+            self.stats.add(&self.pkt);
+            if let Some(StopReason::Unsupported {
+                kind: "link-type", ..
+            }) = self.pkt.stop.map(|s| s.reason)
+            {
+                note_undecoded(&mut self.undecoded, f.link, f.number);
+            }
+        }
+    }
+
+    fn finish(mut self) -> CountResult {
+        self.stats.settle();
+        (self.stats, self.undecoded)
+    }
+}
+
+/// Remember the first packet of an undecoded link type.
+fn note_undecoded(list: &mut Vec<(LinkType, u64)>, link: LinkType, number: u64) {
+    match list.iter_mut().find(|(l, _)| *l == link) {
+        Some((_, n)) => *n = (*n).min(number),
+        None => list.push((link, number)),
+    }
+}
 
 /// `--stats` on several threads: the reading thread walks the records (and applies the
 /// filter) and hands batches of frames, borrowed from the file, to workers that decode and
-/// count into their own [`Stats`]; the counts are merged at the end. Counting does not
-/// depend on packet order, so the result is the same as on one thread.
+/// count into their own [`Stats`]; when every worker is busy it counts the batch itself
+/// instead of waiting (so `--threads N` runs N threads, the reader one of them). The counts
+/// are merged at the end. Counting does not depend on packet order, so the result is the
+/// same as on one thread.
 pub struct StatsPool<'scope, 'a> {
     batch: Vec<crate::pcapfile::Frame<'a>>,
     tx: std::sync::mpsc::SyncSender<Vec<crate::pcapfile::Frame<'a>>>,
-    workers: Vec<std::thread::ScopedJoinHandle<'scope, WorkerResult>>,
+    workers: Vec<std::thread::ScopedJoinHandle<'scope, CountResult>>,
+    own: Counter<'a>,
+    opts: &'scope DecodeOptions,
 }
 
 impl<'scope, 'a: 'scope> StatsPool<'scope, 'a> {
-    /// Start `threads` workers decoding with `opts`, checking inner packets against `mtu`.
+    /// Start `threads - 1` workers decoding with `opts`, checking inner packets against
+    /// `mtu` (the reading thread is the last one).
     pub fn start<'env>(
         scope: &'scope std::thread::Scope<'scope, 'env>,
         threads: usize,
         opts: &'scope DecodeOptions,
         mtu: u16,
     ) -> Self {
-        let (tx, rx) =
-            std::sync::mpsc::sync_channel::<Vec<crate::pcapfile::Frame<'a>>>(threads * 2);
+        let workers = threads.saturating_sub(1).max(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<crate::pcapfile::Frame<'a>>>(workers);
         let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
-        let workers = (0..threads)
+        let workers = (0..workers)
             .map(|_| {
                 let rx = std::sync::Arc::clone(&rx);
                 scope.spawn(move || {
-                    let mut pkt = Packet::new(LinkType::ETHERNET, &[], 0);
-                    let mut stats = Stats::new(mtu);
-                    let mut undecoded: Vec<(LinkType, u64)> = Vec::new();
+                    let mut counter = Counter::new(mtu);
                     loop {
                         // A poisoned lock means another worker panicked: stop, the join reports it.
                         let batch = match rx.lock() {
@@ -308,22 +354,9 @@ impl<'scope, 'a: 'scope> StatsPool<'scope, 'a> {
                             Err(_) => break,
                         };
                         let Ok(batch) = batch else { break };
-                        for f in batch {
-                            decode::decode_into(&mut pkt, f.link, f.data, f.orig_len, opts);
-                            stats.add(&pkt);
-                            if let Some(StopReason::Unsupported {
-                                kind: "link-type", ..
-                            }) = pkt.stop.map(|s| s.reason)
-                            {
-                                match undecoded.iter_mut().find(|(l, _)| *l == f.link) {
-                                    Some((_, n)) => *n = (*n).min(f.number),
-                                    None => undecoded.push((f.link, f.number)),
-                                }
-                            }
-                        }
+                        counter.count(&batch, opts);
                     }
-                    stats.settle();
-                    (stats, undecoded)
+                    counter.finish()
                 })
             })
             .collect();
@@ -331,46 +364,51 @@ impl<'scope, 'a: 'scope> StatsPool<'scope, 'a> {
             batch: Vec::with_capacity(BATCH),
             tx,
             workers,
+            own: Counter::new(mtu),
+            opts,
         }
     }
 
-    /// Queue one frame (sent to a worker with its batch).
+    /// Queue one frame (a full batch goes to an idle worker, or is counted here).
     pub fn push(&mut self, frame: crate::pcapfile::Frame<'a>) {
         self.batch.push(frame);
         if self.batch.len() == BATCH {
             let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-            // A send fails only when every worker is gone (they panicked): finish() says so.
-            let _ = self.tx.send(full);
+            match self.tx.try_send(full) {
+                Ok(()) => {}
+                // Every worker busy (or gone: finish() reports a panic): count it here.
+                Err(
+                    std::sync::mpsc::TrySendError::Full(b)
+                    | std::sync::mpsc::TrySendError::Disconnected(b),
+                ) => self.own.count(&b, self.opts),
+            }
         }
     }
 
-    /// Send what is left, wait for the workers and merge their counts. The link types
+    /// Count what is left, wait for the workers and merge their counts. The link types
     /// nobody could decode come back with their first packet number, in file order.
-    pub fn finish(self) -> anyhow::Result<WorkerResult> {
-        let StatsPool { batch, tx, workers } = self;
-        if !batch.is_empty() {
-            let _ = tx.send(batch);
-        }
+    pub fn finish(self) -> anyhow::Result<CountResult> {
+        let StatsPool {
+            batch,
+            tx,
+            workers,
+            mut own,
+            opts,
+        } = self;
+        own.count(&batch, opts);
         drop(tx);
-        let mut total: Option<Stats> = None;
-        let mut undecoded: Vec<(LinkType, u64)> = Vec::new();
+        let (mut total, mut undecoded) = own.finish();
         for w in workers {
             let (stats, links) = w
                 .join()
                 .map_err(|_| anyhow!("a decoding thread panicked (a bug: please report it)"))?;
-            match total.as_mut() {
-                Some(t) => t.merge(stats),
-                None => total = Some(stats),
-            }
+            total.merge(stats);
             for (link, n) in links {
-                match undecoded.iter_mut().find(|(l, _)| *l == link) {
-                    Some((_, m)) => *m = (*m).min(n),
-                    None => undecoded.push((link, n)),
-                }
+                note_undecoded(&mut undecoded, link, n);
             }
         }
         undecoded.sort_by_key(|(_, n)| *n);
-        Ok((total.unwrap_or_default(), undecoded))
+        Ok((total, undecoded))
     }
 }
 

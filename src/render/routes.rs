@@ -908,6 +908,7 @@ pub fn write_get(r: &GetReport<'_>, style: &Style, out: &mut impl Write) -> io::
             writeln!(out, "{}", paint(Paint::Yellow, &format!("note: {n}")))?;
         }
     } else {
+        writeln!(out)?;
         write_kernel_answer(r, &paint, out)?;
     }
     writeln!(out)?;
@@ -1314,6 +1315,83 @@ mod tests {
                 .collect(),
             warnings: &[],
         }
+    }
+
+    /// The `routes get` report's layout, live (the kernel's answer first) and offline (the
+    /// notes instead, "would say" in the verdict).
+    #[test]
+    fn get_report_layout_live_and_offline() {
+        let rs = routes();
+        let connected = rs
+            .iter()
+            .find(|r| r.proto == Protocol::KERNEL)
+            .unwrap()
+            .clone();
+        let query = RouteQuery {
+            dst: "192.168.1.20".parse().unwrap(),
+            src: None,
+            iif: None,
+        };
+        let steps = vec![Step {
+            rule: Rule::defaults(crate::dataplane::Family::Inet)[1].clone(),
+            end: StepEnd::Route {
+                table: crate::dataplane::Table::MAIN,
+                covering: vec![&connected],
+            },
+        }];
+        let kernel = RouteLookup {
+            resolved: KernelAnswer::Route(connected.clone()),
+            fib_entry: KernelAnswer::Route(connected.clone()),
+            route_error: None,
+            sysctls: Default::default(),
+        };
+        let style = Style {
+            color: false,
+            tty: false,
+        };
+        let mut report = GetReport {
+            netns: "current",
+            query: &query,
+            steps: &steps,
+            kernel: &kernel,
+            offline: None,
+            verdict: Verdict::Routed,
+            explanation: None,
+        };
+        let mut out = Vec::new();
+        write_get(&report, &style, &mut out).unwrap();
+        let live = String::from_utf8(out).unwrap();
+        assert!(
+            live.starts_with("route to 192.168.1.20\n\nkernel (ip route get):\n  "),
+            "{live}"
+        );
+        assert!(live.contains("\n\nwhy (policy rules in order"), "{live}");
+
+        let notes = vec!["predicted from dump.txt (ip route)".to_string()];
+        report.offline = Some(Offline {
+            path: Path::new("dump.txt"),
+            format: "ip route",
+            notes: &notes,
+        });
+        report.verdict = Verdict::NotRoutable {
+            errno: libc::EINVAL,
+            kernel_said: "Invalid argument (EINVAL)".into(),
+            reason: "r".into(),
+        };
+        let mut out = Vec::new();
+        write_get(&report, &style, &mut out).unwrap();
+        let offline = String::from_utf8(out).unwrap();
+        assert!(
+            offline.starts_with(
+                "route to 192.168.1.20\nnote: predicted from dump.txt (ip route)\n\nwhy"
+            ),
+            "{offline}"
+        );
+        assert!(!offline.contains("kernel (ip route get)"), "{offline}");
+        assert!(
+            offline.contains("(the kernel would say: Invalid argument (EINVAL))"),
+            "{offline}"
+        );
     }
 
     #[test]

@@ -388,6 +388,18 @@ fn size_ttl_outside_and_endpoints() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // IPv6 is not planned: said plainly, not traced as an unroutable IPv4 packet.
+    let out = netpath()
+        .args(["trace", "-c", "demo:flannel-vxlan", "db-0", "fd00::5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("fd00::5 is IPv6: netpath plans and traces the IPv4 pod network only"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Calico BGP across a router that takes the way out; the pool's natOutgoing decides

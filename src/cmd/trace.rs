@@ -231,6 +231,13 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let (t, c) = (Instant::now(), cpu_time());
     let src = trace::resolve(&world, src_spec, true)?;
     let dst = trace::resolve(&world, dst_spec, false)?;
+    for (spec, end) in [(src_spec, &src), (dst_spec, &dst)] {
+        if end.ip.is_some_and(|ip| ip.is_ipv6()) {
+            bail!(
+                "{spec} is IPv6: netpath plans and traces the IPv4 pod network only (in a dual-stack cluster, trace the IPv4 addresses)"
+            );
+        }
+    }
     let mut result = trace::trace(&world, &src, &dst, probe);
     let (first, first_cpu) = (t.elapsed(), cpu_time() - c);
     // Over real state: what the plan has where the real state differs, the plan's own

@@ -11,6 +11,17 @@
 /// checksum does not depend on byte order (RFC 1071 section 2).
 #[inline]
 pub fn sum(data: &[u8], acc: u64) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if data.len() >= 256 && std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above, cached by the standard library).
+        return acc.wrapping_add(u64::from(fold(unsafe { sum_le_avx2(data) }).swap_bytes()));
+    }
+    acc.wrapping_add(u64::from(fold(sum_le(data)).swap_bytes()))
+}
+
+/// The sum of `data` as little-endian 32-bit words (odd tails zero-padded), not folded.
+#[inline]
+fn sum_le(data: &[u8]) -> u64 {
     let mut a = [0u64; 4];
     let mut chunks = data.chunks_exact(32);
     for c in &mut chunks {
@@ -31,7 +42,42 @@ pub fn sum(data: &[u8], acc: u64) -> u64 {
     if let Some(&b) = rest.first() {
         le += u64::from(b);
     }
-    acc.wrapping_add(u64::from(fold(le).swap_bytes()))
+    le
+}
+
+/// [`sum_le`] with AVX2: 64 bytes per step, the 32-bit words widened into eight 64-bit
+/// lanes (payloads of full-size packets; half the instructions of the SSE2 loop).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sum_le_avx2(data: &[u8]) -> u64 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_add_epi64, _mm256_loadu_si256, _mm256_setzero_si256,
+        _mm256_storeu_si256, _mm256_unpackhi_epi32, _mm256_unpacklo_epi32,
+    };
+    let zero = _mm256_setzero_si256();
+    let (mut a, mut b) = (zero, zero);
+    let mut chunks = data.chunks_exact(64);
+    for c in &mut chunks {
+        // SAFETY: each load reads 32 bytes inside the 64-byte chunk (unaligned loads).
+        let (x, y) = unsafe {
+            (
+                _mm256_loadu_si256(c.as_ptr().cast::<__m256i>()),
+                _mm256_loadu_si256(c.as_ptr().add(32).cast::<__m256i>()),
+            )
+        };
+        a = _mm256_add_epi64(a, _mm256_unpacklo_epi32(x, zero));
+        b = _mm256_add_epi64(b, _mm256_unpackhi_epi32(x, zero));
+        a = _mm256_add_epi64(a, _mm256_unpacklo_epi32(y, zero));
+        b = _mm256_add_epi64(b, _mm256_unpackhi_epi32(y, zero));
+    }
+    let mut lanes = [0u64; 4];
+    // SAFETY: `lanes` is 32 bytes, written unaligned.
+    unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast::<__m256i>(), _mm256_add_epi64(a, b)) };
+    // Each lane holds at most len/4 words of < 2^32: no overflow below 2^32 words (16 GiB).
+    lanes.iter().sum::<u64>() + sum_le(chunks.remainder())
 }
 
 /// Fold a running sum to 16 bits (without the final complement).
@@ -91,6 +137,18 @@ mod tests {
         z[10] = 0;
         z[11] = 0;
         assert_eq!(checksum(&z), 0xb861);
+    }
+
+    /// The AVX2 path (long inputs) and the portable one give the same sums.
+    #[test]
+    fn wide_and_portable_sums_agree() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        for n in (0..data.len()).step_by(37).chain([255, 256, 257, 1500, 4096]) {
+            let d = &data[..n];
+            assert_eq!(fold(sum(d, 0)), fold(sum_le(d)).swap_bytes(), "n={n}");
+            let all_ones = vec![0xffu8; n];
+            assert_eq!(fold(sum(&all_ones, 0)), fold(sum_le(&all_ones)).swap_bytes(), "ones n={n}");
+        }
     }
 
     #[test]

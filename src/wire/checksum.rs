@@ -54,8 +54,8 @@ fn sum_le(data: &[u8]) -> u64 {
 #[target_feature(enable = "avx2")]
 unsafe fn sum_le_avx2(data: &[u8]) -> u64 {
     use std::arch::x86_64::{
-        __m256i, _mm256_add_epi64, _mm256_loadu_si256, _mm256_setzero_si256,
-        _mm256_storeu_si256, _mm256_unpackhi_epi32, _mm256_unpacklo_epi32,
+        __m256i, _mm256_add_epi64, _mm256_loadu_si256, _mm256_setzero_si256, _mm256_storeu_si256,
+        _mm256_unpackhi_epi32, _mm256_unpacklo_epi32,
     };
     let zero = _mm256_setzero_si256();
     let (mut a, mut b) = (zero, zero);
@@ -142,12 +142,21 @@ mod tests {
     /// The AVX2 path (long inputs) and the portable one give the same sums.
     #[test]
     fn wide_and_portable_sums_agree() {
-        let data: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-        for n in (0..data.len()).step_by(37).chain([255, 256, 257, 1500, 4096]) {
+        let data: Vec<u8> = (0..5000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for n in (0..data.len())
+            .step_by(37)
+            .chain([255, 256, 257, 1500, 4096])
+        {
             let d = &data[..n];
             assert_eq!(fold(sum(d, 0)), fold(sum_le(d)).swap_bytes(), "n={n}");
             let all_ones = vec![0xffu8; n];
-            assert_eq!(fold(sum(&all_ones, 0)), fold(sum_le(&all_ones)).swap_bytes(), "ones n={n}");
+            assert_eq!(
+                fold(sum(&all_ones, 0)),
+                fold(sum_le(&all_ones)).swap_bytes(),
+                "ones n={n}"
+            );
         }
     }
 

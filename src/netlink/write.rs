@@ -518,16 +518,11 @@ impl Wire {
     }
 }
 
-const RTM_NEWROUTE: u16 = 24;
+use super::route::{
+    RTA_DST, RTA_GATEWAY, RTA_METRICS, RTA_OIF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTAX_MTU,
+    RTM_NEWROUTE,
+};
 const RTM_DELROUTE: u16 = 25;
-const RTA_DST: u16 = 1;
-const RTA_OIF: u16 = 4;
-const RTA_GATEWAY: u16 = 5;
-const RTA_PRIORITY: u16 = 6;
-const RTA_PREFSRC: u16 = 7;
-const RTA_METRICS: u16 = 8;
-const RTA_TABLE: u16 = 15;
-const RTAX_MTU: u16 = 2;
 const RTNH_F_ONLINK: u32 = 4;
 
 /// Append one netlink attribute (header, value, padding to 4 bytes).

@@ -568,21 +568,16 @@ mod tests {
             Nexthop::via(ip("10.244.2.0"), "vx0").onlink(),
         );
         assert_eq!(text(&r, None), None);
+        let vxlan = LinkKind::Vxlan(Vxlan {
+            vni: 1,
+            port: 8472,
+            local: None,
+            dev: None,
+            learning: false,
+        });
         let links = vec![Link {
             ifindex: 5,
-            name: "vx0".into(),
-            kind: LinkKind::Vxlan(Vxlan {
-                vni: 1,
-                port: 8472,
-                local: None,
-                dev: None,
-                learning: false,
-            }),
-            mtu: 1450,
-            mac: None,
-            up: true,
-            oper_state: None,
-            master: None,
+            ..Link::up("vx0", vxlan, 1450)
         }];
         assert!(
             text(&r, Some(&links))

@@ -585,14 +585,9 @@ impl Builder {
         master: Option<&str>,
     ) {
         self.st.links.push(Link {
-            ifindex: 0,
-            name: name.to_string(),
-            kind,
-            mtu,
             mac,
-            up: true,
-            oper_state: None,
             master: master.map(str::to_string),
+            ..Link::up(name, kind, mtu)
         });
     }
 

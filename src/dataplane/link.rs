@@ -32,6 +32,23 @@ pub struct Link {
     pub master: Option<String>,
 }
 
+impl Link {
+    /// A device that is administratively up, as a plan describes it before it exists:
+    /// no ifindex yet (0), no MAC, no operational state, no master.
+    pub fn up(name: &str, kind: LinkKind, mtu: u32) -> Link {
+        Link {
+            ifindex: 0,
+            name: name.to_string(),
+            kind,
+            mtu,
+            mac: None,
+            up: true,
+            oper_state: None,
+            master: None,
+        }
+    }
+}
+
 /// Kind-specific data of a device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]

@@ -16,16 +16,7 @@ fn mac(s: &str) -> MacAddr {
 }
 
 fn link(name: &str, kind: LinkKind, mtu: u32) -> Link {
-    Link {
-        ifindex: 0,
-        name: name.into(),
-        kind,
-        mtu,
-        mac: None,
-        up: true,
-        oper_state: None,
-        master: None,
-    }
+    Link::up(name, kind, mtu)
 }
 
 fn flannel_vxlan(vni: u32) -> LinkKind {

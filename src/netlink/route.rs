@@ -599,13 +599,7 @@ mod tests {
     fn links() -> Vec<Link> {
         let link = |ifindex: u32, name: &str| Link {
             ifindex,
-            name: name.into(),
-            kind: crate::dataplane::LinkKind::Device,
-            mtu: 1500,
-            mac: None,
-            up: true,
-            oper_state: None,
-            master: None,
+            ..Link::up(name, crate::dataplane::LinkKind::Device, 1500)
         };
         vec![link(3, "flannel.1"), link(2, "eth0")]
     }

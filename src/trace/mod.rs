@@ -1611,13 +1611,7 @@ mod tests {
             node: name.into(),
             links: vec![Link {
                 ifindex: 2,
-                name: "eth0".into(),
-                kind: LinkKind::Device,
-                mtu: 1500,
-                mac: None,
-                up: true,
-                oper_state: None,
-                master: None,
+                ..Link::up("eth0", LinkKind::Device, 1500)
             }],
             addrs: vec![Addr {
                 dev: "eth0".into(),

@@ -63,16 +63,7 @@ fn mac(s: &str) -> MacAddr {
 }
 
 fn link(name: &str, kind: LinkKind, mtu: u32) -> Link {
-    Link {
-        ifindex: 0,
-        name: name.into(),
-        kind,
-        mtu,
-        mac: None,
-        up: true,
-        oper_state: None,
-        master: None,
-    }
+    Link::up(name, kind, mtu)
 }
 
 /// An underlay: `eth0` (a veth whose peer stays in the namespace) with 192.168.77.1/24.

@@ -910,7 +910,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__routes__subcmd__get)
-            opts="-h -V --from --iif --netns --color --json --help --version"
+            opts="-h -V --from --iif --mark --tos --netns --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -921,6 +921,14 @@ _netpath() {
                     return 0
                     ;;
                 --iif)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mark)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tos)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

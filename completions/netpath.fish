@@ -60,6 +60,8 @@ complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_s
 complete -c netpath -n "__fish_netpath_using_subcommand routes; and not __fish_seen_subcommand_from get help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -l from -d 'The source address of the packet (like `ip route get ADDR from SRC`)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -l iif -d 'Look up as if the packet arrived on this device (a forwarding lookup, like `ip route get ADDR iif DEV`): shows ip_forward and rp_filter refusals' -r
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -l mark -d 'The packet\'s firewall mark, for `fwmark` policy rules (like `ip route get ADDR mark MARK`): a number, or hex with 0x' -r
+complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -l tos -d 'The packet\'s TOS, for `tos` policy rules and routes (like `ip route get ADDR tos TOS`): a number, or hex with 0x' -r
 complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -l netns -d 'The network namespace: a name from `ip netns` or a path such as /proc/PID/ns/net' -r
 complete -c netpath -n "__fish_netpath_using_subcommand routes; and __fish_seen_subcommand_from get" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'

@@ -9,9 +9,10 @@ use serde::Serialize;
 
 use super::Ctx;
 use super::plan::ClusterArgs;
+use crate::dataplane::kernel::{KernelAnswer, RouteQuery};
 use crate::error::Outcome;
 use crate::netlink::Netns;
-use crate::netlink::route::{self, KernelAnswer, RouteQuery};
+use crate::netlink::route;
 use crate::plan;
 use crate::render::{json, trace as render};
 use crate::snapshot;
@@ -255,9 +256,9 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         if let Some((host, netns)) = &r.live {
             for q in real::kernel_queries(&result, &world, *host) {
                 let query = RouteQuery {
-                    dst: q.dst,
                     src: q.src,
                     iif: q.iif.clone(),
+                    ..RouteQuery::to(q.dst)
                 };
                 match route::lookup(netns, &query) {
                     Ok(l) => {

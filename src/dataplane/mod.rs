@@ -1,9 +1,11 @@
 //! A node's dataplane as plain data: routes, links, addresses, neighbours, FDB, sysctls.
 //!
-//! One model whatever the source: live netlink (`crate::netlink`), a snapshot file,
-//! offline text (`ip route`, `route -n` …), or the plan computed from a cluster
-//! description. No I/O in this module.
+//! One model whatever the source: live netlink, a snapshot file, offline text
+//! (`ip route`, `route -n` …), or the plan computed from a cluster description; and
+//! [`kernel`], the Linux forwarding rules over it. No I/O in this module, and no imports
+//! of the modules that fill it (netlink, snapshots): data flows from them to here.
 
+pub mod kernel;
 pub mod link;
 pub mod mac;
 pub mod neigh;
@@ -13,6 +15,7 @@ pub mod rule;
 pub mod state;
 pub mod trie;
 
+pub use kernel::Kernel;
 pub use link::{Addr, Link, LinkKind, Veth, Vxlan};
 pub use mac::MacAddr;
 pub use neigh::{FdbEntry, Neighbour, NudState};

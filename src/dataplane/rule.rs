@@ -66,6 +66,16 @@ pub struct Rule {
     /// `suppress_prefixlength N`.
     #[serde(default)]
     pub suppress_prefixlen: Option<u32>,
+    /// The priority a `goto` rule jumps to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goto: Option<u32>,
+    /// The TOS the packet must carry (`tos N`); 0 matches any.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tos: u8,
+}
+
+fn is_zero(v: &u8) -> bool {
+    *v == 0
 }
 
 /// Prints like `ip rule show`: `32766:\tfrom all lookup main`.
@@ -81,6 +91,9 @@ impl fmt::Display for Rule {
         }
         if let Some(d) = self.dst {
             write!(f, " to {d}")?;
+        }
+        if self.tos != 0 {
+            write!(f, " tos {:#04x}", self.tos)?;
         }
         if let Some((mark, mask)) = self.fwmark {
             if mask == u32::MAX {
@@ -104,7 +117,10 @@ impl fmt::Display for Rule {
         match (self.action, self.table) {
             (RuleAction::Lookup, Some(t)) => write!(f, " lookup {}", t.name())?,
             (RuleAction::Lookup, None) => f.write_str(" lookup unspec")?,
-            (RuleAction::Goto, _) => f.write_str(" goto")?,
+            (RuleAction::Goto, _) => match self.goto {
+                Some(t) => write!(f, " goto {t}")?,
+                None => f.write_str(" goto")?,
+            },
             (RuleAction::Nop, _) => f.write_str(" nop")?,
             (RuleAction::Blackhole, _) => f.write_str(" blackhole")?,
             (RuleAction::Unreachable, _) => f.write_str(" unreachable")?,
@@ -135,6 +151,8 @@ impl Rule {
             action: RuleAction::Lookup,
             table: Some(Table::LOCAL),
             suppress_prefixlen: None,
+            goto: None,
+            tos: 0,
         };
         vec![
             base.clone(),

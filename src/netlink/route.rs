@@ -16,8 +16,9 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use super::Netns;
 use super::socket::{RtSocket, errno_error, u32_at};
+use crate::dataplane::kernel::{KernelAnswer, RouteLookup, RouteQuery};
 use crate::dataplane::{
-    Family, Link, Nexthop, NexthopFlags, Protocol, Route, RouteType, Scope, Sysctls, Table,
+    Family, Link, Nexthop, NexthopFlags, Protocol, Route, RouteType, Scope, Table,
 };
 
 /// Every route of every table the kernel has, in the kernel's dump order (per table, the
@@ -78,54 +79,6 @@ fn families(family: Option<Family>) -> &'static [Family] {
     }
 }
 
-/// What to ask the kernel in `netpath routes get` (`ip route get ADDR [from SRC] [iif DEV]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteQuery {
-    /// The destination.
-    pub dst: IpAddr,
-    /// The source address (`from`), if any.
-    pub src: Option<IpAddr>,
-    /// The input device (`iif`): simulate a packet arriving there (a forwarding lookup).
-    pub iif: Option<String>,
-}
-
-/// The kernel's answer to a lookup: a route, or the error it returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KernelAnswer {
-    /// The kernel returned a route.
-    Route(Route),
-    /// The kernel refused: the positive errno (ENETUNREACH, EINVAL, EHOSTUNREACH, EACCES,
-    /// EXDEV …).
-    Error(i32),
-}
-
-impl KernelAnswer {
-    /// The route, if the kernel returned one.
-    pub fn route(&self) -> Option<&Route> {
-        match self {
-            KernelAnswer::Route(r) => Some(r),
-            KernelAnswer::Error(_) => None,
-        }
-    }
-}
-
-/// Everything `routes get` learns from the kernel in one visit to the netns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteLookup {
-    /// The resolved route (`ip route get`): `dst` is the address itself, the device and
-    /// gateway are the ones the packet would use, `prefsrc` the source it would get.
-    pub resolved: KernelAnswer,
-    /// The FIB entry that matched (`ip route get fibmatch`), asked without `iif`/`from`
-    /// so that it answers even when the forwarding lookup was refused.
-    pub fib_entry: KernelAnswer,
-    /// For IPv6 the kernel reports drops as a route carrying an error (`error -113`):
-    /// that errno, when there is one.
-    pub route_error: Option<i32>,
-    /// The forwarding sysctls (ip_forward, per-device forwarding and rp_filter), read
-    /// inside the netns at the same moment.
-    pub sysctls: Sysctls,
-}
-
 /// Ask the kernel which route it would use for `query` (RTM_GETROUTE), and which FIB entry
 /// matched (RTM_F_FIB_MATCH), inside `netns`.
 pub fn lookup(netns: &Netns, query: &RouteQuery) -> anyhow::Result<RouteLookup> {
@@ -148,14 +101,20 @@ pub fn lookup(netns: &Netns, query: &RouteQuery) -> anyhow::Result<RouteLookup> 
                     })?,
             ),
         };
-        if let (Some(src), true) = (query.src, query.dst.is_ipv4() != query.src_is_v4()) {
+        if let (Some(src), true) = (query.src, query.dst.is_ipv4() != src_is_v4(query)) {
             anyhow::bail!(
                 "the source {src} and the destination {} are not the same address family",
                 query.dst
             );
         }
-        let (resolved, route_error) = sock.get_route(query.dst, query.src, iif, false, &names)?;
-        let (fib_entry, _) = sock.get_route(query.dst, None, None, true, &names)?;
+        let (resolved, route_error) = sock.get_route(query, iif, false, &names)?;
+        // The matched entry is asked as an output lookup, with the same mark and TOS.
+        let plain = RouteQuery {
+            src: None,
+            iif: None,
+            ..query.clone()
+        };
+        let (fib_entry, _) = sock.get_route(&plain, None, true, &names)?;
         let sysctls = super::sysctl::read_from(std::path::Path::new("/proc/sys/net"))?;
         Ok(RouteLookup {
             resolved,
@@ -166,10 +125,8 @@ pub fn lookup(netns: &Netns, query: &RouteQuery) -> anyhow::Result<RouteLookup> 
     })
 }
 
-impl RouteQuery {
-    fn src_is_v4(&self) -> bool {
-        self.src.is_none_or(|s| s.is_ipv4())
-    }
+fn src_is_v4(query: &RouteQuery) -> bool {
+    query.src.is_none_or(|s| s.is_ipv4())
 }
 
 impl RtSocket {
@@ -252,17 +209,22 @@ impl RtSocket {
         }
     }
 
-    /// One RTM_GETROUTE for `dst`. Returns the answer and, for IPv6, the error the
+    /// One RTM_GETROUTE for `query` (its destination, source, mark and TOS; `iif` the
+    /// input device's ifindex). Returns the answer and, for IPv6, the error the
     /// returned route carries in its cache info.
     fn get_route(
         &mut self,
-        dst: IpAddr,
-        src: Option<IpAddr>,
+        query: &RouteQuery,
         iif: Option<u32>,
         fibmatch: bool,
         names: &Names<'_>,
     ) -> anyhow::Result<(KernelAnswer, Option<i32>)> {
+        let (dst, src) = (query.dst, query.src);
         let mut req = RouteMessage::default();
+        req.header.tos = query.tos;
+        if query.mark != 0 {
+            req.attributes.push(RouteAttribute::Mark(query.mark));
+        }
         let fam = Family::of(&dst);
         req.header.address_family = af(fam);
         req.header.destination_prefix_length = if dst.is_ipv4() { 32 } else { 128 };
@@ -276,8 +238,14 @@ impl RtSocket {
         if let Some(iif) = iif {
             req.attributes.push(RouteAttribute::Iif(iif));
         }
+        // RTM_F_LOOKUP_TABLE: an IPv4 answer names the table the route was found in (as
+        // `ip route get` asks); without it the kernel says main whatever the table. IPv6
+        // names it anyway, and refuses the flag under strict checking.
+        if dst.is_ipv4() {
+            req.header.flags = NlRouteFlags::LookupTable;
+        }
         if fibmatch {
-            req.header.flags = NlRouteFlags::FibMatch;
+            req.header.flags |= NlRouteFlags::FibMatch;
         }
         let what = "asking the kernel for a route";
         let seq = self.send(RouteNetlinkMessage::GetRoute(req), 0, what)?;

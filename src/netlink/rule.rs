@@ -58,6 +58,8 @@ fn rule(msg: &RuleMessage, family: Family) -> Rule {
         },
         table: (h.table != 0).then_some(Table(u32::from(h.table))),
         suppress_prefixlen: None,
+        goto: None,
+        tos: h.tos,
     };
     let mut mark = None;
     let mut mask = None;
@@ -71,6 +73,7 @@ fn rule(msg: &RuleMessage, family: Family) -> Rule {
             RuleAttribute::Oifname(n) => r.oif = Some(n.clone()),
             RuleAttribute::FwMark(m) => mark = Some(*m),
             RuleAttribute::FwMask(m) => mask = Some(*m),
+            RuleAttribute::Goto(t) => r.goto = Some(*t),
             // The kernel reports "no suppression" as u32::MAX.
             RuleAttribute::SuppressPrefixLen(n) if *n != u32::MAX => {
                 r.suppress_prefixlen = Some(*n)

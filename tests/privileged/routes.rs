@@ -20,6 +20,10 @@ pub fn tests() -> Vec<Trial> {
         Trial::test("routes::table_view_shows_what_route_n_hides", table_view),
         Trial::test("routes::get_matches_ip_route_get", get_matches_ip_route_get),
         Trial::test("routes::get_turns_kernel_errors_into_words", get_errors),
+        Trial::test(
+            "routes::get_follows_policy_rules_like_the_kernel",
+            get_follows_policy_rules_like_the_kernel,
+        ),
         Trial::test("routes::missing_netns_exits_3", missing_netns_exits_3),
     ]
 }
@@ -448,6 +452,169 @@ fn get_errors() -> Result<(), Failed> {
         "{text}"
     );
     assert!(text.contains("calico local block"), "{text}");
+    Ok(())
+}
+
+/// A node whose policy rules pick tables by source, input device, mark and destination,
+/// with a `goto`, a `not`, and rules that drop.
+fn policy_node(tag: &str) -> TestNetns {
+    let ns = TestNetns::new(tag);
+    ns.exec(
+        "set -e
+        sysctl -qw net.ipv4.ip_forward=1
+        sysctl -qw net.ipv4.conf.all.rp_filter=0
+        sysctl -qw net.ipv4.conf.default.rp_filter=0
+        ip link add eth0 type veth peer name eth1
+        ip link set eth0 up; ip link set eth1 up
+        ip addr add 192.168.1.10/24 dev eth0
+        ip link add wan0 type veth peer name wan1
+        ip link set wan0 up; ip link set wan1 up
+        ip addr add 172.16.0.10/24 dev wan0
+        ip link add vpod type veth peer name vpodp
+        ip link set vpod up; ip link set vpodp up
+        ip addr add 10.244.1.1/24 dev vpod
+        ip route add default via 192.168.1.1
+        ip route add default via 172.16.0.1 table 100
+        ip route add 10.50.0.0/16 via 192.168.1.254 table 100
+        ip route add default via 192.168.1.2 table 200
+        ip route add 10.60.0.0/16 via 172.16.0.2 table 300
+        ip rule add pref 100 from 10.244.1.0/24 lookup 100
+        ip rule add pref 110 iif vpod lookup 200
+        ip rule add pref 120 fwmark 0x10/0xf0 lookup 300
+        ip rule add pref 130 to 10.70.0.0/16 goto 150
+        ip rule add pref 140 to 10.70.0.0/16 lookup 100
+        ip rule add pref 150 to 10.70.0.0/16 lookup 200
+        ip rule add pref 160 to 10.80.0.0/16 unreachable
+        ip rule add pref 170 to 10.81.0.0/16 prohibit
+        ip rule add pref 180 not from 192.168.0.0/16 to 10.90.0.0/16 lookup 300
+        ip route add 10.90.0.0/16 via 172.16.0.3 table 300",
+    );
+    ns
+}
+
+/// `ip route get ARGS` in `ns`: the route's (gateway, dev), or the errno it refused with.
+fn ip_route_get(ns: &TestNetns, args: &str) -> Result<Result<(Value, Value), i32>, Failed> {
+    let out = ns.exec_output(&format!("ip -j route get {args}"));
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let errno = [
+            ("Network is unreachable", libc::ENETUNREACH),
+            ("No route to host", libc::EHOSTUNREACH),
+            ("Permission denied", libc::EACCES),
+            ("Invalid argument", libc::EINVAL),
+        ]
+        .iter()
+        .find(|(m, _)| err.contains(m))
+        .map(|(_, e)| *e)
+        .ok_or_else(|| format!("ip route get {args}: {err}"))?;
+        return Ok(Err(errno));
+    }
+    let v: Vec<Value> = serde_json::from_slice(&out.stdout)?;
+    let r = v.first().ok_or("ip route get printed no route")?;
+    Ok(Ok((r["gateway"].clone(), r["dev"].clone())))
+}
+
+/// netpath's prediction in a `routes get --json` document: the winning route's (gateway,
+/// dev), or the errno it predicts (offline: the `kernel would say` errno).
+fn predicted(doc: &Value) -> Result<(Value, Value), i32> {
+    let last = doc["steps"]
+        .as_array()
+        .and_then(|s| s.last())
+        .cloned()
+        .unwrap_or(Value::Null);
+    if doc["routable"] == true && last["outcome"] == "route" {
+        let r = &last["covering"][0];
+        return Ok((r["gateway"].clone(), r["dev"].clone()));
+    }
+    Err(doc["errno"].as_i64().unwrap_or(-1) as i32)
+}
+
+fn get_follows_policy_rules_like_the_kernel() -> Result<(), Failed> {
+    let ns = policy_node("rtpolicy");
+    let snap = std::env::temp_dir().join(format!("np-rtpolicy-{}.json", std::process::id()));
+    let out = netpath()
+        .args(["snapshot", "--netns", &ns.name, "--no-pods", "-o"])
+        .arg(&snap)
+        .output()?;
+    if !out.status.success() {
+        return Err(format!("snapshot: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let snap_arg = snap.display().to_string();
+    // (destination, netpath's extra arguments, ip's), and what the kernel should do.
+    let cases: [(&str, &[&str], &str); 13] = [
+        ("8.8.8.8", &[], ""),
+        (
+            "8.8.8.8",
+            &["--from", "10.244.1.5", "--iif", "vpod"],
+            "from 10.244.1.5 iif vpod",
+        ),
+        (
+            "10.50.1.1",
+            &["--from", "10.244.1.5", "--iif", "vpod"],
+            "from 10.244.1.5 iif vpod",
+        ),
+        (
+            "8.8.8.8",
+            &["--from", "10.244.9.5", "--iif", "vpod"],
+            "from 10.244.9.5 iif vpod",
+        ),
+        ("8.8.8.8", &["--from", "10.244.1.1"], "from 10.244.1.1"),
+        ("10.60.1.1", &["--mark", "0x13"], "mark 0x13"),
+        ("10.60.1.1", &["--mark", "0x23"], "mark 0x23"),
+        ("10.70.1.1", &[], ""),
+        ("10.80.1.1", &[], ""),
+        ("10.81.1.1", &[], ""),
+        ("10.90.1.1", &[], ""),
+        (
+            "10.90.1.1",
+            &["--from", "192.168.1.10"],
+            "from 192.168.1.10",
+        ),
+        (
+            "10.80.1.1",
+            &["--from", "10.244.1.5", "--iif", "vpod"],
+            "from 10.244.1.5 iif vpod",
+        ),
+    ];
+    for (dst, ours, theirs) in cases {
+        let kernel = ip_route_get(&ns, &format!("{dst} {theirs}"))?;
+        let mut live = vec![dst];
+        live.extend_from_slice(ours);
+        let (code, doc) = get_json(&ns, &live)?;
+        let want_code = if kernel.is_ok() { 0 } else { 1 };
+        assert_eq!(code, want_code, "{dst} {theirs}: {doc}");
+        let mine = predicted(&doc);
+        assert_eq!(mine, kernel, "live {dst} {theirs}: {doc:#}");
+        // Offline, from the snapshot of the same netns: the same answer, no kernel asked.
+        let mut args = vec!["--json", "routes", "--from", snap_arg.as_str(), "get", dst];
+        args.extend_from_slice(ours);
+        let out = netpath().args(&args).output()?;
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&out.stderr)))?;
+        assert_eq!(
+            out.status.code(),
+            Some(want_code),
+            "offline {dst} {theirs}: {doc}"
+        );
+        assert_eq!(predicted(&doc), kernel, "offline {dst} {theirs}: {doc:#}");
+    }
+    // The goto step is shown as one, and the human view has no disagreement note.
+    let (_, doc) = get_json(&ns, &["10.70.1.1"])?;
+    let outcomes: Vec<&str> = doc["steps"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|x| x["outcome"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(outcomes.contains(&"goto"), "{outcomes:?}");
+    let text = netpath()
+        .args(["routes", "get", "10.70.1.1", "--netns", &ns.name])
+        .output()?;
+    let text = String::from_utf8(text.stdout)?;
+    assert!(text.contains("goto 150"), "{text}");
+    assert!(
+        !text.contains("another entry than netpath predicts"),
+        "{text}"
+    );
+    let _ = std::fs::remove_file(&snap);
     Ok(())
 }
 

@@ -8,14 +8,17 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::Ctx;
-use crate::agent::input::PlanFile;
+use super::source::{
+    cluster_args, lease_input, mut_arg_in_place, parse_proto, parse_proto_arg, plan_input,
+};
 use crate::agent::lock::NetnsLock;
 use crate::agent::{self, Event, Pass, PlanInput, Settings};
 use crate::dataplane::Protocol;
-use crate::diff::{AGENT_PROTO, Finding, Phase};
+use crate::diff::{AGENT_PROTO, Finding, Phase, pod_networks};
 use crate::error::Outcome;
 use crate::netlink::Netns;
-use crate::render::json;
+use crate::render::{findings as render, json};
+use crate::snapshot::read_state;
 
 /// Arguments of `netpath agent`.
 #[derive(Debug, clap::Args)]
@@ -84,31 +87,6 @@ pub struct PlanSourceArgs {
     pub node: Option<String>,
 }
 
-/// Change the argument `id` where it stands: for a command's own wording of a
-/// [`PlanSourceArgs`] argument (`Command::mut_arg` would move it last in completions).
-pub(super) fn mut_arg_in_place(
-    id: &'static str,
-    f: impl Fn(clap::Arg) -> clap::Arg,
-) -> impl FnMut(clap::Arg) -> clap::Arg {
-    move |a| if a.get_id() == id { f(a) } else { a }
-}
-
-fn parse_proto_arg(s: &str) -> Result<String, String> {
-    parse_proto(s).map(|p| p.0.to_string())
-}
-
-/// A route protocol given by name (`boot`, `bird`) or number (`158`, `0x9e`).
-pub fn parse_proto(s: &str) -> Result<Protocol, String> {
-    if let Some(hex) = s.strip_prefix("0x") {
-        return u8::from_str_radix(hex, 16)
-            .map(Protocol)
-            .map_err(|_| format!("not a route protocol: {s:?}"));
-    }
-    Protocol::parse(s).ok_or_else(|| {
-        format!("not a route protocol: {s:?} (a number 0-255 or a name like boot, bird)")
-    })
-}
-
 #[derive(Serialize)]
 struct ChangeDoc {
     phase: Phase,
@@ -171,48 +149,6 @@ fn untouched(d: &crate::diff::Diff) -> Vec<&Finding> {
     d.untouched.iter().map(|&i| &d.findings[i]).collect()
 }
 
-fn finding_line(f: &Finding) -> String {
-    let mut s = format!("{} {}: {}", f.severity.word(), f.kind, f.object);
-    if let Some(e) = &f.expected {
-        s.push_str(&format!("; expected {e}"));
-    }
-    if let Some(a) = &f.actual {
-        s.push_str(&format!("; actual {a}"));
-    }
-    s
-}
-
-/// A cluster given by `--cluster` alone.
-pub fn cluster_args(spec: &str) -> super::plan::ClusterArgs {
-    super::plan::ClusterArgs {
-        cluster: spec.to_string(),
-        etcd: Default::default(),
-        underlay: Vec::new(),
-        net_conf: None,
-        ippool: Vec::new(),
-    }
-}
-
-/// The plan input of `agent` and `check`: a plan file, or a cluster and a node.
-pub fn plan_input(
-    plan: Option<&std::path::Path>,
-    cluster: Option<&str>,
-    node: Option<&str>,
-) -> anyhow::Result<Box<dyn PlanInput>> {
-    match (plan, cluster, node) {
-        (Some(p), _, node) => Ok(Box::new(PlanFile::new(p, node))),
-        (None, Some(c), Some(n)) => {
-            let args = cluster_args(c);
-            Ok(Box::new(crate::agent::input::ClusterPlan::new(
-                c,
-                n,
-                Box::new(move || args.load()),
-            )))
-        }
-        _ => anyhow::bail!("say where the plan comes from: --plan FILE, or --cluster C --node N"),
-    }
-}
-
 /// Run `netpath agent`.
 pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let netns = Netns::from_arg(args.netns.as_deref());
@@ -222,12 +158,12 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         proto,
         adopt: args.adopt,
         networks: match &args.source.cluster {
-            Some(c) => crate::agent::input::pod_networks(&cluster_args(c).load()?),
+            Some(c) => pod_networks(&cluster_args(c).load()?),
             None => Vec::new(),
         },
     };
     let (mut input, settings) = if args.source.etcd.is_set() {
-        let (input, networks) = super::lease::agent_input(
+        let (input, networks) = lease_input(
             &args.source.etcd,
             args.source.node.as_deref(),
             &netns,
@@ -264,7 +200,7 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     } else {
         Some(NetnsLock::acquire(&netns)?)
     };
-    let pass = agent::reconcile(&plan, &settings, agent::read_state, args.dry_run)?;
+    let pass = agent::reconcile(&plan, &settings, read_state, args.dry_run)?;
     let mode = if args.dry_run { "dry-run" } else { "once" };
     if ctx.json {
         json::print_document(&AgentDoc {
@@ -330,7 +266,7 @@ fn render_dry_run(
         }
     }
     for f in untouched(d) {
-        writeln!(out, "# not touched: {}", finding_line(f))?;
+        writeln!(out, "# not touched: {}", render::line(f))?;
     }
     Ok(())
 }
@@ -360,12 +296,12 @@ fn render_once(out: &mut impl Write, pass: &Pass, node: &str, netns: &Netns) -> 
         out.write_all(line.as_bytes())?;
     }
     for f in untouched(&pass.before) {
-        writeln!(out, "skipped  {}", finding_line(f))?;
+        writeln!(out, "skipped  {}", render::line(f))?;
     }
     writeln!(out, "{}", summary(pass, node, netns))?;
     if !pass.converged() {
         for f in problems(pass.remaining()) {
-            writeln!(out, "  {}", finding_line(f))?;
+            writeln!(out, "  {}", render::line(f))?;
         }
     }
     Ok(())
@@ -480,6 +416,6 @@ fn watch(
             ControlFlow::Break(())
         }
     };
-    agent::watch(input, settings, args.interval, agent::read_state, &mut log)?;
+    agent::watch(input, settings, args.interval, read_state, &mut log)?;
     Ok(Outcome::Clean)
 }

@@ -415,36 +415,3 @@ impl AgentEtcdArgs {
         self.etcd.is_set()
     }
 }
-
-/// The agent's plan input from etcd: acquire (or, for a dry run, find) this node's lease
-/// and plan it from everybody's. Also returns the pod networks.
-pub fn agent_input(
-    args: &AgentEtcdArgs,
-    node: Option<&str>,
-    netns: &crate::netlink::Netns,
-    dry_run: bool,
-) -> anyhow::Result<(Box<dyn crate::agent::PlanInput>, Vec<IpNetwork>)> {
-    let Some(public_ip) = args.public_ip else {
-        bail!(
-            "--etcd-endpoints needs --public-ip: the node's underlay address, by which flannel finds its lease"
-        );
-    };
-    let state = crate::agent::read_state(netns)?;
-    let uplink = crate::lease::source::uplink(&state, public_ip)
-        .with_context(|| format!("netns {}", netns.label()))?;
-    let registry = args.etcd.registry()?;
-    let manager = Manager::new(registry, Settings::default())?;
-    let node = node
-        .map(str::to_string)
-        .unwrap_or_else(|| public_ip.to_string());
-    let plan = crate::lease::source::LeasePlan::new(
-        manager,
-        &node,
-        uplink,
-        Vec::new(),
-        args.etcd.source(),
-        !dry_run,
-    )?;
-    let networks = plan.networks();
-    Ok((Box::new(plan), networks))
-}

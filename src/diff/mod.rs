@@ -10,6 +10,7 @@
 //!   neighbours, FDB entries and addresses of the devices it manages (those the plan creates).
 
 pub mod change;
+pub mod check;
 pub mod cluster;
 pub mod finding;
 
@@ -51,6 +52,15 @@ pub fn name_matches(pattern: &str, name: &str) -> bool {
     match pattern.strip_suffix('*') {
         Some(prefix) => name.starts_with(prefix),
         None => pattern == name,
+    }
+}
+
+/// The pod networks of a cluster (Flannel's `Network`, Calico's pools): routes with proto
+/// boot inside them are the CNI's (Flannel host-gw programs exactly those).
+pub fn pod_networks(cluster: &crate::model::Cluster) -> Vec<ipnetwork::IpNetwork> {
+    match &cluster.mode {
+        crate::model::Mode::Flannel(f) => vec![f.network],
+        crate::model::Mode::Calico(c) => c.pools.iter().map(|p| p.cidr).collect(),
     }
 }
 

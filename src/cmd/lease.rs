@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::Ctx;
 use crate::error::Outcome;
 use crate::etcd::{self, Client, Secret};
-use crate::lease::check::{self, Finding};
+use crate::lease::check::{self, Finding, FindingDoc};
 use crate::lease::manager::{Change, Manager, Settings};
 use crate::lease::{DEFAULT_PREFIX, Lease, Listing, NetConfig, Registry, cluster};
 use crate::model::Cluster;
@@ -160,7 +160,7 @@ struct LeasesDoc<'a> {
     revision: i64,
     config: &'a NetConfig,
     leases: Vec<LeaseRow<'a>>,
-    findings: &'a [Finding],
+    findings: Vec<FindingDoc<'a>>,
 }
 
 /// Run `netpath leases`.
@@ -184,7 +184,7 @@ pub fn run(args: &LeasesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             revision: listing.revision,
             config: &config,
             leases: listing.leases.iter().map(LeaseRow::new).collect(),
-            findings: &findings,
+            findings: findings.iter().map(FindingDoc::from).collect(),
         })?;
     } else {
         print!(
@@ -278,17 +278,7 @@ fn render(
         }
         out.push_str(&table::to_string(&t));
     }
-    if findings.is_empty() {
-        out.push_str("no conflicts\n");
-    } else {
-        out.push_str(&format!("{} problem(s):\n", findings.len()));
-        for f in findings {
-            out.push_str(&format!("  {}: {}\n", f.kind, f.message));
-            for k in &f.keys {
-                out.push_str(&format!("    {k}\n"));
-            }
-        }
-    }
+    out.push_str(&crate::render::findings::problems(findings));
     out
 }
 

@@ -2,13 +2,12 @@
 
 use std::io::Write;
 use std::ops::ControlFlow;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use super::Ctx;
-use crate::agent::input::PlanFile;
+use super::args::{PlanSourceArgs, cluster_args, mut_arg_in_place, plan_input};
 use crate::agent::lock::NetnsLock;
 use crate::agent::{self, Event, Pass, PlanInput, Settings};
 use crate::dataplane::Protocol;
@@ -54,43 +53,6 @@ pub struct AgentArgs {
     /// (without it they are reported and left alone).
     #[arg(long)]
     pub adopt: bool,
-}
-
-/// Where a node's plan comes from, shared by `agent` and `check`: a plan file, a cluster
-/// (with the node), or Flannel's leases in etcd.
-#[derive(Debug, clap::Args)]
-pub struct PlanSourceArgs {
-    /// The node's plan: `netpath plan --json` output (netpath.plan/v1) or a NodeState JSON.
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present_any = ["cluster", "etcd_endpoints"],
-        conflicts_with_all = ["cluster", "etcd_endpoints"]
-    )]
-    pub plan: Option<PathBuf>,
-    /// The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump).
-    #[arg(
-        long,
-        short = 'c',
-        value_name = "CLUSTER",
-        conflicts_with = "etcd_endpoints"
-    )]
-    pub cluster: Option<String>,
-    /// Or Flannel's etcd.
-    #[command(flatten)]
-    pub etcd: super::lease::AgentEtcdArgs,
-    /// The node (required with --cluster; picks one from a plan file that holds several).
-    #[arg(long, short = 'n', value_name = "NODE")]
-    pub node: Option<String>,
-}
-
-/// Change the argument `id` where it stands: for a command's own wording of a
-/// [`PlanSourceArgs`] argument (`Command::mut_arg` would move it last in completions).
-pub(super) fn mut_arg_in_place(
-    id: &'static str,
-    f: impl Fn(clap::Arg) -> clap::Arg,
-) -> impl FnMut(clap::Arg) -> clap::Arg {
-    move |a| if a.get_id() == id { f(a) } else { a }
 }
 
 fn parse_proto_arg(s: &str) -> Result<String, String> {
@@ -180,37 +142,6 @@ fn finding_line(f: &Finding) -> String {
         s.push_str(&format!("; actual {a}"));
     }
     s
-}
-
-/// A cluster given by `--cluster` alone.
-pub fn cluster_args(spec: &str) -> super::plan::ClusterArgs {
-    super::plan::ClusterArgs {
-        cluster: spec.to_string(),
-        etcd: Default::default(),
-        underlay: Vec::new(),
-        net_conf: None,
-        ippool: Vec::new(),
-    }
-}
-
-/// The plan input of `agent` and `check`: a plan file, or a cluster and a node.
-pub fn plan_input(
-    plan: Option<&std::path::Path>,
-    cluster: Option<&str>,
-    node: Option<&str>,
-) -> anyhow::Result<Box<dyn PlanInput>> {
-    match (plan, cluster, node) {
-        (Some(p), _, node) => Ok(Box::new(PlanFile::new(p, node))),
-        (None, Some(c), Some(n)) => {
-            let args = cluster_args(c);
-            Ok(Box::new(crate::agent::input::ClusterPlan::new(
-                c,
-                n,
-                Box::new(move || args.load()),
-            )))
-        }
-        _ => anyhow::bail!("say where the plan comes from: --plan FILE, or --cluster C --node N"),
-    }
 }
 
 /// Run `netpath agent`.

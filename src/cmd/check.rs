@@ -18,19 +18,19 @@ use crate::render::{json, table};
 
 /// Arguments of `netpath check`.
 #[derive(Debug, clap::Args)]
-#[command(mut_args(super::agent::mut_arg_in_place("cluster", |a| a.help(
+#[command(mut_args(super::args::mut_arg_in_place("cluster", |a| a.help(
     "The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump). \
      With `--snapshot DIR` holding one snapshot per node, every node of the cluster that \
      has one is checked, with the findings that only show across nodes"
 ))))]
-#[command(mut_args(super::agent::mut_arg_in_place("node", |a| a.help(
+#[command(mut_args(super::args::mut_arg_in_place("node", |a| a.help(
     "The node (required with --cluster; picks one from a plan or snapshot file that \
      holds several)"
 ))))]
 pub struct CheckArgs {
     /// Where the plan comes from.
     #[command(flatten)]
-    pub source: super::agent::PlanSourceArgs,
+    pub source: super::args::PlanSourceArgs,
     /// Read the live state of this network namespace: a name under /run/netns or a path
     /// such as /proc/PID/ns/net (default: the current one).
     #[arg(long, value_name = "NETNS", conflicts_with = "snapshot")]
@@ -85,10 +85,10 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             p.display().to_string(),
         ),
         (None, Some(c), Some(n)) => {
-            let mut input = super::agent::plan_input(None, Some(c), Some(n))?;
+            let mut input = super::args::plan_input(None, Some(c), Some(n))?;
             let label = input.describe();
             // The cluster's pod networks make Flannel host-gw routes (proto boot) the CNI's.
-            let cargs = super::agent::cluster_args(c);
+            let cargs = super::args::cluster_args(c);
             let networks = crate::agent::input::pod_networks(&cargs.load()?);
             (input.load()?, networks, label)
         }
@@ -480,7 +480,7 @@ fn run_many(
     proto: crate::dataplane::Protocol,
     ctx: &Ctx,
 ) -> anyhow::Result<Outcome> {
-    let cluster = super::agent::cluster_args(spec).load()?;
+    let cluster = super::args::cluster_args(spec).load()?;
     if let Some(n) = only
         && cluster.node_index(n).is_none()
     {

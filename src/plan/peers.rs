@@ -13,7 +13,7 @@ use ipnetwork::IpNetwork;
 use super::builder::Builder;
 use super::names::{calico_vtep_mac, flannel_vtep_mac};
 use super::router::router_part_into;
-use super::{host_part_into, peer_parts};
+use super::{PeerPart, host_part_into, peer_parts};
 use crate::dataplane::{MacAddr, NodeState};
 use crate::model::{Cluster, Mode};
 use crate::world::{Member, Peers};
@@ -108,28 +108,29 @@ impl<'a> ClusterPeers<'a> {
         let mut neighbours: HashMap<IpAddr, Vec<usize>> = HashMap::new();
         let mut macs: HashMap<MacAddr, Vec<usize>> = HashMap::new();
         for (j, n) in cluster.nodes.iter().enumerate() {
+            let part = PeerPart::Node(j).number(cluster);
             for c in n.pod_cidrs.iter().filter(|c| c.is_ipv4()) {
-                routes.insert(*c, j);
-                neighbours.entry(c.network()).or_default().push(j);
+                routes.insert(*c, part);
+                neighbours.entry(c.network()).or_default().push(part);
             }
             for t in [n.ipip_tunnel_ip, n.vxlan_tunnel_ip]
                 .into_iter()
                 .flatten()
                 .filter(IpAddr::is_ipv4)
             {
-                routes.insert(IpNetwork::from(t), j);
-                neighbours.entry(t).or_default().push(j);
+                routes.insert(IpNetwork::from(t), part);
+                neighbours.entry(t).or_default().push(part);
             }
             let mac = match &cluster.mode {
                 Mode::Flannel(_) => flannel_vtep_mac(n),
                 Mode::Calico(_) => calico_vtep_mac(n),
             };
-            macs.entry(mac).or_default().push(j);
+            macs.entry(mac).or_default().push(part);
         }
-        let n_nodes = cluster.nodes.len();
         for (k, &p) in cluster.borrowed_pods().iter().enumerate() {
             if let Some(ip) = cluster.pods[p].ipv4() {
-                routes.insert(IpNetwork::from(IpAddr::V4(ip)), n_nodes + k);
+                let part = PeerPart::Borrowed(k).number(cluster);
+                routes.insert(IpNetwork::from(IpAddr::V4(ip)), part);
             }
         }
         for v in neighbours.values_mut().chain(macs.values_mut()) {
@@ -165,6 +166,9 @@ impl Peers for ClusterPeers<'_> {
     fn part(&self, host: Member, part: usize) -> NodeState {
         let c = self.cluster;
         let mut b = Builder::new("");
+        let Some(part) = PeerPart::from_number(c, part) else {
+            return b.st;
+        };
         match host {
             Member::Node(i) => host_part_into(c, i, part, &mut b),
             Member::Router(r) => router_part_into(c, r, part, &mut b),
@@ -306,7 +310,8 @@ mod tests {
             crate::plan::router::router_local_into(c, r, &mut b);
             if crate::plan::router::router_peers(c, r) {
                 for p in 0..peers.len() {
-                    router_part_into(c, r, p, &mut b);
+                    let part = PeerPart::from_number(c, p).expect("numbered below len()");
+                    router_part_into(c, r, part, &mut b);
                 }
             }
             prop_assert_eq!(&b.st, &router_state(c, r));

@@ -1,7 +1,8 @@
-//! The argument groups commands share, and the one place that turns them into what the
-//! commands work on: where the cluster comes from ([`ClusterArgs`], read by `plan`, `trace`,
-//! `check`, `agent`), Flannel's etcd ([`EtcdArgs`], also `leases`), and where a node's plan
-//! comes from ([`PlanSourceArgs`], `agent` and `check`).
+//! The argument groups commands share: where the cluster comes from ([`ClusterArgs`],
+//! read by `plan`, `trace`, `check`, `agent`), Flannel's etcd ([`EtcdArgs`], also
+//! `leases`), and where a node's plan comes from ([`PlanSourceArgs`], `agent` and `check`),
+//! with what turns them into a cluster ([`ClusterArgs::load`], [`EtcdArgs::load_cluster`]).
+//! Turning a plan source into a plan input is `super::source`'s.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -9,8 +10,6 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use ipnetwork::IpNetwork;
 
-use crate::agent::PlanInput;
-use crate::agent::input::PlanFile;
 use crate::etcd::{self, Client, Secret};
 use crate::lease::{DEFAULT_PREFIX, Registry, cluster};
 use crate::model::Cluster;
@@ -195,44 +194,4 @@ pub struct PlanSourceArgs {
     /// The node (required with --cluster; picks one from a plan file that holds several).
     #[arg(long, short = 'n', value_name = "NODE")]
     pub node: Option<String>,
-}
-
-/// Change the argument `id` where it stands: for a command's own wording of a
-/// [`PlanSourceArgs`] argument (`Command::mut_arg` would move it last in completions).
-pub fn mut_arg_in_place(
-    id: &'static str,
-    f: impl Fn(clap::Arg) -> clap::Arg,
-) -> impl FnMut(clap::Arg) -> clap::Arg {
-    move |a| if a.get_id() == id { f(a) } else { a }
-}
-
-/// A cluster given by `--cluster` alone.
-pub fn cluster_args(spec: &str) -> ClusterArgs {
-    ClusterArgs {
-        cluster: spec.to_string(),
-        etcd: Default::default(),
-        underlay: Vec::new(),
-        net_conf: None,
-        ippool: Vec::new(),
-    }
-}
-
-/// The plan input of `agent` and `check`: a plan file, or a cluster and a node.
-pub fn plan_input(
-    plan: Option<&std::path::Path>,
-    cluster: Option<&str>,
-    node: Option<&str>,
-) -> anyhow::Result<Box<dyn PlanInput>> {
-    match (plan, cluster, node) {
-        (Some(p), _, node) => Ok(Box::new(PlanFile::new(p, node))),
-        (None, Some(c), Some(n)) => {
-            let args = cluster_args(c);
-            Ok(Box::new(crate::agent::input::ClusterPlan::new(
-                c,
-                n,
-                Box::new(move || args.load()),
-            )))
-        }
-        _ => anyhow::bail!("say where the plan comes from: --plan FILE, or --cluster C --node N"),
-    }
 }

@@ -31,6 +31,8 @@ pub mod peers;
 mod router;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;
 mod world;
 
 use std::net::{IpAddr, Ipv4Addr};

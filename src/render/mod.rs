@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod decode;
+pub mod fmt;
 pub mod json;
 pub mod plan;
 pub mod pods;

@@ -8,7 +8,7 @@
 
 pub mod live;
 pub mod load;
-mod time;
+pub(crate) mod time;
 
 use std::net::IpAddr;
 

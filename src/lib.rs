@@ -21,6 +21,8 @@ pub mod pcapwrite;
 pub mod plan;
 pub mod pods;
 pub mod render;
+pub mod scene;
 pub mod snapshot;
 pub mod trace;
 pub mod wire;
+pub mod world;

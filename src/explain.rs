@@ -13,6 +13,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::cni::{self, Cni, Role};
 use crate::dataplane::{Family, Link, LinkKind, Protocol, Route, RouteType, Scope};
 
 /// Who makes routes of this shape.
@@ -162,24 +163,15 @@ enum DevClass {
 
 fn classify(dev: &str, links: Option<&[Link]>) -> DevClass {
     let link = links.and_then(|ls| ls.iter().find(|l| l.name == dev));
-    let by_name = if dev.starts_with("flannel.") || dev.starts_with("flannel-v6.") {
-        if dev.ends_with(".ipip") {
-            DevClass::FlannelIpip
-        } else {
-            DevClass::FlannelVxlan
-        }
-    } else if dev == "vxlan.calico" || dev == "vxlan-v6.calico" {
-        DevClass::CalicoVxlan
-    } else if dev == "tunl0" {
-        DevClass::Tunl0
-    } else if dev.starts_with("cali") {
-        DevClass::Cali
-    } else if dev == "cni0" {
-        DevClass::Cni0
-    } else if dev == "lo" {
-        DevClass::Loopback
-    } else {
-        DevClass::Plain
+    let by_name = match cni::device(dev).map(|d| (d.cni, d.role)) {
+        Some((_, Role::Bridge)) => DevClass::Cni0,
+        Some((Cni::Flannel, Role::Ipip)) => DevClass::FlannelIpip,
+        Some((Cni::Flannel, _)) => DevClass::FlannelVxlan,
+        Some((Cni::Calico, Role::Vxlan)) => DevClass::CalicoVxlan,
+        Some((Cni::Calico, Role::Ipip)) => DevClass::Tunl0,
+        Some((Cni::Calico, _)) => DevClass::Cali,
+        None if dev == "lo" => DevClass::Loopback,
+        None => DevClass::Plain,
     };
     let Some(link) = link else {
         return by_name;
@@ -193,8 +185,12 @@ fn classify(dev: &str, links: Option<&[Link]>) -> DevClass {
         (LinkKind::Loopback, _) => DevClass::Loopback,
         // A VXLAN device under another name: Flannel keeps the kernel port 8472 and VNI 1,
         // Calico uses 4789 and VNI 4096.
-        (LinkKind::Vxlan(v), _) if v.vni == 4096 && v.port == 4789 => DevClass::CalicoVxlan,
-        (LinkKind::Vxlan(v), _) if v.port == 8472 => DevClass::FlannelVxlan,
+        (LinkKind::Vxlan(v), _)
+            if v.vni == cni::calico::VXLAN_VNI && v.port == cni::calico::VXLAN_PORT =>
+        {
+            DevClass::CalicoVxlan
+        }
+        (LinkKind::Vxlan(v), _) if v.port == cni::flannel::VXLAN_PORT => DevClass::FlannelVxlan,
         (LinkKind::Vxlan(_), _) | (LinkKind::Ipip { .. }, _) => DevClass::OtherTunnel,
         (LinkKind::Other { name }, _)
             if matches!(
@@ -305,7 +301,7 @@ fn shape_of(r: &Route, links: Option<&[Link]>) -> Option<(Owner, Shape)> {
     }
 
     // Inside a Calico pod: the gateway nobody owns, answered by proxy ARP.
-    let link_local_gw: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(169, 254, 1, 1));
+    let link_local_gw: IpAddr = IpAddr::V4(cni::calico::POD_GATEWAY);
     if r.dst.prefix() == 0 && gw == Some(link_local_gw) {
         return Some((Owner::Calico, Shape::CalicoPodDefault));
     }

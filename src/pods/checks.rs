@@ -9,7 +9,8 @@ use super::report::{
     CacheRow, CacheState, CalicoName, Finding, FindingKind, HostRoute, IdentitySource, MtuCheck,
     PeerNetns, PodIdentity, RouteVia, VethRow, VethStatus,
 };
-use super::{NetnsRef, NetnsView, Snapshot, calico};
+use super::{NetnsRef, NetnsView, Snapshot};
+use crate::cni::calico;
 use crate::dataplane::{Family, Link, RouteTable, Table, Veth};
 use crate::findings::Severity;
 

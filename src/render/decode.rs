@@ -57,7 +57,7 @@ pub fn write_line(out: &mut Vec<u8>, f: &FrameInfo, p: &Packet<'_>, names: &Name
                 }
                 out.extend_from_slice(b"vni ");
                 push_u64(out, u64::from(vni));
-                match crate::wire::vxlan::cni_hint(port, vni) {
+                match crate::cni::cni_hint(port, vni) {
                     Some("flannel") => out.extend_from_slice(b" (Flannel)"),
                     Some("calico") => out.extend_from_slice(b" (Calico)"),
                     _ => {}
@@ -1046,7 +1046,7 @@ fn flow_label(f: &Flow, names: &Names) -> String {
 }
 
 fn vni_label(port: u16, vni: u32) -> String {
-    match crate::wire::vxlan::cni_hint(port, vni) {
+    match crate::cni::cni_hint(port, vni) {
         Some("flannel") => format!("{vni} (Flannel)"),
         Some("calico") => format!("{vni} (Calico)"),
         _ => vni.to_string(),
@@ -1202,7 +1202,7 @@ pub fn stats_json(s: &Stats, names: &Names) -> Value {
             let mut v = count(n);
             v["port"] = json!(port);
             v["vni"] = json!(vni);
-            v["cni_hint"] = json!(crate::wire::vxlan::cni_hint(*port, *vni));
+            v["cni_hint"] = json!(crate::cni::cni_hint(*port, *vni));
             v
         }).collect::<Vec<_>>(),
         "node_pairs": Stats::top(&s.by_node_pair, usize::MAX).iter().map(|((src, dst, e), n)| {

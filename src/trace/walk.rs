@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use crate::cni::{IPIP_OVERHEAD, VXLAN_OVERHEAD};
 use crate::dataplane::{LinkKind, MacAddr, Route, RouteType};
 use crate::world::{Host, HostId, World};
 
@@ -420,7 +421,11 @@ impl Walker<'_, '_> {
                             return Step::Done(self.drop(
                                 None,
                                 Reason::NoTunnelEndpoint {
-                                    detail: "no IPIP device (tunl0, flannel.ipip) to decapsulate protocol 4".into(),
+                                    detail: format!(
+                                        "no IPIP device ({}, {}) to decapsulate protocol 4",
+                                        crate::cni::calico::IPIP_DEV,
+                                        crate::cni::flannel::IPIP_DEV
+                                    ),
                                 },
                             ));
                         }

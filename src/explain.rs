@@ -363,9 +363,11 @@ impl fmt::Display for Explanation<'_> {
                 "calico local block (blackhole{}): drops what no pod route covers",
                 p.suffix()
             ),
-            Shape::FlannelBlackhole => f.write_str(
+            Shape::FlannelBlackhole => write!(
+                f,
                 "blackhole for this node's own subnet (flannel --ip-blackhole-route), \
-                 drops what cni0 does not cover",
+                 drops what {} does not cover",
+                cni::bridge::BRIDGE
             ),
             Shape::Blackhole => f.write_str("drops silently (blackhole)"),
             Shape::Unreachable => f.write_str("rejects with ICMP host unreachable"),
@@ -374,9 +376,17 @@ impl fmt::Display for Explanation<'_> {
             Shape::CalicoPod => write!(f, "calico pod route → {dev}"),
             Shape::CalicoIpip { host, by } => {
                 if host {
-                    f.write_str("calico IPIP borrowed pod IP via tunl0 to node ")?;
+                    write!(
+                        f,
+                        "calico IPIP borrowed pod IP via {} to node ",
+                        cni::calico::IPIP_DEV
+                    )?;
                 } else {
-                    f.write_str("calico IPIP block via tunl0 to node ")?;
+                    write!(
+                        f,
+                        "calico IPIP block via {} to node ",
+                        cni::calico::IPIP_DEV
+                    )?;
                 }
                 gw_text(f)?;
                 match by {
@@ -415,11 +425,15 @@ impl fmt::Display for Explanation<'_> {
                 gw_text(f)?;
                 f.write_str(" (Felix, CrossSubnet: no encapsulation)")
             }
-            Shape::CalicoPodDefault => f.write_str(
-                "calico pod default route: 169.254.1.1 is answered by proxy ARP on the host's cali veth",
+            Shape::CalicoPodDefault => write!(
+                f,
+                "calico pod default route: {} is answered by proxy ARP on the host's cali veth",
+                cni::calico::POD_GATEWAY
             ),
-            Shape::CalicoPodGateway => f.write_str(
-                "calico pod gateway 169.254.1.1 (no one has it: the host's cali veth answers by proxy ARP)",
+            Shape::CalicoPodGateway => write!(
+                f,
+                "calico pod gateway {} (no one has it: the host's cali veth answers by proxy ARP)",
+                cni::calico::POD_GATEWAY
             ),
             Shape::FlannelVxlan => {
                 write!(f, "flannel vxlan subnet of a remote node via {dev}")?;

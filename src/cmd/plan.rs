@@ -4,57 +4,10 @@
 use serde::Serialize;
 
 use super::Ctx;
+use super::args::ClusterArgs;
 use crate::error::Outcome;
-use crate::model::Cluster;
 use crate::plan::{self, NodePlan};
 use crate::render::{json, plan as render};
-
-/// Where the cluster description comes from (shared by `plan` and `trace`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct ClusterArgs {
-    /// The cluster: `demo:NAME` (see `netpath demo`), a netpath cluster file (YAML/JSON), or
-    /// `kubectl get nodes,pods[,ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,cm] -A -o json` output.
-    #[arg(
-        long,
-        short = 'c',
-        value_name = "CLUSTER",
-        required_unless_present = "etcd_endpoints",
-        conflicts_with = "etcd_endpoints",
-        default_value = "",
-        hide_default_value = true
-    )]
-    pub cluster: String,
-    /// Or read the cluster from Flannel's subnet leases in etcd.
-    #[command(flatten)]
-    pub etcd: super::lease::EtcdArgs,
-    /// The underlay's L2 subnets, for kubectl dumps whose node addresses carry no mask
-    /// (Flannel): nodes in one subnet are adjacent.
-    #[arg(long, value_delimiter = ',', value_name = "CIDR,...")]
-    pub underlay: Vec<ipnetwork::IpNetwork>,
-    /// Flannel's net-conf.json, when the dump has no kube-flannel-cfg ConfigMap.
-    #[arg(long, value_name = "FILE")]
-    pub net_conf: Option<std::path::PathBuf>,
-    /// Calico IPPool YAML (repeatable), when the dump has no IPPools.
-    #[arg(long, value_name = "FILE")]
-    pub ippool: Vec<std::path::PathBuf>,
-}
-
-impl ClusterArgs {
-    /// Load the cluster.
-    pub fn load(&self) -> anyhow::Result<Cluster> {
-        if self.etcd.is_set() {
-            return self.etcd.load_cluster(&self.underlay);
-        }
-        Cluster::load(
-            &self.cluster,
-            &crate::model::kubectl::Options {
-                underlay: self.underlay.clone(),
-                net_conf: self.net_conf.clone(),
-                ippools: self.ippool.clone(),
-            },
-        )
-    }
-}
 
 /// Arguments of `netpath plan`.
 #[derive(Debug, clap::Args)]

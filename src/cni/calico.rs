@@ -46,6 +46,11 @@ pub fn veth_name(prefix: &str, namespace: &str, pod: &str) -> String {
     format!("{prefix}{}", &digest[..11])
 }
 
+/// True for the host end of a Calico pod's veth (`cali…`, the default prefix).
+pub fn is_veth(name: &str) -> bool {
+    super::name_matches(VETH_PATTERN, name)
+}
+
 /// The first element of a `FELIX_INTERFACEPREFIX`-style list (`cali,tap` → `cali`).
 pub fn first_prefix(list: &str) -> &str {
     list.split(',').next().unwrap_or(list).trim()

@@ -96,6 +96,12 @@ pub fn device(name: &str) -> Option<Device> {
     Some(Device { cni, role })
 }
 
+/// True for a CNI's tunnel device (`flannel.1`, `flannel-v6.1`, `flannel.ipip`,
+/// `vxlan.calico`, `vxlan-v6.calico`, `tunl0`): the devices that lower a pod's MTU.
+pub fn is_tunnel(name: &str) -> bool {
+    device(name).is_some_and(|d| matches!(d.role, Role::Vxlan | Role::Ipip))
+}
+
 /// The devices Flannel and Calico create or own, as name patterns (`*` ends a prefix, see
 /// [`name_matches`]); the same names [`device`] recognises.
 pub const DEVICES: &[&str] = &[
@@ -189,6 +195,8 @@ mod tests {
         assert_eq!(d("cni0"), Some((Cni::Flannel, Role::Bridge)));
         assert_eq!(d("eth0"), None);
         assert_eq!(d("lo"), None);
+        assert!(is_tunnel("flannel.ipip") && is_tunnel("vxlan-v6.calico") && is_tunnel("tunl0"));
+        assert!(!is_tunnel("cni0") && !is_tunnel("cali1") && !is_tunnel("eth0"));
     }
 
     #[test]

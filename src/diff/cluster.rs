@@ -410,7 +410,7 @@ fn hosted_pods(nodes: &[NodeView<'_>], facts: &ClusterFacts) -> BTreeMap<IpAddr,
                 && r.nexthops[0]
                     .dev
                     .as_deref()
-                    .is_some_and(|d| d.starts_with("cali"));
+                    .is_some_and(crate::cni::calico::is_veth);
             if workload {
                 out.insert(r.dst.network(), v.name.to_string());
             }

@@ -4,9 +4,10 @@
 //! One module per input format: [`file`] (netpath's own cluster file), [`kubectl`]
 //! (a `kubectl get … -o json` List), [`flannel`] (net-conf.json), [`calico`] (IPPool
 //! YAML), and [`demo`] (the built-in clusters). Every source ends in a [`Cluster`];
-//! `crate::plan` turns a cluster into each node's expected dataplane.
+//! The plan (`netpath plan`) turns a cluster into each node's expected dataplane.
 
 pub mod calico;
+mod check;
 pub mod demo;
 pub mod file;
 pub mod flannel;
@@ -44,6 +45,10 @@ pub struct Cluster {
     /// What the input did not say and netpath assumed; always shown to the user.
     #[serde(default)]
     pub assumptions: Vec<String>,
+    /// Where the cluster contradicts itself in a way that breaks part of it (two nodes with
+    /// one pod CIDR, two pods with one address …); always shown to the user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     #[serde(skip)]
     index: Index,
 }
@@ -87,7 +92,7 @@ pub struct Node {
     #[serde(default)]
     pub vxlan_tunnel_ip: Option<IpAddr>,
     /// The VXLAN VTEP MAC (Flannel `backend-data` VtepMAC, Calico `VXLANTunnelMACAddr`),
-    /// when the input says; otherwise `crate::plan` derives one.
+    /// when the input says; otherwise the plan derives one.
     #[serde(default)]
     pub vtep_mac: Option<MacAddr>,
 }
@@ -435,10 +440,13 @@ impl Cluster {
             pods,
             underlay,
             assumptions,
+            warnings: Vec::new(),
             index: Index::default(),
         };
         c.validate()?;
         c.reindex();
+        check::refuse(&c)?;
+        c.warnings = check::warnings(&c);
         Ok(c)
     }
 

@@ -231,3 +231,39 @@ fn kubectl_dump_without_annotations_needs_net_conf() {
     assert_eq!(code, 0, "{err}");
     assert!(v["mode"].as_str().unwrap().contains("host-gw"));
 }
+
+/// A kubectl dump whose nodes sit in several subnets: the assumed router leads to the
+/// outside as a single subnet's gateway does, and says so; 1.1.1.1 leaves the modelled
+/// network (masqueraded) and the reply comes back, exactly as on one subnet.
+#[test]
+fn assumed_router_leads_outside() {
+    let dump = data("flannel-kubectl.json");
+    let (code, v, err) = json_trace(&[
+        "-c",
+        &dump,
+        "--underlay",
+        "10.10.1.0/24,10.10.2.0/24",
+        "web-0",
+        "1.1.1.1",
+    ]);
+    assert_eq!(code, 0, "{err}{v}");
+    assert_eq!(v["request"]["verdict"]["verdict"], "exited", "{v}");
+    assert_eq!(v["request"]["verdict"]["host"], "underlay-router", "{v}");
+    assert_eq!(v["reply"]["verdict"]["verdict"], "delivered", "{v}");
+    let assumptions = v["assumptions"].to_string();
+    assert!(
+        assumptions.contains("forward everything else to the outside"),
+        "{assumptions}"
+    );
+    // On one subnet the same destination leaves through the assumed gateway.
+    let (code, v, _) = json_trace(&[
+        "-c",
+        &dump,
+        "--underlay",
+        "10.10.0.0/16",
+        "web-0",
+        "1.1.1.1",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["request"]["verdict"]["verdict"], "exited", "{v}");
+}

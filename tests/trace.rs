@@ -1111,3 +1111,32 @@ pods:
         assert!(t.ok(), "a -> {dst}: {:?}", t.request.verdict);
     }
 }
+
+/// ARP follows the L2 segment, not identical prefixes: nodes with a /16 and a /24 on one
+/// segment are neighbours wherever each one's connected route covers the other; host-gw
+/// works between them both ways.
+#[test]
+fn asymmetric_masks_on_one_segment_are_neighbours() {
+    let text = "mode: {cni: flannel, backend: host-gw, network: 10.244.0.0/16}
+underlay:
+  subnets:
+    - {cidr: 10.10.0.0/16, gateway: 10.10.0.1}
+nodes:
+  - {name: node-1, ip: 10.10.1.11/16, podCIDR: 10.244.1.0/24}
+  - {name: node-2, ip: 10.10.1.12/24, podCIDR: 10.244.2.0/24}
+pods:
+  - default/a node-1
+  - default/b node-2
+";
+    for (src, dst) in [
+        ("node-1", "node-2"),
+        ("node-2", "node-1"),
+        ("default/a", "default/b"),
+    ] {
+        let (code, out, err) = trace_file("masks", text, true, &[src, dst]);
+        assert_eq!(code, 0, "{src} -> {dst}: {out}{err}");
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(doc["request"]["verdict"]["verdict"], "delivered", "{doc}");
+        assert_eq!(doc["reply"]["verdict"]["verdict"], "delivered", "{doc}");
+    }
+}

@@ -623,6 +623,16 @@ pub fn underlay_of(
     }
     let mut routers = Vec::new();
     if subnets.len() > 1 {
+        // The router leads out as a single subnet's gateway would: a default route to an
+        // address no host of the model has (the next free one of the first subnet), which
+        // the world marks as the way out.
+        let first = subnets.iter().next().copied();
+        let outside = first.and_then(|s| {
+            (1..4096)
+                .map(|k| nth(&s, k))
+                .find(|ip| s.contains(*ip) && !used.contains(ip) && Some(ip) != gateways.get(&s))
+        });
+        let default = IpNetwork::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)?;
         routers.push(Router {
             name: "underlay-router".into(),
             interfaces: subnets
@@ -630,12 +640,20 @@ pub fn underlay_of(
                 .map(|s| IpNetwork::new(gateways[s], s.prefix()))
                 .collect::<Result<_, _>>()?,
             bgp: false,
-            routes: Vec::new(),
+            routes: outside
+                .map(|via| StaticRoute { dst: default, via })
+                .into_iter()
+                .collect(),
         });
         assumptions.push(format!(
             "the node subnets ({}) are assumed joined by one router at each subnet's first free address{router_note}",
             subnets.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
         ));
+        if let Some(via) = outside {
+            assumptions.push(format!(
+                "underlay-router is assumed to forward everything else to the outside through {via}, as a gateway would (outside the model)"
+            ));
+        }
     } else if let Some(gw) = gateways.values().next() {
         assumptions.push(format!(
             "default gateway assumed at {gw} (outside the model)"

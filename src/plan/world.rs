@@ -196,6 +196,21 @@ pub(super) fn skeleton(cluster: &Cluster) -> World<'_> {
             }
         }
     }
+    // A router's static route through an address no host of the model has leads out of
+    // it (the assumed router's default route to the outside).
+    for r in &cluster.underlay.routers {
+        for s in &r.routes {
+            let owned = cluster
+                .underlay
+                .routers
+                .iter()
+                .any(|r| r.interfaces.iter().any(|a| a.ip() == s.via))
+                || cluster.nodes.iter().any(|n| n.ip() == s.via);
+            if !owned {
+                w.add_exit(s.via);
+            }
+        }
+    }
     for n in &cluster.nodes {
         if let Some(gw) = n.gateway {
             if cluster.subnet_of(gw).is_none()

@@ -448,16 +448,20 @@ impl<'a> World<'a> {
     }
 
     /// Who answers ARP for `ip` on the L2 segment of `host`'s `dev`: a host with that
-    /// address on a device whose subnet is one of `dev`'s subnets.
+    /// address on a device whose subnet overlaps one of `dev`'s subnets. The masks need not
+    /// agree: Linux answers ARP for any address it owns on the receiving device whatever
+    /// the asker's mask (`arp_ignore=0`); whether the asker goes on-link at all is its own
+    /// routes' decision, taken before (a /16 and a /24 on one segment are neighbours
+    /// wherever each one's connected route covers the other).
     pub fn arp_on_segment(&self, host: HostId, dev: &str, ip: IpAddr) -> Option<&Attachment> {
         let h = self.host(host);
-        let mine: Vec<IpNetwork> = h
-            .addrs_on(dev)
-            .map(|a| crate::model::canonical(a.addr))
-            .collect();
-        self.owners(ip)
-            .iter()
-            .find(|o| o.host != host && mine.contains(&crate::model::canonical(o.net)))
+        self.owners(ip).iter().find(|o| {
+            o.host != host
+                && h.addrs_on(dev).any(|a| {
+                    let (m, t) = (a.addr, o.net);
+                    m.contains(t.network()) || t.contains(m.network())
+                })
+        })
     }
 
     /// True when `gw` leads out of the modelled network.

@@ -7,6 +7,7 @@ mod agent;
 mod capture;
 #[allow(dead_code)] // a reusable lab builder: not every scenario uses every part
 mod cluster_lab;
+mod edges;
 mod etcd;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
@@ -40,6 +41,7 @@ fn main() {
     trials.extend(snapshot::tests());
     trials.extend(lab_scenarios::tests());
     trials.extend(netlink::tests());
+    trials.extend(edges::tests());
     trials.extend(real_flannel::tests());
     trials.extend(real_calico::tests());
 

@@ -64,11 +64,11 @@ pub struct PlanSourceArgs {
     #[arg(
         long,
         value_name = "FILE",
-        required_unless_present_any = ["cluster", "etcd_endpoints"],
         conflicts_with_all = ["cluster", "etcd_endpoints"]
     )]
     pub plan: Option<PathBuf>,
-    /// The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump).
+    /// The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump; default:
+    /// the Kubernetes API).
     #[arg(
         long,
         short = 'c',
@@ -80,7 +80,7 @@ pub struct PlanSourceArgs {
     #[command(flatten)]
     pub etcd: super::lease::AgentEtcdArgs,
     /// The node (required with --cluster; picks one from a plan file that holds several).
-    #[arg(long, short = 'n', value_name = "NODE")]
+    #[arg(long, value_name = "NODE")]
     pub node: Option<String>,
 }
 
@@ -199,17 +199,23 @@ pub fn plan_input(
     cluster: Option<&str>,
     node: Option<&str>,
 ) -> anyhow::Result<Box<dyn PlanInput>> {
-    match (plan, cluster, node) {
+    match (plan, cluster.or(Some("")), node) {
         (Some(p), _, node) => Ok(Box::new(PlanFile::new(p, node))),
         (None, Some(c), Some(n)) => {
             let args = cluster_args(c);
             Ok(Box::new(crate::agent::input::ClusterPlan::new(
-                c,
+                if c.is_empty() {
+                    "from the Kubernetes API"
+                } else {
+                    c
+                },
                 n,
                 Box::new(move || args.load()),
             )))
         }
-        _ => anyhow::bail!("say where the plan comes from: --plan FILE, or --cluster C --node N"),
+        _ => anyhow::bail!(
+            "say where the plan comes from: --plan FILE, or --node N (with --cluster C, or the Kubernetes API)"
+        ),
     }
 }
 
@@ -221,9 +227,12 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         netns: netns.clone(),
         proto,
         adopt: args.adopt,
-        networks: match &args.source.cluster {
-            Some(c) => crate::agent::input::pod_networks(&cluster_args(c).load()?),
-            None => Vec::new(),
+        networks: match (&args.source.cluster, &args.source.plan) {
+            (Some(c), _) => crate::agent::input::pod_networks(&cluster_args(c).load()?),
+            (None, None) if !args.source.etcd.is_set() => {
+                crate::agent::input::pod_networks(&cluster_args("").load()?)
+            }
+            (None, _) => Vec::new(),
         },
     };
     let (mut input, settings) = if args.source.etcd.is_set() {

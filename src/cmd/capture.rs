@@ -59,8 +59,8 @@ pub struct CaptureArgs {
     #[arg(long = "vxlan-port", value_name = "PORT")]
     pub vxlan_ports: Vec<u16>,
     /// Name addresses from a `kubectl get nodes,pods -A -o json` dump: outer IPs as nodes,
-    /// inner IPs as namespace/pod.
-    #[arg(long, value_name = "FILE")]
+    /// inner IPs as namespace/pod; `--cluster` alone reads them from the Kubernetes API.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
     pub cluster: Option<PathBuf>,
     /// Link MTU for the "over the inner MTU" count (inner MTU = this minus the
     /// encapsulation overhead: VXLAN 50, IPIP 20).

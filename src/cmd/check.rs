@@ -69,16 +69,15 @@ struct CheckDoc<'a> {
 /// Run `netpath check`.
 pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let proto = parse_proto(&args.proto).map_err(anyhow::Error::msg)?;
-    if let (Some(dir), Some(cluster)) = (&args.snapshot, &args.source.cluster) {
+    // No plan file, cluster or etcd: the cluster is read from the Kubernetes API ("").
+    let live = args.source.plan.is_none() && !args.source.etcd.is_set();
+    let cluster_spec = (args.source.cluster.clone()).or_else(|| live.then(String::new));
+    if let (Some(dir), Some(cluster)) = (&args.snapshot, &cluster_spec) {
         if many_snapshots(dir) {
             return run_many(dir, cluster, args.source.node.as_deref(), proto, &ctx);
         }
     }
-    let (plan, networks, plan_label) = match (
-        &args.source.plan,
-        &args.source.cluster,
-        &args.source.node,
-    ) {
+    let (plan, networks, plan_label) = match (&args.source.plan, &cluster_spec, &args.source.node) {
         (Some(p), _, node) => (
             PlanFile::new(p, node.as_deref()).load()?,
             Vec::new(),

@@ -42,8 +42,8 @@ pub struct DecodeArgs {
     pub vxlan_ports: Vec<u16>,
 
     /// Name addresses from a `kubectl get nodes,pods -A -o json` dump: outer IPs as nodes,
-    /// inner IPs as namespace/pod.
-    #[arg(long, value_name = "FILE")]
+    /// inner IPs as namespace/pod; `--cluster` alone reads them from the Kubernetes API.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
     pub cluster: Option<PathBuf>,
 
     /// Stop after this many packets (after the filter).
@@ -491,11 +491,16 @@ fn prefetch_next(data: &[u8]) {
     let _ = data;
 }
 
-/// Load names from `--cluster FILE`.
+/// Load names from `--cluster FILE`, or from the Kubernetes API for `--cluster` alone.
 pub fn load_names(path: Option<&PathBuf>) -> anyhow::Result<Names> {
     let Some(path) = path else {
         return Ok(Names::new());
     };
+    if path.as_os_str().is_empty() {
+        let fetched = crate::kube::fetch(&crate::kube::options())?;
+        let text = String::from_utf8_lossy(&fetched.document);
+        return Names::from_kubectl_json(&text).with_context(|| fetched.origin.source());
+    }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the cluster file {}", path.display()))?;
     Names::from_kubectl_json(&text).with_context(|| format!("{}", path.display()))

@@ -13,12 +13,12 @@ use crate::render::{json, plan as render};
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClusterArgs {
     /// The cluster: `demo:NAME` (see `netpath demo`), a netpath cluster file (YAML/JSON), or
-    /// `kubectl get nodes,pods[,ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,cm] -A -o json` output.
+    /// `kubectl get nodes,pods[,ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,cm] -A -o json` output
+    /// (`netpath dump`). Default: read it from the Kubernetes API (kubeconfig, as kubectl).
     #[arg(
         long,
         short = 'c',
         value_name = "CLUSTER",
-        required_unless_present = "etcd_endpoints",
         conflicts_with = "etcd_endpoints",
         default_value = "",
         hide_default_value = true
@@ -45,14 +45,15 @@ impl ClusterArgs {
         if self.etcd.is_set() {
             return self.etcd.load_cluster(&self.underlay);
         }
-        Cluster::load(
-            &self.cluster,
-            &crate::model::kubectl::Options {
-                underlay: self.underlay.clone(),
-                net_conf: self.net_conf.clone(),
-                ippools: self.ippool.clone(),
-            },
-        )
+        let reader = crate::model::kubectl::Options {
+            underlay: self.underlay.clone(),
+            net_conf: self.net_conf.clone(),
+            ippools: self.ippool.clone(),
+        };
+        if self.cluster.is_empty() {
+            return crate::kube::load(&crate::kube::options(), &reader);
+        }
+        Cluster::load(&self.cluster, &reader)
     }
 }
 
@@ -63,7 +64,7 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
     /// The node to plan.
-    #[arg(long, short = 'n', value_name = "NODE")]
+    #[arg(long, value_name = "NODE")]
     pub node: String,
 }
 

@@ -622,7 +622,8 @@ fn all_pairs_matrix() {
 mod property {
     use netpath::model::file;
     use netpath::plan;
-    use netpath::trace::{self, HostKind, Probe};
+    use netpath::trace::{self, Probe};
+    use netpath::world::HostKind;
     use proptest::prelude::*;
 
     /// Working modes, and whether they allow nodes on several subnets joined by a router.
@@ -725,5 +726,35 @@ mod property {
                 }
             }
         }
+    }
+}
+
+/// The walk over a planned world, through the library.
+mod planned_world {
+    use netpath::model::demo;
+    use netpath::plan;
+    use netpath::trace::{Probe, Reason, Verdict, resolve, trace};
+
+    /// A Calico pod IP in the local block that no pod has hits the block's blackhole.
+    #[test]
+    fn calico_local_block_blackhole() {
+        let c = demo::load("calico-bgp").unwrap();
+        let w = plan::world(&c);
+        let src = resolve(&w, "default/db-0", true).unwrap();
+        let dst = resolve(&w, "10.65.0.9", false).unwrap();
+        assert_eq!(dst.host, None, "no pod has it");
+        let t = trace(&w, &src, &dst, Probe::default());
+        let Verdict::Dropped {
+            host,
+            reason: Reason::Blackhole { route },
+            ..
+        } = &t.request.verdict
+        else {
+            panic!("{:?}", t.request.verdict)
+        };
+        assert_eq!(
+            (host.as_str(), route.as_str()),
+            ("node-1", "blackhole 10.65.0.0/26 proto bird")
+        );
     }
 }

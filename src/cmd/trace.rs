@@ -10,12 +10,9 @@ use serde::Serialize;
 use super::Ctx;
 use super::plan::ClusterArgs;
 use crate::error::Outcome;
-use crate::netlink::Netns;
-use crate::netlink::route::{self, KernelAnswer, RouteQuery};
 use crate::plan;
 use crate::render::{json, trace as render};
-use crate::snapshot;
-use crate::trace::real::{self, Placed};
+use crate::scene::{self, LiveSource, Placed, RealSources};
 use crate::trace::{self, Probe, Proto, Verdict, all};
 
 /// Arguments of `netpath trace`.
@@ -85,65 +82,6 @@ struct PlanVerdicts<'a> {
     reply: Option<&'a Verdict>,
 }
 
-/// Real state placed into the world: what, and the live node's netns.
-struct Real {
-    placed: Vec<Placed>,
-    notes: Vec<String>,
-    live: Option<(trace::HostId, Netns)>,
-}
-
-/// Load the snapshots (and the live one) and place them into `world`.
-fn place_real(
-    args: &TraceArgs,
-    cluster: &crate::model::Cluster,
-    world: &mut trace::World,
-) -> anyhow::Result<Option<Real>> {
-    if args.snapshot.is_empty() && !args.live {
-        return Ok(None);
-    }
-    let mut inputs = Vec::new();
-    for p in &args.snapshot {
-        for l in snapshot::load(p)? {
-            inputs.push(real::Input {
-                snapshot: l.snapshot,
-                path: Some(l.path),
-                source: real::Source::Snapshot,
-            });
-        }
-    }
-    let mut live = None;
-    if args.live {
-        let netns = Netns::from_arg(args.netns.as_deref());
-        let node = args.node.clone().unwrap_or_else(snapshot::live::hostname);
-        if cluster.node_index(&node).is_none() {
-            bail!(
-                "--live: this machine is {node:?}, which is not a node of cluster {}; pass --node NAME",
-                cluster.source
-            );
-        }
-        let snap = snapshot::read_live(&snapshot::LiveOptions {
-            netns: netns.clone(),
-            node: Some(node.clone()),
-            pods: Some(crate::pods::Options {
-                node: netns.clone(),
-                ..Default::default()
-            }),
-        })?;
-        inputs.push(real::Input {
-            snapshot: snap,
-            path: None,
-            source: real::Source::Live,
-        });
-        live = world.by_name(&node).map(|id| (id, netns));
-    }
-    let (placed, notes) = real::place(world, cluster, inputs)?;
-    Ok(Some(Real {
-        placed,
-        notes,
-        live,
-    }))
-}
-
 #[derive(Serialize)]
 struct AllDoc<'a> {
     schema: String,
@@ -152,6 +90,19 @@ struct AllDoc<'a> {
     assumptions: &'a [String],
     #[serde(flatten)]
     matrix: &'a all::Matrix,
+}
+
+impl TraceArgs {
+    /// The real state to walk instead of the plan (`--snapshot`, `--live`).
+    fn real_sources(&self) -> RealSources {
+        RealSources {
+            snapshots: self.snapshot.clone(),
+            live: self.live.then(|| LiveSource {
+                node: self.node.clone(),
+                netns: self.netns.clone(),
+            }),
+        }
+    }
 }
 
 /// CPU time (user + system) of this process so far: on a shared machine, wall time
@@ -174,7 +125,7 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let (t_load, c_load) = (t0.elapsed(), cpu_time() - c0);
     let (t1, c1) = (Instant::now(), cpu_time());
     let mut world = plan::world(&cluster);
-    let real_state = place_real(args, &cluster, &mut world)?;
+    let real_state = scene::place_real(&mut world, &cluster, &args.real_sources())?;
     let (t_world, c_world) = (t1.elapsed(), cpu_time() - c1);
     let probe = Probe {
         proto: args.proto,
@@ -246,40 +197,16 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let (first, first_cpu) = (t.elapsed(), cpu_time() - c);
     // Over real state: what the plan has where the real state differs, the plan's own
     // verdicts, and the live kernel's answers.
-    let mut plan_trace = None;
-    if let Some(r) = &real_state {
-        let plan_world = plan::world(&cluster);
-        real::compare(&mut result, &world, &plan_world);
-        if let (Ok(s), Ok(d)) = (
-            trace::resolve(&plan_world, src_spec, true),
-            trace::resolve(&plan_world, dst_spec, false),
-        ) {
-            plan_trace = Some(trace::trace(&plan_world, &s, &d, probe));
-        }
-        if let Some((host, netns)) = &r.live {
-            for q in real::kernel_queries(&result, &world, *host) {
-                let query = RouteQuery {
-                    dst: q.dst,
-                    src: q.src,
-                    iif: q.iif.clone(),
-                };
-                match route::lookup(netns, &query) {
-                    Ok(l) => {
-                        let answer = match (&l.resolved, l.route_error) {
-                            (_, Some(e)) => Err(e),
-                            (KernelAnswer::Route(rt), None) => Ok(rt),
-                            (KernelAnswer::Error(e), None) => Err(*e),
-                        };
-                        real::attach_kernel(&mut result, &q, answer);
-                    }
-                    Err(e) => result
-                        .notes
-                        .push(format!("could not ask the kernel `{}`: {e:#}", q.command())),
-                }
-            }
-        }
-        result.notes.extend(r.notes.iter().cloned());
-    }
+    let plan_trace = real_state.as_ref().and_then(|r| {
+        scene::finish(
+            &mut result,
+            &world,
+            &cluster,
+            r,
+            (src_spec, dst_spec),
+            probe,
+        )
+    });
     if args.timing {
         let (t, c) = (Instant::now(), cpu_time());
         let n = 1000;

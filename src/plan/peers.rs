@@ -10,10 +10,13 @@ use std::net::IpAddr;
 
 use ipnetwork::IpNetwork;
 
-use super::{Builder, calico_vtep_mac, flannel_vtep_mac, host_part_into, router_part_into};
+use super::builder::Builder;
+use super::names::{calico_vtep_mac, flannel_vtep_mac};
+use super::router::router_part_into;
+use super::{host_part_into, peer_parts};
 use crate::dataplane::{MacAddr, NodeState};
 use crate::model::{Cluster, Mode};
-use crate::trace::world::{HostId, Peers};
+use crate::world::{Member, Peers};
 
 const NONE: u32 = u32::MAX;
 
@@ -143,7 +146,7 @@ impl<'a> ClusterPeers<'a> {
 
 impl Peers for ClusterPeers<'_> {
     fn len(&self) -> usize {
-        super::peer_parts(self.cluster)
+        peer_parts(self.cluster)
     }
 
     fn parts_for_route(&self, dst: IpAddr, out: &mut Vec<usize>) {
@@ -158,15 +161,14 @@ impl Peers for ClusterPeers<'_> {
         self.macs.get(&mac).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// Hosts are numbered as in `crate::plan::world`: nodes first, then routers.
-    fn part(&self, host: HostId, part: usize) -> NodeState {
+    /// Nodes and BGP-peering routers have per-peer entries; pods have none.
+    fn part(&self, host: Member, part: usize) -> NodeState {
         let c = self.cluster;
-        let n_nodes = c.nodes.len();
         let mut b = Builder::new("");
-        if host < n_nodes {
-            host_part_into(c, host, part, &mut b);
-        } else if host - n_nodes < c.underlay.routers.len() {
-            router_part_into(c, host - n_nodes, part, &mut b);
+        match host {
+            Member::Node(i) => host_part_into(c, i, part, &mut b),
+            Member::Router(r) => router_part_into(c, r, part, &mut b),
+            Member::Pod(_) => {}
         }
         b.st
     }
@@ -177,7 +179,8 @@ mod tests {
     use super::*;
     use crate::model::file;
     use crate::plan::{host_local_state, host_state, router_state, whole_world, world};
-    use crate::trace::{self, HostKind, Probe, Proto};
+    use crate::trace::{self, Probe, Proto};
+    use crate::world::HostKind;
     use proptest::prelude::*;
 
     /// Every mode, working or not, and whether the router between the subnets peers BGP.
@@ -273,12 +276,12 @@ mod tests {
         for i in 0..c.nodes.len() {
             let mut st = host_local_state(c, i);
             let whole = host_state(c, i);
-            if !super::super::host_local_into(c, i, &mut Builder::new("")) {
+            if !crate::plan::host_local_into(c, i, &mut Builder::new("")) {
                 prop_assert_eq!(&st, &whole);
                 continue;
             }
             for p in 0..peers.len() {
-                let part = peers.part(i, p);
+                let part = peers.part(Member::Node(i), p);
                 for r in &part.routes {
                     for ip in [r.dst.network(), r.dst.broadcast()] {
                         let mut out = Vec::new();
@@ -300,10 +303,10 @@ mod tests {
         }
         for r in 0..c.underlay.routers.len() {
             let mut b = Builder::new(&c.underlay.routers[r].name);
-            super::super::router_local_into(c, r, &mut b);
-            if super::super::router_peers(c, r) {
+            crate::plan::router::router_local_into(c, r, &mut b);
+            if crate::plan::router::router_peers(c, r) {
                 for p in 0..peers.len() {
-                    super::super::router_part_into(c, r, p, &mut b);
+                    router_part_into(c, r, p, &mut b);
                 }
             }
             prop_assert_eq!(&b.st, &router_state(c, r));

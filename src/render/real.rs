@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 
 use colored::Colorize;
 
-use crate::trace::real::{Placed, Source};
+use crate::scene::Placed;
 use crate::trace::{Hop, Trace, Verdict};
+use crate::world::Source;
 
 /// The tag after a host's name: nothing for the plan, `[snapshot]` or `[live]`.
 pub fn host_tag(source: Source) -> String {

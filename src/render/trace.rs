@@ -9,7 +9,8 @@ use colored::Colorize;
 use super::Style;
 use crate::model::Cluster;
 use crate::trace::all::Matrix;
-use crate::trace::{Action, Encap, Hop, HostKind, Path, Probe, Proto, Resolution, Trace, Verdict};
+use crate::trace::{Action, Encap, Hop, Path, Probe, Proto, Resolution, Trace, Verdict};
+use crate::world::HostKind;
 
 /// The readable trace: header, request, reply, notes.
 pub fn trace(t: &Trace, cluster: &Cluster, probe: Probe, _style: &Style) -> String {

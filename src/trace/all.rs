@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::endpoint::Endpoint;
-use super::world::{HostId, HostKind, World};
 use super::{Probe, Reason, Refusal, Verdict, trace};
+use crate::world::{HostId, HostKind, World};
 
 /// A pair that does not work in one direction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

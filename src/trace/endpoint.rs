@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use anyhow::bail;
 use serde::Serialize;
 
-use super::world::{HostId, HostKind, World};
+use crate::world::{HostId, HostKind, World};
 
 /// A resolved endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

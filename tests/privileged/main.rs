@@ -16,6 +16,10 @@ mod netlink;
 mod netns;
 mod offline;
 mod pods;
+mod real_calico;
+mod real_flannel;
+#[allow(dead_code)] // shared by the real-component suites
+mod real_lab;
 mod routes;
 mod snapshot;
 
@@ -36,6 +40,8 @@ fn main() {
     trials.extend(snapshot::tests());
     trials.extend(lab_scenarios::tests());
     trials.extend(netlink::tests());
+    trials.extend(real_flannel::tests());
+    trials.extend(real_calico::tests());
 
     if !lab::is_root() {
         let n = trials.len();

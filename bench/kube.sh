@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark reading a cluster from the Kubernetes API (not a test: numbers, not assertions).
 #
-#   bench/kube.sh [NODES PODS [RUNS]]     defaults: 5000 150000 3
+#   bench/kube.sh [NODES PODS [RUNS]]     defaults: 5000 150000 1 (kubectl takes minutes)
 #
 # Serves a synthetic NODES-node / PODS-pod Calico cluster (`netpath demo --generate-kubectl`)
 # from the API server double (tests/kube/apiserver.py: HTTPS, a token, pages of `limit`), then,
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 NODES=${1:-5000}
 PODS=${2:-150000}
-RUNS=${3:-3}
+RUNS=${3:-1}
 WORK=$(mktemp -d)
 SERVER_PID=
 cleanup() {
@@ -79,7 +79,7 @@ measure() { # LABEL command...; appends "wall cpu" lines to $WORK/LABEL
 }
 median() { sort -n -k"$2" "$WORK/$1" | awk -v k="$2" '{ v[NR] = $k } END { print v[int((NR + 1) / 2)] }'; }
 
-echo "== $RUNS runs each, interleaved"
+echo "== $RUNS run(s) each, interleaved"
 for _ in $(seq 1 "$RUNS"); do
   measure kubectl kubectl get nodes,pods -A -o json
   # trace exits 1 when the pair is not delivered both ways: that is an answer, not a failure.

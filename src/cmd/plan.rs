@@ -4,58 +4,10 @@
 use serde::Serialize;
 
 use super::Ctx;
+use super::args::ClusterArgs;
 use crate::error::Outcome;
-use crate::model::Cluster;
 use crate::plan::{self, NodePlan};
 use crate::render::{json, plan as render};
-
-/// Where the cluster description comes from (shared by `plan` and `trace`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct ClusterArgs {
-    /// The cluster: `demo:NAME` (see `netpath demo`), a netpath cluster file (YAML/JSON), or
-    /// `kubectl get nodes,pods[,ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,cm] -A -o json` output
-    /// (`netpath dump`). Default: read it from the Kubernetes API (kubeconfig, as kubectl).
-    #[arg(
-        long,
-        short = 'c',
-        value_name = "CLUSTER",
-        conflicts_with = "etcd_endpoints",
-        default_value = "",
-        hide_default_value = true
-    )]
-    pub cluster: String,
-    /// Or read the cluster from Flannel's subnet leases in etcd.
-    #[command(flatten)]
-    pub etcd: super::lease::EtcdArgs,
-    /// The underlay's L2 subnets, for kubectl dumps whose node addresses carry no mask
-    /// (Flannel): nodes in one subnet are adjacent.
-    #[arg(long, value_delimiter = ',', value_name = "CIDR,...")]
-    pub underlay: Vec<ipnetwork::IpNetwork>,
-    /// Flannel's net-conf.json, when the dump has no kube-flannel-cfg ConfigMap.
-    #[arg(long, value_name = "FILE")]
-    pub net_conf: Option<std::path::PathBuf>,
-    /// Calico IPPool YAML (repeatable), when the dump has no IPPools.
-    #[arg(long, value_name = "FILE")]
-    pub ippool: Vec<std::path::PathBuf>,
-}
-
-impl ClusterArgs {
-    /// Load the cluster.
-    pub fn load(&self) -> anyhow::Result<Cluster> {
-        if self.etcd.is_set() {
-            return self.etcd.load_cluster(&self.underlay);
-        }
-        let reader = crate::model::kubectl::Options {
-            underlay: self.underlay.clone(),
-            net_conf: self.net_conf.clone(),
-            ippools: self.ippool.clone(),
-        };
-        if self.cluster.is_empty() {
-            return crate::kube::load(&crate::kube::options(), &reader);
-        }
-        Cluster::load(&self.cluster, &reader)
-    }
-}
 
 /// Arguments of `netpath plan`.
 #[derive(Debug, clap::Args)]

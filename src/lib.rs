@@ -7,6 +7,7 @@ pub mod agent;
 pub mod capture;
 pub mod cli;
 pub mod cmd;
+pub mod cni;
 pub mod dataplane;
 pub mod decode;
 pub mod diff;

@@ -11,11 +11,12 @@ use ipnetwork::IpNetwork;
 
 use crate::agent::PlanInput;
 use crate::agent::input::ClusterPlan;
+use crate::cni::calico;
 use crate::dataplane::Protocol;
 use crate::lease::manager::{Manager, Settings};
 use crate::lease::source::{LeasePlan, uplink};
 use crate::netlink::Netns;
-use crate::pods::{Options, calico, cni};
+use crate::pods::{Options, cni};
 use crate::snapshot::PlanFile;
 
 /// Change the argument `id` where it stands: for a command's own wording of a

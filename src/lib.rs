@@ -15,6 +15,7 @@ pub mod error;
 pub mod etcd;
 pub mod explain;
 pub mod findings;
+pub mod kube;
 pub mod lease;
 pub mod model;
 pub mod netlink;

@@ -67,12 +67,18 @@ pub fn plan_input(
         (None, Some(c), Some(n)) => {
             let args = cluster_args(c);
             Ok(Box::new(ClusterPlan::new(
-                c,
+                if c.is_empty() {
+                    "from the Kubernetes API"
+                } else {
+                    c
+                },
                 n,
                 Box::new(move || args.load()),
             )))
         }
-        _ => bail!("say where the plan comes from: --plan FILE, or --cluster C --node N"),
+        _ => bail!(
+            "say where the plan comes from: --plan FILE, or --node N (with --cluster C, or the Kubernetes API)"
+        ),
     }
 }
 

@@ -3,8 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use etherparse::{
-    ArpPacketSlice, IpAuthHeaderSlice, Ipv4HeaderSlice, Ipv6FragmentHeaderSlice,
-    Ipv6HeaderSlice, Ipv6RawExtHeaderSlice, TcpHeaderSlice,
+    ArpPacketSlice, IpAuthHeaderSlice, Ipv4HeaderSlice, Ipv6FragmentHeaderSlice, Ipv6HeaderSlice,
+    Ipv6RawExtHeaderSlice, TcpHeaderSlice,
 };
 
 use super::layer::*;
@@ -691,7 +691,9 @@ impl<'a> Cx<'a, '_, '_> {
         } else if geneve {
             self.geneve(off + udp::HEADER_LEN, seg_end);
         } else if flannel {
-            if self.enter_tunnel(off + udp::HEADER_LEN) && self.push(off + udp::HEADER_LEN, Header::FlannelUdp) {
+            if self.enter_tunnel(off + udp::HEADER_LEN)
+                && self.push(off + udp::HEADER_LEN, Header::FlannelUdp)
+            {
                 self.raw_ip(off + udp::HEADER_LEN, seg_end);
             }
         } else {
@@ -788,11 +790,7 @@ impl<'a> Cx<'a, '_, '_> {
         let (t, code) = (b[icmp::field::TYPE], b[icmp::field::CODE]);
         let be16 = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
         let field = be16(icmp::field::CHECKSUM);
-        let proto = if v6 {
-            protocol::ICMPV6
-        } else {
-            protocol::ICMP
-        };
+        let proto = if v6 { protocol::ICMPV6 } else { protocol::ICMP };
         let checksum = self.l4_checksum(off, end, ip.wire_len, proto, ip, field);
         let echo_types: [u8; 2] = if v6 {
             [icmp::V6_ECHO_REQUEST, icmp::V6_ECHO_REPLY]

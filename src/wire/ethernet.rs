@@ -91,7 +91,12 @@ mod tests {
     #[test]
     fn emit_then_view_round_trips() {
         let mut b = Vec::new();
-        emit(&mut b, [1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12], ethertype::IPV6);
+        emit(
+            &mut b,
+            [1, 2, 3, 4, 5, 6],
+            [7, 8, 9, 10, 11, 12],
+            ethertype::IPV6,
+        );
         let p = Packet::new_checked(&b).unwrap();
         assert_eq!(p.dst(), [1, 2, 3, 4, 5, 6]);
         assert_eq!(p.src(), [7, 8, 9, 10, 11, 12]);

@@ -1,6 +1,7 @@
-//! Wire formats that etherparse does not parse (or parses wrongly for Linux): one module
-//! per protocol, each a view over borrowed bytes plus a small parsed form, in the style of
-//! smoltcp's `wire` modules.
+//! Wire formats: one module per protocol, each a view over borrowed bytes plus a small
+//! parsed form (or, where the decoder still parses with etherparse, the field offsets and
+//! numbers), in the style of smoltcp's `wire` modules. The decoder reads and the packet
+//! builder writes through the same declarations.
 //!
 //! - [`ethernet`], [`vlan`], [`ipv4`], [`ipv6`], [`udp`], [`tcp`], [`icmp`]: the field
 //!   offsets, numbers and (for the fixed-size ones) views that the decoder reads and the

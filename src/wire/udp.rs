@@ -75,7 +75,10 @@ mod tests {
         let mut b = Vec::new();
         emit(&mut b, 53820, 8472);
         let p = Packet::new_checked(&b).unwrap();
-        assert_eq!((p.src_port(), p.dst_port(), p.length(), p.checksum()), (53820, 8472, 0, 0));
+        assert_eq!(
+            (p.src_port(), p.dst_port(), p.length(), p.checksum()),
+            (53820, 8472, 0, 0)
+        );
         assert!(Packet::new_checked(&b[..7]).is_err());
     }
 }

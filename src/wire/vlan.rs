@@ -72,6 +72,9 @@ mod tests {
         let mut b = Vec::new();
         emit(&mut b, 5, 0x123, 0x0800);
         let p = Packet::new_checked(&b).unwrap();
-        assert_eq!((p.pcp(), p.dei(), p.vid(), p.ethertype()), (5, false, 0x123, 0x0800));
+        assert_eq!(
+            (p.pcp(), p.dei(), p.vid(), p.ethertype()),
+            (5, false, 0x123, 0x0800)
+        );
     }
 }

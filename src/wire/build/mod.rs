@@ -24,7 +24,6 @@
 //! assert_eq!(frame.data.len(), 14 + 20 + 8 + 8 + 14 + 20 + 20);
 //! ```
 
-
 mod layers;
 #[cfg(test)]
 mod tests;
@@ -545,8 +544,7 @@ fn pseudo_sum(ip: Option<(&Layer, usize)>, buf: &[u8], protocol: u8, len: usize)
             checksum::sum(
                 &buf[off + ipv6::field::SRC.start..off + ipv6::field::DST.end],
                 0,
-            )
-                + u64::from(protocol)
+            ) + u64::from(protocol)
                 + u64::from(len >> 16)
                 + u64::from(len & 0xffff)
         }

@@ -3,16 +3,20 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use etherparse::{
-    ArpPacketSlice, Ethernet2HeaderSlice, IpAuthHeaderSlice, Ipv4HeaderSlice,
-    Ipv6FragmentHeaderSlice, Ipv6HeaderSlice, Ipv6RawExtHeaderSlice, SingleVlanHeaderSlice,
-    TcpHeaderSlice, UdpHeaderSlice,
+    ArpPacketSlice, IpAuthHeaderSlice, Ipv4HeaderSlice, Ipv6FragmentHeaderSlice, Ipv6HeaderSlice,
+    Ipv6RawExtHeaderSlice, TcpHeaderSlice,
 };
 
 use super::layer::*;
 use super::{DecodeOptions, Packet, Stop, StopReason};
 use crate::dataplane::MacAddr;
 use crate::wire::checksum::{fold, pseudo_v4, pseudo_v6, sum};
-use crate::wire::{LinkType, geneve, ipip, null, sll, sll2, vxlan};
+use crate::wire::ethernet::ethertype;
+use crate::wire::ipv4::protocol;
+use crate::wire::ipv6::ext;
+use crate::wire::{
+    LinkType, ethernet, geneve, icmp, ipip, ipv4, ipv6, null, sll, sll2, udp, vlan, vxlan,
+};
 
 /// How many tunnels deep the decoder follows (VXLAN in VXLAN in …).
 const MAX_TUNNEL_DEPTH: u8 = 8;
@@ -231,45 +235,47 @@ impl<'a> Cx<'a, '_, '_> {
 
     fn ethertype(&mut self, off: usize, end: usize, et: u16) {
         match et {
-            0x0800 => self.ipv4(off, end),
-            0x86dd => self.ipv6(off, end),
+            ethertype::IPV4 => self.ipv4(off, end),
+            ethertype::IPV6 => self.ipv6(off, end),
             // RARP has ARP's format.
-            0x0806 | 0x8035 => self.arp(off, end),
-            0x8100 | 0x88a8 | 0x9100 => self.vlan(off, end, et),
-            _ if et < 0x0600 => self.unsupported(off, "802.3-length", u32::from(et)),
+            ethertype::ARP | ethertype::RARP => self.arp(off, end),
+            ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD => self.vlan(off, end, et),
+            _ if et < ethertype::MIN_ETHERTYPE => {
+                self.unsupported(off, "802.3-length", u32::from(et))
+            }
             _ => self.unsupported(off, "ethertype", u32::from(et)),
         }
     }
 
     fn ethernet(&mut self, off: usize, end: usize) {
-        let Ok(h) = Ethernet2HeaderSlice::from_slice(self.bytes(off, end)) else {
-            return self.truncated(off, "eth", 14);
+        let Ok(h) = ethernet::Packet::new_checked(self.bytes(off, end)) else {
+            return self.truncated(off, "eth", ethernet::HEADER_LEN);
         };
-        let et = h.ether_type().0;
+        let et = h.ethertype();
         let layer = Ethernet {
-            dst: MacAddr(h.destination()),
-            src: MacAddr(h.source()),
+            dst: MacAddr(h.dst()),
+            src: MacAddr(h.src()),
             ethertype: et,
         };
         if self.push(off, Header::Ethernet(layer)) {
-            self.ethertype(off + 14, end, et);
+            self.ethertype(off + ethernet::HEADER_LEN, end, et);
         }
     }
 
     fn vlan(&mut self, off: usize, end: usize, tpid: u16) {
-        let Ok(h) = SingleVlanHeaderSlice::from_slice(self.bytes(off, end)) else {
-            return self.truncated(off, "vlan", 4);
+        let Ok(h) = vlan::Packet::new_checked(self.bytes(off, end)) else {
+            return self.truncated(off, "vlan", vlan::HEADER_LEN);
         };
-        let et = h.ether_type().0;
+        let et = h.ethertype();
         let layer = Vlan {
             tpid,
-            pcp: h.priority_code_point().value(),
-            dei: h.drop_eligible_indicator(),
-            vid: h.vlan_identifier().value(),
+            pcp: h.pcp(),
+            dei: h.dei(),
+            vid: h.vid(),
             ethertype: et,
         };
         if self.push(off, Header::Vlan(layer)) {
-            self.ethertype(off + 4, end, et);
+            self.ethertype(off + vlan::HEADER_LEN, end, et);
         }
     }
 
@@ -307,7 +313,7 @@ impl<'a> Cx<'a, '_, '_> {
             Some(4) => self.ipv4(off, end),
             Some(6) => self.ipv6(off, end),
             Some(_) => self.malformed(off, "ip", "version is neither 4 nor 6"),
-            None => self.truncated(off, "ip", 20),
+            None => self.truncated(off, "ip", ipv4::HEADER_LEN),
         }
     }
 
@@ -410,24 +416,29 @@ impl<'a> Cx<'a, '_, '_> {
         let (ip_end, length) = if pl == 0 {
             (end, IpLength::ZeroFromFrame)
         } else {
-            self.ip_end(off, end, 40, pl + 40)
+            self.ip_end(off, end, ipv6::HEADER_LEN, pl + ipv6::HEADER_LEN)
         };
         let mut nh = h.next_header().0;
-        let mut pos = off + 40;
+        let mut pos = off + ipv6::HEADER_LEN;
         let mut count = 0u8;
         let mut fragment = None;
         let mut ext_cut: Option<(usize, usize)> = None;
         while count < MAX_IPV6_EXT {
             let rest = self.bytes(pos, ip_end);
             let (next, len) = match nh {
-                0 | 43 | 60 | 135 | 139 | 140 => match Ipv6RawExtHeaderSlice::from_slice(rest) {
+                ext::HOP_BY_HOP
+                | ext::ROUTING
+                | ext::DEST_OPTS
+                | ext::MOBILITY
+                | ext::HIP
+                | ext::SHIM6 => match Ipv6RawExtHeaderSlice::from_slice(rest) {
                     Ok(x) => (x.next_header().0, x.slice().len()),
                     Err(e) => {
                         ext_cut = Some((pos, e.required_len));
                         break;
                     }
                 },
-                44 => match Ipv6FragmentHeaderSlice::from_slice(rest) {
+                ext::FRAGMENT => match Ipv6FragmentHeaderSlice::from_slice(rest) {
                     Ok(x) => {
                         fragment = Some(Fragment6 {
                             offset: x.fragment_offset().byte_offset(),
@@ -441,7 +452,7 @@ impl<'a> Cx<'a, '_, '_> {
                         break;
                     }
                 },
-                51 => match IpAuthHeaderSlice::from_slice(rest) {
+                ext::AUTH => match IpAuthHeaderSlice::from_slice(rest) {
                     Ok(x) => (x.next_header().0, x.slice().len()),
                     Err(_) => {
                         ext_cut = Some((pos, 12));
@@ -481,7 +492,11 @@ impl<'a> Cx<'a, '_, '_> {
         if fragment.is_some_and(|f| f.offset != 0) {
             return self.payload(pos);
         }
-        let claimed_end = if pl == 0 { ip_end } else { off + 40 + pl };
+        let claimed_end = if pl == 0 {
+            ip_end
+        } else {
+            off + ipv6::HEADER_LEN + pl
+        };
         let ctx = IpCtx {
             pseudo: Pseudo::V6(src, dst),
             fragment: fragment.is_some_and(|f| f.more),
@@ -502,10 +517,10 @@ impl<'a> Cx<'a, '_, '_> {
                     self.ipv6(off, end)
                 }
             }
-            17 => self.udp(off, end, ip),
-            6 => self.tcp(off, end, ip),
-            1 => self.icmp(off, end, ip, false),
-            58 => self.icmp(off, end, ip, true),
+            protocol::UDP => self.udp(off, end, ip),
+            protocol::TCP => self.tcp(off, end, ip),
+            protocol::ICMP => self.icmp(off, end, ip, false),
+            protocol::ICMPV6 => self.icmp(off, end, ip, true),
             _ => self.unsupported(off, "ip-proto", u32::from(proto)),
         }
     }
@@ -548,14 +563,16 @@ impl<'a> Cx<'a, '_, '_> {
         ip: IpCtx,
         field: u16,
     ) -> Checksum {
-        let pseudo = if proto == 1 {
+        let pseudo = if proto == protocol::ICMP {
             0
         } else {
             ip.pseudo.sum(proto, len as u32)
         };
         let s = u64::from(data) + pseudo;
         let v = match verdict(s, field) {
-            Checksum::Bad { .. } if proto != 1 && field == fold(pseudo) => Checksum::Offloaded,
+            Checksum::Bad { .. } if proto != protocol::ICMP && field == fold(pseudo) => {
+                Checksum::Offloaded
+            }
             Checksum::Bad { .. }
                 if completed.is_some_and(|c| fold(u64::from(c) + pseudo) == 0xffff) =>
             {
@@ -622,19 +639,19 @@ impl<'a> Cx<'a, '_, '_> {
                 (data, completed)
             }
         };
-        self.l4_verdict(off, len, data, completed, 17, ip, field)
+        self.l4_verdict(off, len, data, completed, protocol::UDP, ip, field)
     }
 
     fn udp(&mut self, off: usize, end: usize, ip: IpCtx) {
-        let Ok(h) = UdpHeaderSlice::from_slice(self.bytes(off, end)) else {
-            return self.truncated_transport(off, end, "udp", 8);
+        let Ok(h) = udp::Packet::new_checked(self.bytes(off, end)) else {
+            return self.truncated_transport(off, end, "udp", udp::HEADER_LEN);
         };
         let ul = usize::from(h.length());
         let field = h.checksum();
-        let bad_len = ul != 0 && ul < 8;
+        let bad_len = ul != 0 && ul < udp::HEADER_LEN;
         // A length of 0 is a jumbogram / GSO super-frame: the IP length rules.
         let seg_len = if ul == 0 { ip.wire_len } else { ul };
-        let dst = h.destination_port();
+        let dst = h.dst_port();
         let vxlan = self.opts.vxlan_ports.contains(&dst);
         let flannel = self.opts.flannel_udp_port == Some(dst);
         let geneve = self.opts.geneve_port == Some(dst);
@@ -647,10 +664,10 @@ impl<'a> Cx<'a, '_, '_> {
         } else if bad_len || tunnel {
             Checksum::Unchecked
         } else {
-            self.l4_checksum(off, end, seg_len, 17, ip, field)
+            self.l4_checksum(off, end, seg_len, protocol::UDP, ip, field)
         };
         let layer = Udp {
-            src_port: h.source_port(),
+            src_port: h.src_port(),
             dst_port: dst,
             length: h.length(),
             checksum,
@@ -664,21 +681,23 @@ impl<'a> Cx<'a, '_, '_> {
         }
         let seg_end = (off + seg_len).min(end);
         if ip.fragment {
-            return self.payload(off + 8);
+            return self.payload(off + udp::HEADER_LEN);
         }
         if tunnel {
             self.seg = None;
         }
         if vxlan {
-            self.vxlan(off + 8, seg_end, dst);
+            self.vxlan(off + udp::HEADER_LEN, seg_end, dst);
         } else if geneve {
-            self.geneve(off + 8, seg_end);
+            self.geneve(off + udp::HEADER_LEN, seg_end);
         } else if flannel {
-            if self.enter_tunnel(off + 8) && self.push(off + 8, Header::FlannelUdp) {
-                self.raw_ip(off + 8, seg_end);
+            if self.enter_tunnel(off + udp::HEADER_LEN)
+                && self.push(off + udp::HEADER_LEN, Header::FlannelUdp)
+            {
+                self.raw_ip(off + udp::HEADER_LEN, seg_end);
             }
         } else {
-            self.payload(off + 8);
+            self.payload(off + udp::HEADER_LEN);
         }
         if tunnel && !absent {
             let checksum = self.tunnel_checksum(off, end, seg_len, ip, field);
@@ -744,7 +763,7 @@ impl<'a> Cx<'a, '_, '_> {
         let checksum = if ip.wire_len < hl {
             Checksum::Truncated
         } else {
-            self.l4_checksum(off, end, ip.wire_len, 6, ip, h.checksum())
+            self.l4_checksum(off, end, ip.wire_len, protocol::TCP, ip, h.checksum())
         };
         let layer = Tcp {
             src_port: h.source_port(),
@@ -765,26 +784,32 @@ impl<'a> Cx<'a, '_, '_> {
     fn icmp(&mut self, off: usize, end: usize, ip: IpCtx, v6: bool) {
         let name = if v6 { "icmpv6" } else { "icmp" };
         let b = self.bytes(off, end);
-        if b.len() < 8 {
-            return self.truncated(off, name, 8);
+        if b.len() < icmp::HEADER_LEN {
+            return self.truncated(off, name, icmp::HEADER_LEN);
         }
-        let (t, code) = (b[0], b[1]);
-        let field = u16::from_be_bytes([b[2], b[3]]);
-        let proto = if v6 { 58 } else { 1 };
+        let (t, code) = (b[icmp::field::TYPE], b[icmp::field::CODE]);
+        let be16 = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
+        let field = be16(icmp::field::CHECKSUM);
+        let proto = if v6 { protocol::ICMPV6 } else { protocol::ICMP };
         let checksum = self.l4_checksum(off, end, ip.wire_len, proto, ip, field);
-        let echo_types: [u8; 2] = if v6 { [128, 129] } else { [8, 0] };
-        let echo = echo_types.contains(&t).then(|| {
-            (
-                u16::from_be_bytes([b[4], b[5]]),
-                u16::from_be_bytes([b[6], b[7]]),
-            )
-        });
+        let echo_types: [u8; 2] = if v6 {
+            [icmp::V6_ECHO_REQUEST, icmp::V6_ECHO_REPLY]
+        } else {
+            [icmp::ECHO_REQUEST, icmp::ECHO_REPLY]
+        };
+        let echo = echo_types
+            .contains(&t)
+            .then(|| (be16(icmp::field::ECHO_ID), be16(icmp::field::ECHO_SEQ)));
         let is_error = if v6 {
             matches!(t, 1..=4)
         } else {
             matches!(t, 3 | 4 | 5 | 11 | 12)
         };
-        let quote = if is_error { quote(&b[8..]) } else { None };
+        let quote = if is_error {
+            quote(&b[icmp::field::QUOTE..])
+        } else {
+            None
+        };
         let layer = Icmp {
             icmp_type: t,
             code,
@@ -798,7 +823,7 @@ impl<'a> Cx<'a, '_, '_> {
             Header::Icmpv4(layer)
         };
         if self.push(off, layer) {
-            self.payload(off + 8);
+            self.payload(off + icmp::HEADER_LEN);
         }
     }
 }
@@ -849,7 +874,7 @@ fn quote(b: &[u8]) -> Option<Quote> {
 
 fn ports(proto: u8, b: Option<&[u8]>) -> Option<(u16, u16)> {
     let b = b?;
-    if matches!(proto, 6 | 17) && b.len() >= 4 {
+    if matches!(proto, protocol::TCP | protocol::UDP) && b.len() >= 4 {
         Some((
             u16::from_be_bytes([b[0], b[1]]),
             u16::from_be_bytes([b[2], b[3]]),

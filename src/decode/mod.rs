@@ -1,9 +1,10 @@
 //! Packet → ordered layers, outer to inner, with checksums verified and truncation located.
 //!
 //! [`decode`] borrows the frame and fills a [`Packet`] that holds its layers in a fixed
-//! array: no allocation per packet. etherparse parses Ethernet, VLAN, ARP, IPv4, IPv6
-//! (and its extension headers), UDP and TCP; the tunnel and cooked-capture headers come
-//! from [`crate::wire`].
+//! array: no allocation per packet. Ethernet, VLAN, UDP, ICMP, the tunnel and the
+//! cooked-capture headers are read through [`crate::wire`], the same declarations the
+//! packet builder writes with; etherparse still parses ARP, IPv4, IPv6 (and its extension
+//! headers) and TCP.
 //!
 //! ```
 //! use netpath::decode::{self, DecodeOptions, Header};

@@ -4,8 +4,10 @@
 //! directly, with no Ethernet header in between.
 
 /// `IPPROTO_IPIP`: IPv4 in IPv4 (Calico `tunl0`, Flannel `flannel.ipip`).
-pub const PROTO_IPIP: u8 = 4;
+pub const PROTO_IPIP: u8 = super::ipv4::protocol::IPIP;
 /// `IPPROTO_IPV6`: IPv6 in IPv4 (6in4, `sit`).
-pub const PROTO_IPV6_IN_IPV4: u8 = 41;
-/// Bytes IPIP adds: one IPv4 header.
-pub const OVERHEAD_V4: u16 = 20;
+pub const PROTO_IPV6_IN_IPV4: u8 = super::ipv4::protocol::IPV6;
+/// Bytes IPIP adds: one IPv4 header (= 20): a `tunl0` MTU is the underlay's minus this.
+pub const OVERHEAD_V4: u16 = super::ipv4::HEADER_LEN as u16;
+/// [`OVERHEAD_V4`] as a u32, for MTU and packet-size arithmetic in u32.
+pub const OVERHEAD_V4_U32: u32 = OVERHEAD_V4 as u32;

@@ -1,7 +1,11 @@
-//! Wire formats that etherparse does not parse (or parses wrongly for Linux): one module
-//! per protocol, each a view over borrowed bytes plus a small parsed form, in the style of
-//! smoltcp's `wire` modules.
+//! Wire formats: one module per protocol, each a view over borrowed bytes plus a small
+//! parsed form (or, where the decoder still parses with etherparse, the field offsets and
+//! numbers), in the style of smoltcp's `wire` modules. The decoder reads and the packet
+//! builder writes through the same declarations.
 //!
+//! - [`ethernet`], [`vlan`], [`ipv4`], [`ipv6`], [`udp`], [`tcp`], [`icmp`]: the field
+//!   offsets, numbers and (for the fixed-size ones) views that the decoder reads and the
+//!   packet builder writes;
 //! - [`vxlan`]: the 8-byte VXLAN header (RFC 7348) with the Group Based Policy bits;
 //! - [`sll`] and [`sll2`]: Linux cooked capture headers v1 (16 bytes) and v2 (20 bytes);
 //! - [`null`]: BSD loopback / `DLT_NULL` / `DLT_LOOP` 4-byte family header;
@@ -13,12 +17,19 @@
 
 pub mod build;
 pub mod checksum;
+pub mod ethernet;
 pub mod flannel;
 pub mod geneve;
+pub mod icmp;
 pub mod ipip;
+pub mod ipv4;
+pub mod ipv6;
 pub mod null;
 pub mod sll;
 pub mod sll2;
+pub mod tcp;
+pub mod udp;
+pub mod vlan;
 pub mod vxlan;
 
 use std::fmt;

@@ -25,8 +25,13 @@ pub const FLAG_G: u8 = 0x80;
 pub const GBP_DONT_LEARN: u8 = 0x40;
 /// GBP bit `A`: policy already applied.
 pub const GBP_POLICY_APPLIED: u8 = 0x08;
-/// Bytes VXLAN adds over an IPv4 underlay: outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8.
-pub const OVERHEAD_V4: u16 = 50;
+/// Bytes VXLAN adds over an IPv4 underlay: outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
+/// (= 50): a VXLAN device's MTU is the underlay's minus this.
+pub const OVERHEAD_V4: u16 =
+    (super::ethernet::HEADER_LEN + super::ipv4::HEADER_LEN + super::udp::HEADER_LEN + HEADER_LEN)
+        as u16;
+/// [`OVERHEAD_V4`] as a u32, for MTU and packet-size arithmetic in u32.
+pub const OVERHEAD_V4_U32: u32 = OVERHEAD_V4 as u32;
 
 /// A view over the bytes of a VXLAN header (and what follows).
 #[derive(Debug, Clone, Copy)]

@@ -61,12 +61,11 @@ pub const KNOWN_FAILING: &[&str] = &[
     // check/agent/pods: invented host veth names and cni0 MAC, loopback cache entries.
     "real_flannel_vxlan_healthy_nodes",
     "real_flannel_host_gw_healthy_nodes",
-    // check has no finding for a veth down or detached; trace walks a down veth.
+    // check has no finding for a veth down or detached.
     "real_flannel_vxlan_pod_veth_down",
     "real_flannel_vxlan_veth_detached_from_cni0",
-    // trace walks from a pod whose sandbox is gone; a leaked pod leads nowhere.
+    // check does not name a pod whose sandbox is gone.
     "real_flannel_vxlan_pod_sandbox_gone",
-    "real_flannel_vxlan_leaked_pod_still_answers",
     // check: the pods' permanent neighbours carry invented MACs; BGP routes with metric
     // 1024/32 and src reported twice.
     "real_calico_bgp_mesh_legacy_filter_healthy",
@@ -702,6 +701,9 @@ fn collect_findings(doc: &Value, node: Option<&str>, out: &mut Vec<Value>) {
             }
             out.push(f);
         }
+    }
+    for f in doc["cluster_findings"].as_array().into_iter().flatten() {
+        out.push(f.clone());
     }
     for key in ["nodes", "results"] {
         for n in doc[key].as_array().into_iter().flatten() {

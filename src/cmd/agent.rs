@@ -190,6 +190,7 @@ pub fn cluster_args(spec: &str) -> super::plan::ClusterArgs {
         underlay: Vec::new(),
         net_conf: None,
         ippool: Vec::new(),
+        versions: Default::default(),
     }
 }
 

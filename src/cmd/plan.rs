@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::error::Outcome;
-use crate::model::Cluster;
+use crate::model::{Cluster, Version, Versions};
 use crate::plan::{self, NodePlan};
 use crate::render::{json, plan as render};
 
@@ -37,22 +37,55 @@ pub struct ClusterArgs {
     /// Calico IPPool YAML (repeatable), when the dump has no IPPools.
     #[arg(long, value_name = "FILE")]
     pub ippool: Vec<std::path::PathBuf>,
+    /// The CNI's versions, which decide some route shapes (overriding the image tags of a
+    /// kubectl dump).
+    #[command(flatten)]
+    pub versions: VersionArgs,
+}
+
+/// The CNI's versions, when the input does not say them (or says them wrong).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct VersionArgs {
+    /// calico/node's version (`v3.32.0`): BIRD's route metric and source, Felix's workload
+    /// route metric, the VXLAN route MTU and who programs IPIP routes depend on it
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub calico_version: Option<Version>,
+    /// flanneld's version (`v0.28.9`)
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub flannel_version: Option<Version>,
+}
+
+impl VersionArgs {
+    /// The versions given.
+    pub fn versions(&self) -> Versions {
+        Versions {
+            calico: self.calico_version,
+            flannel: self.flannel_version,
+        }
+    }
+}
+
+fn parse_version(s: &str) -> Result<Version, String> {
+    Version::parse(s).ok_or_else(|| format!("{s:?} is not a version (expected e.g. v3.32.0)"))
 }
 
 impl ClusterArgs {
     /// Load the cluster.
     pub fn load(&self) -> anyhow::Result<Cluster> {
-        if self.etcd.is_set() {
-            return self.etcd.load_cluster(&self.underlay);
-        }
-        Cluster::load(
-            &self.cluster,
-            &crate::model::kubectl::Options {
-                underlay: self.underlay.clone(),
-                net_conf: self.net_conf.clone(),
-                ippools: self.ippool.clone(),
-            },
-        )
+        let mut cluster = if self.etcd.is_set() {
+            self.etcd.load_cluster(&self.underlay)?
+        } else {
+            Cluster::load(
+                &self.cluster,
+                &crate::model::kubectl::Options {
+                    underlay: self.underlay.clone(),
+                    net_conf: self.net_conf.clone(),
+                    ippools: self.ippool.clone(),
+                },
+            )?
+        };
+        cluster.set_versions(self.versions.versions());
+        Ok(cluster)
     }
 }
 
@@ -92,12 +125,26 @@ pub fn run(args: &PlanArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         })?;
         return Ok(Outcome::Clean);
     }
-    let (uplink, address) = match cluster.node(&args.node) {
-        Some(n) => (n.iface.clone(), n.address.to_string()),
-        None => ("eth0".to_string(), String::from("?")),
+    let router = cluster
+        .underlay
+        .routers
+        .iter()
+        .find(|r| r.name == args.node);
+    let (what, uplink, address) = match (cluster.node(&args.node), router) {
+        (Some(n), _) => ("node", n.iface.clone(), n.address.to_string()),
+        (None, Some(r)) => (
+            "router",
+            "eth0".to_string(),
+            r.interfaces
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (None, None) => ("node", "eth0".to_string(), String::from("?")),
     };
     let title = format!(
-        "node {} ({address}) of {}: {}",
+        "{what} {} ({address}) of {}: {}",
         args.node, cluster.source, cluster.mode
     );
     print!("{}", render::commands(&plan, &uplink, &title));

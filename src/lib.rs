@@ -13,6 +13,7 @@ pub mod diff;
 pub mod error;
 pub mod etcd;
 pub mod explain;
+pub mod findings;
 pub mod lease;
 pub mod model;
 pub mod netlink;

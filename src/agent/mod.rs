@@ -10,7 +10,6 @@
 
 pub mod input;
 pub mod lock;
-pub mod state;
 
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
@@ -19,8 +18,7 @@ use crate::dataplane::{NodeState, Protocol};
 use crate::diff::{self, Diff, Ownership};
 use crate::netlink::Netns;
 use crate::netlink::write::{self, ApplyReport};
-
-pub use state::read_state;
+use crate::snapshot::PlanFile;
 
 /// How the agent runs.
 #[derive(Debug, Clone)]
@@ -147,15 +145,27 @@ pub trait PlanInput {
     fn load(&mut self) -> anyhow::Result<NodeState>;
 }
 
-impl PlanInput for input::PlanFile {
+impl PlanInput for PlanFile {
     fn describe(&self) -> String {
         format!("plan file {}", self.path().display())
     }
     fn changed(&self) -> bool {
-        input::PlanFile::changed(self)
+        PlanFile::changed(self)
     }
     fn load(&mut self) -> anyhow::Result<NodeState> {
-        input::PlanFile::load(self)
+        PlanFile::load(self)
+    }
+}
+
+impl PlanInput for crate::lease::source::LeasePlan {
+    fn describe(&self) -> String {
+        crate::lease::source::LeasePlan::describe(self)
+    }
+    fn changed(&self) -> bool {
+        crate::lease::source::LeasePlan::changed(self)
+    }
+    fn load(&mut self) -> anyhow::Result<NodeState> {
+        crate::lease::source::LeasePlan::load(self)
     }
 }
 

@@ -5,17 +5,17 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use super::Ctx;
-use crate::agent::input::PlanFile;
+use super::source::{
+    cluster_args, lease_input, mut_arg_in_place, parse_proto, parse_proto_arg, plan_input,
+};
 use crate::agent::lock::NetnsLock;
-use crate::agent::{self, Event, Pass, PlanInput, Settings};
-use crate::dataplane::Protocol;
-use crate::diff::{AGENT_PROTO, Finding, Phase};
+use crate::agent::{self, Event, PlanInput, Settings};
+use crate::diff::{AGENT_PROTO, pod_networks};
 use crate::error::Outcome;
 use crate::netlink::Netns;
-use crate::render::json;
+use crate::render::{agent as render, json};
+use crate::snapshot::read_state;
 
 /// Arguments of `netpath agent`.
 #[derive(Debug, clap::Args)]
@@ -84,136 +84,6 @@ pub struct PlanSourceArgs {
     pub node: Option<String>,
 }
 
-/// Change the argument `id` where it stands: for a command's own wording of a
-/// [`PlanSourceArgs`] argument (`Command::mut_arg` would move it last in completions).
-pub(super) fn mut_arg_in_place(
-    id: &'static str,
-    f: impl Fn(clap::Arg) -> clap::Arg,
-) -> impl FnMut(clap::Arg) -> clap::Arg {
-    move |a| if a.get_id() == id { f(a) } else { a }
-}
-
-fn parse_proto_arg(s: &str) -> Result<String, String> {
-    parse_proto(s).map(|p| p.0.to_string())
-}
-
-/// A route protocol given by name (`boot`, `bird`) or number (`158`, `0x9e`).
-pub fn parse_proto(s: &str) -> Result<Protocol, String> {
-    if let Some(hex) = s.strip_prefix("0x") {
-        return u8::from_str_radix(hex, 16)
-            .map(Protocol)
-            .map_err(|_| format!("not a route protocol: {s:?}"));
-    }
-    Protocol::parse(s).ok_or_else(|| {
-        format!("not a route protocol: {s:?} (a number 0-255 or a name like boot, bird)")
-    })
-}
-
-#[derive(Serialize)]
-struct ChangeDoc {
-    phase: Phase,
-    change: String,
-    commands: Vec<String>,
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-#[derive(Serialize)]
-struct AgentDoc<'a> {
-    schema: String,
-    node: &'a str,
-    netns: &'a str,
-    proto: u8,
-    mode: &'static str,
-    converged: bool,
-    elapsed_ms: f64,
-    timings: agent::Timings,
-    changes: Vec<ChangeDoc>,
-    /// Problems the agent leaves alone (foreign conflicts, devices it cannot make).
-    untouched: Vec<&'a Finding>,
-    /// What still differs after applying.
-    remaining: Vec<&'a Finding>,
-}
-
-fn change_docs(pass: &Pass) -> Vec<ChangeDoc> {
-    let changes = &pass.before.changes;
-    let failed: std::collections::HashMap<usize, &String> = pass
-        .applied
-        .iter()
-        .flat_map(|r| r.failed.iter().map(|(i, e)| (*i, e)))
-        .collect();
-    changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| ChangeDoc {
-            phase: c.phase(),
-            change: c.describe(),
-            commands: c.commands(),
-            status: match (&pass.applied, failed.get(&i)) {
-                (None, _) => "planned",
-                (Some(_), None) => "applied",
-                (Some(_), Some(_)) => "failed",
-            },
-            error: failed.get(&i).map(|e| e.to_string()),
-        })
-        .collect()
-}
-
-fn problems(d: &crate::diff::Diff) -> Vec<&Finding> {
-    d.findings
-        .iter()
-        .filter(|f| f.severity.is_problem())
-        .collect()
-}
-
-fn untouched(d: &crate::diff::Diff) -> Vec<&Finding> {
-    d.untouched.iter().map(|&i| &d.findings[i]).collect()
-}
-
-fn finding_line(f: &Finding) -> String {
-    let mut s = format!("{} {}: {}", f.severity.word(), f.kind, f.object);
-    if let Some(e) = &f.expected {
-        s.push_str(&format!("; expected {e}"));
-    }
-    if let Some(a) = &f.actual {
-        s.push_str(&format!("; actual {a}"));
-    }
-    s
-}
-
-/// A cluster given by `--cluster` alone.
-pub fn cluster_args(spec: &str) -> super::plan::ClusterArgs {
-    super::plan::ClusterArgs {
-        cluster: spec.to_string(),
-        etcd: Default::default(),
-        underlay: Vec::new(),
-        net_conf: None,
-        ippool: Vec::new(),
-        versions: Default::default(),
-    }
-}
-
-/// The plan input of `agent` and `check`: a plan file, or a cluster and a node.
-pub fn plan_input(
-    plan: Option<&std::path::Path>,
-    cluster: Option<&str>,
-    node: Option<&str>,
-) -> anyhow::Result<Box<dyn PlanInput>> {
-    match (plan, cluster, node) {
-        (Some(p), _, node) => Ok(Box::new(PlanFile::new(p, node))),
-        (None, Some(c), Some(n)) => {
-            let args = cluster_args(c);
-            Ok(Box::new(crate::agent::input::ClusterPlan::new(
-                c,
-                n,
-                Box::new(move || args.load()),
-            )))
-        }
-        _ => anyhow::bail!("say where the plan comes from: --plan FILE, or --cluster C --node N"),
-    }
-}
-
 /// Run `netpath agent`.
 pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let netns = Netns::from_arg(args.netns.as_deref());
@@ -223,12 +93,12 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         proto,
         adopt: args.adopt,
         networks: match &args.source.cluster {
-            Some(c) => crate::agent::input::pod_networks(&cluster_args(c).load()?),
+            Some(c) => pod_networks(&cluster_args(c).load()?),
             None => Vec::new(),
         },
     };
     let (mut input, settings) = if args.source.etcd.is_set() {
-        let (input, networks) = super::lease::agent_input(
+        let (input, networks) = lease_input(
             &args.source.etcd,
             args.source.node.as_deref(),
             &netns,
@@ -265,34 +135,18 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     } else {
         Some(NetnsLock::acquire(&netns)?)
     };
-    let pass = agent::reconcile(&plan, &settings, agent::read_state, args.dry_run)?;
-    let mode = if args.dry_run { "dry-run" } else { "once" };
+    let pass = agent::reconcile(&plan, &settings, read_state, args.dry_run)?;
     if ctx.json {
-        json::print_document(&AgentDoc {
-            schema: json::schema("agent"),
-            node: &node,
-            netns: netns.label(),
-            proto: proto.0,
-            mode,
-            converged: pass.converged(),
-            elapsed_ms: pass.elapsed.as_secs_f64() * 1000.0,
-            timings: pass.timings,
-            changes: change_docs(&pass),
-            untouched: untouched(&pass.before),
-            remaining: if args.dry_run {
-                Vec::new()
-            } else {
-                problems(pass.remaining())
-            },
-        })?;
+        let doc = render::pass_doc(&pass, &node, netns.label(), proto, args.dry_run);
+        json::print_document(&doc)?;
     } else {
         // One buffered writer: a log line per change would otherwise be a write(2) each
         // (stdout is line-buffered), 10,000 system calls for 10,000 routes.
         let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
         if args.dry_run {
-            render_dry_run(&mut out, &pass, &node, &netns, proto)?;
+            render::dry_run(&mut out, &pass, &node, netns.label(), proto)?;
         } else {
-            render_once(&mut out, &pass, &node, &netns)?;
+            render::once(&mut out, &pass, &node, netns.label())?;
         }
         out.flush()?;
     }
@@ -309,113 +163,6 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     Ok(Outcome::from_findings(!clean))
 }
 
-fn render_dry_run(
-    out: &mut impl Write,
-    pass: &Pass,
-    node: &str,
-    netns: &Netns,
-    proto: Protocol,
-) -> anyhow::Result<()> {
-    let d = &pass.before;
-    writeln!(
-        out,
-        "# netpath agent --dry-run: node {node}, netns {}, proto {}: {} change{}",
-        netns.label(),
-        proto.0,
-        d.changes.len(),
-        if d.changes.len() == 1 { "" } else { "s" }
-    )?;
-    for c in &d.changes {
-        for cmd in c.commands() {
-            writeln!(out, "{cmd}")?;
-        }
-    }
-    for f in untouched(d) {
-        writeln!(out, "# not touched: {}", finding_line(f))?;
-    }
-    Ok(())
-}
-
-fn render_once(out: &mut impl Write, pass: &Pass, node: &str, netns: &Netns) -> anyhow::Result<()> {
-    let failed: std::collections::HashMap<usize, &String> = pass
-        .applied
-        .iter()
-        .flat_map(|r| r.failed.iter().map(|(i, e)| (*i, e)))
-        .collect();
-    let mut line = String::with_capacity(160);
-    for (i, c) in pass.before.changes.iter().enumerate() {
-        line.clear();
-        match failed.get(&i) {
-            None => {
-                line.push_str("applied  ");
-                c.describe_into(&mut line);
-            }
-            Some(e) => {
-                line.push_str("FAILED   ");
-                c.describe_into(&mut line);
-                line.push_str(": ");
-                line.push_str(e);
-            }
-        }
-        line.push('\n');
-        out.write_all(line.as_bytes())?;
-    }
-    for f in untouched(&pass.before) {
-        writeln!(out, "skipped  {}", finding_line(f))?;
-    }
-    writeln!(out, "{}", summary(pass, node, netns))?;
-    if !pass.converged() {
-        for f in problems(pass.remaining()) {
-            writeln!(out, "  {}", finding_line(f))?;
-        }
-    }
-    Ok(())
-}
-
-fn summary(pass: &Pass, node: &str, netns: &Netns) -> String {
-    let n = pass.before.changes.len();
-    let failed = pass.applied.as_ref().map_or(0, |r| r.failed.len());
-    let state = if pass.converged() {
-        "the node matches the plan".to_string()
-    } else {
-        let left = problems(pass.remaining()).len();
-        format!(
-            "{left} difference{} remain",
-            if left == 1 { "" } else { "s" }
-        )
-    };
-    let name = if node.is_empty() { "node" } else { node };
-    format!(
-        "{name} (netns {}): {n} change{}, {} applied, {failed} failed in {:.1} ms; {state}",
-        netns.label(),
-        if n == 1 { "" } else { "s" },
-        n - failed,
-        pass.elapsed.as_secs_f64() * 1000.0
-    )
-}
-
-#[derive(Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-enum EventDoc<'a> {
-    PlanLoaded {
-        input: &'a str,
-    },
-    PlanRejected {
-        error: &'a str,
-    },
-    Pass {
-        number: u64,
-        converged: bool,
-        elapsed_ms: f64,
-        changes: Vec<ChangeDoc>,
-        remaining: Vec<&'a Finding>,
-    },
-    PassFailed {
-        number: u64,
-        error: &'a str,
-    },
-}
-
 fn watch(
     input: &mut dyn PlanInput,
     settings: &Settings,
@@ -428,48 +175,9 @@ fn watch(
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         let written = if ctx.json {
-            let doc = match &event {
-                Event::PlanLoaded { input } => EventDoc::PlanLoaded { input },
-                Event::PlanRejected { error } => EventDoc::PlanRejected { error },
-                Event::Pass { number, pass } => EventDoc::Pass {
-                    number: *number,
-                    converged: pass.converged(),
-                    elapsed_ms: pass.elapsed.as_secs_f64() * 1000.0,
-                    changes: change_docs(pass),
-                    remaining: problems(pass.remaining()),
-                },
-                Event::PassFailed { number, error } => EventDoc::PassFailed {
-                    number: *number,
-                    error,
-                },
-            };
-            json::write_line(&mut out, &doc).is_ok()
+            json::write_line(&mut out, &render::event_doc(&event)).is_ok()
         } else {
-            let text = match &event {
-                Event::PlanLoaded { input } => format!("loaded {input}\n"),
-                Event::PlanRejected { error } => {
-                    format!("plan rejected, keeping the last good one: {error}\n")
-                }
-                Event::Pass { number, pass } => {
-                    let mut s = String::new();
-                    for c in change_docs(pass) {
-                        match c.error {
-                            None => s.push_str(&format!("[pass {number}] applied {}\n", c.change)),
-                            Some(e) => {
-                                s.push_str(&format!("[pass {number}] FAILED {}: {e}\n", c.change))
-                            }
-                        }
-                    }
-                    s.push_str(&format!(
-                        "[pass {number}] {}\n",
-                        summary(pass, &node, &netns)
-                    ));
-                    s
-                }
-                Event::PassFailed { number, error } => {
-                    format!("[pass {number}] failed: {error}\n")
-                }
-            };
+            let text = render::event_text(&event, &node, netns.label());
             out.write_all(text.as_bytes())
                 .and_then(|_| out.flush())
                 .is_ok()
@@ -481,6 +189,6 @@ fn watch(
             ControlFlow::Break(())
         }
     };
-    agent::watch(input, settings, args.interval, agent::read_state, &mut log)?;
+    agent::watch(input, settings, args.interval, read_state, &mut log)?;
     Ok(Outcome::Clean)
 }

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod pods;
 pub mod routes;
 pub mod snapshot;
+pub mod source;
 pub mod trace;
 
 use crate::render::Style;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::Ctx;
-use super::pods::PodsArgs;
+use super::source::PodsArgs;
 use crate::error::Outcome;
 use crate::netlink::Netns;
 use crate::render::snapshot as render;

@@ -4,33 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-/// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Pod traffic is dropped or misrouted.
-    Error,
-    /// Drift that does not (yet) drop traffic: an unexpected owned entry, a wrong MTU.
-    Warning,
-    /// Listed for context, never wrong: foreign routes, another program's protocol.
-    Info,
-}
-
-impl Severity {
-    /// The word the table prints.
-    pub fn word(&self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-
-    /// True for errors and warnings: the node does not match its plan.
-    pub fn is_problem(&self) -> bool {
-        !matches!(self, Severity::Info)
-    }
-}
+pub use crate::findings::Severity;
 
 /// What kind of difference a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -130,6 +104,12 @@ impl FindingKind {
     }
 }
 
+impl crate::findings::Kind for FindingKind {
+    fn word(&self) -> &'static str {
+        self.words()
+    }
+}
+
 impl fmt::Display for FindingKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.words())
@@ -137,55 +117,4 @@ impl fmt::Display for FindingKind {
 }
 
 /// One difference between a node's plan and its state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// How bad it is.
-    pub severity: Severity,
-    /// What kind of difference.
-    pub kind: FindingKind,
-    /// The object, in `ip`'s words: `route 10.244.2.0/24`, `device flannel.1`,
-    /// `neighbour 10.244.2.0 dev flannel.1`, `fdb 0a:… dev flannel.1`, `sysctl net.ipv4.ip_forward`.
-    pub object: String,
-    /// Every attribute that differs (`next hop`, `onlink` …); the kind is the first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub attributes: Vec<&'static str>,
-    /// What the plan says (as `ip` prints it), if it has the object.
-    pub expected: Option<String>,
-    /// What the node has, if anything; with what the traffic matches instead when missing.
-    pub actual: Option<String>,
-    /// The commands that fix it (`ip route replace …`); empty when nothing on this node can.
-    pub fix: Vec<String>,
-}
-
-impl Finding {
-    /// A finding with no attributes and no fix yet.
-    pub fn new(severity: Severity, kind: FindingKind, object: impl Into<String>) -> Finding {
-        Finding {
-            severity,
-            kind,
-            object: object.into(),
-            attributes: Vec::new(),
-            expected: None,
-            actual: None,
-            fix: Vec::new(),
-        }
-    }
-
-    /// Set what the plan says.
-    pub fn expected(mut self, s: impl fmt::Display) -> Finding {
-        self.expected = Some(s.to_string());
-        self
-    }
-
-    /// Set what the node has.
-    pub fn actual(mut self, s: impl fmt::Display) -> Finding {
-        self.actual = Some(s.to_string());
-        self
-    }
-
-    /// Set the commands that fix it.
-    pub fn fix(mut self, commands: Vec<String>) -> Finding {
-        self.fix = commands;
-        self
-    }
-}
+pub type Finding = crate::findings::Finding<FindingKind>;

@@ -5,17 +5,45 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Listing, NetConfig};
+use crate::findings::Severity;
 
-/// One problem with the leases.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
-    /// A short kind: `duplicate-public-ip`, `overlap`, `outside-network`,
-    /// `wrong-length`, `backend-mismatch`, `unreadable`, `no-public-ip`, `no-vtep-mac`.
+/// One problem with the leases: its kind (`duplicate-public-ip`, `overlap`,
+/// `outside-network`, `wrong-length`, `backend-mismatch`, `unreadable`, `no-public-ip`,
+/// `no-vtep-mac`), the etcd key concerned (`object`, the others in `also`), and what it
+/// means for the nodes (`actual`). Every one is an error.
+pub type Finding = crate::findings::Finding<&'static str>;
+
+/// A problem as `netpath leases --json` writes it.
+#[derive(Debug, Serialize)]
+pub struct FindingDoc<'a> {
+    /// Its kind.
     pub kind: &'static str,
     /// The etcd keys concerned.
-    pub keys: Vec<String>,
+    pub keys: Vec<&'a str>,
     /// What it means for the nodes.
-    pub message: String,
+    pub message: &'a str,
+}
+
+impl<'a> From<&'a Finding> for FindingDoc<'a> {
+    fn from(f: &'a Finding) -> FindingDoc<'a> {
+        FindingDoc {
+            kind: f.kind,
+            keys: std::iter::once(&f.object)
+                .chain(&f.also)
+                .map(String::as_str)
+                .collect(),
+            message: f.actual.as_deref().unwrap_or_default(),
+        }
+    }
+}
+
+/// A problem with the leases at `keys` (at least one).
+fn problem(kind: &'static str, keys: Vec<String>, message: String) -> Finding {
+    let mut keys = keys.into_iter();
+    let first = keys.next().unwrap_or_default();
+    Finding::new(Severity::Error, kind, first)
+        .also(keys.collect())
+        .actual(message)
 }
 
 /// Check the leases against each other and against the config.
@@ -27,86 +55,86 @@ pub fn check(config: &NetConfig, listing: &Listing) -> Vec<Finding> {
     }
     for (ip, ls) in &by_ip {
         if ls.len() > 1 {
-            out.push(Finding {
-                kind: "duplicate-public-ip",
-                keys: ls.iter().map(|l| l.key.clone()).collect(),
-                message: format!(
+            out.push(problem(
+                "duplicate-public-ip",
+                ls.iter().map(|l| l.key.clone()).collect(),
+                format!(
                     "{} leases name PublicIP {ip}: peers route all of them to one node, and flanneld on {ip} reuses only the first it finds",
                     ls.len()
                 ),
-            });
+            ));
         }
     }
     for (i, a) in listing.leases.iter().enumerate() {
         for b in &listing.leases[i + 1..] {
             if a.subnet.contains(b.subnet.network()) || b.subnet.contains(a.subnet.network()) {
-                out.push(Finding {
-                    kind: "overlap",
-                    keys: vec![a.key.clone(), b.key.clone()],
-                    message: format!(
+                out.push(problem(
+                    "overlap",
+                    vec![a.key.clone(), b.key.clone()],
+                    format!(
                         "subnets {} ({}) and {} ({}) overlap: pods on one are unreachable from the other's peers",
                         a.subnet, a.attrs.public_ip, b.subnet, b.attrs.public_ip
                     ),
-                });
+                ));
             }
         }
     }
     for l in &listing.leases {
         if !config.network.contains(l.subnet.network()) {
-            out.push(Finding {
-                kind: "outside-network",
-                keys: vec![l.key.clone()],
-                message: format!(
+            out.push(problem(
+                "outside-network",
+                vec![l.key.clone()],
+                format!(
                     "{} is outside Network {}: pods there are not routed as cluster traffic",
                     l.subnet, config.network
                 ),
-            });
+            ));
         } else if !config.compatible(&l.subnet) {
-            out.push(Finding {
-                kind: "wrong-length",
-                keys: vec![l.key.clone()],
-                message: format!(
+            out.push(problem(
+                "wrong-length",
+                vec![l.key.clone()],
+                format!(
                     "{} does not fit the config (SubnetLen {}, {}..{}): flanneld on {} deletes it and takes another subnet at its next start",
                     l.subnet, config.subnet_len, config.subnet_min, config.subnet_max, l.attrs.public_ip
                 ),
-            });
+            ));
         }
         if l.attrs.backend_type != config.backend_type {
-            out.push(Finding {
-                kind: "backend-mismatch",
-                keys: vec![l.key.clone()],
-                message: format!(
+            out.push(problem(
+                "backend-mismatch",
+                vec![l.key.clone()],
+                format!(
                     "{} ({}) has BackendType {:?} but the config says {:?}: the other nodes ignore it, so nothing routes to its pods",
                     l.subnet, l.attrs.public_ip, l.attrs.backend_type, config.backend_type
                 ),
-            });
+            ));
         } else if config.backend_type == "vxlan" && l.attrs.vtep_mac().is_none() {
-            out.push(Finding {
-                kind: "no-vtep-mac",
-                keys: vec![l.key.clone()],
-                message: format!(
+            out.push(problem(
+                "no-vtep-mac",
+                vec![l.key.clone()],
+                format!(
                     "{} ({}) is a vxlan lease without BackendData.VtepMAC: peers cannot program its neighbour and FDB entries",
                     l.subnet, l.attrs.public_ip
                 ),
-            });
+            ));
         }
         if l.attrs.public_ip.is_unspecified() {
-            out.push(Finding {
-                kind: "no-public-ip",
-                keys: vec![l.key.clone()],
-                message: format!("{} has no PublicIP: peers cannot reach it", l.subnet),
-            });
+            out.push(problem(
+                "no-public-ip",
+                vec![l.key.clone()],
+                format!("{} has no PublicIP: peers cannot reach it", l.subnet),
+            ));
         }
     }
     for b in &listing.bad {
-        out.push(Finding {
-            kind: "unreadable",
-            keys: vec![b.key.clone()],
-            message: format!(
+        out.push(problem(
+            "unreadable",
+            vec![b.key.clone()],
+            format!(
                 "not a lease flanneld can read ({}): ignored by every node",
                 b.reason
             ),
-        });
+        ));
     }
     out
 }

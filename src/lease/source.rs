@@ -212,15 +212,3 @@ impl LeasePlan {
         Ok(crate::plan::node(&c, &self.node)?.state)
     }
 }
-
-impl crate::agent::PlanInput for LeasePlan {
-    fn describe(&self) -> String {
-        LeasePlan::describe(self)
-    }
-    fn changed(&self) -> bool {
-        LeasePlan::changed(self)
-    }
-    fn load(&mut self) -> anyhow::Result<NodeState> {
-        LeasePlan::load(self)
-    }
-}

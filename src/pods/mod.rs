@@ -14,11 +14,15 @@
 //! - `crate::render::pods` prints the [`Report`].
 
 pub mod analyze;
+mod cache_rows;
 pub mod calico;
+mod checks;
 pub mod cni;
 pub mod discover;
 pub mod gather;
 pub mod kube;
+mod pair;
+pub mod report;
 
 use std::path::PathBuf;
 
@@ -26,8 +30,11 @@ use serde::Serialize;
 
 use crate::dataplane::{Addr, Link, Route};
 
-pub use analyze::{Finding, FindingKind, Report, Severity, VethRow, VethStatus, analyze};
+pub use crate::findings::Severity;
+pub use analyze::analyze;
+pub use checks::mtu_limit;
 pub use gather::{Options, gather};
+pub use report::{Finding, FindingKind, Report, VethRow, VethStatus};
 
 /// What one network namespace holds (the parts `pods` reads).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -2,9 +2,12 @@
 //!
 //! Computation never prints; commands hand their results to these helpers.
 
+pub mod agent;
 pub mod clock;
 pub mod decode;
+pub mod findings;
 pub mod json;
+pub mod leases;
 pub mod plan;
 pub mod pods;
 pub mod real;

@@ -7,8 +7,8 @@ use colored::Colorize;
 
 use super::Style;
 use super::table::{new_table, to_string};
-use crate::pods::analyze::{CacheState, RouteVia, VethRow};
-use crate::pods::{Report, Severity, VethStatus};
+use crate::pods::report::{CacheState, RouteVia, VethRow};
+use crate::pods::{Report, VethStatus};
 
 const HEADER: &[&str] = &[
     "VETH",
@@ -149,22 +149,7 @@ pub fn text(report: &Report, style: &Style) -> String {
         );
     }
 
-    if report.findings.is_empty() {
-        let _ = writeln!(out, "\nno findings");
-    } else {
-        let _ = writeln!(out, "\nfindings ({}):", report.findings.len());
-        for f in &report.findings {
-            let kind = match (style.color, f.severity) {
-                (true, Severity::Error) => f.kind.word().red().bold().to_string(),
-                (true, Severity::Warning) => f.kind.word().yellow().bold().to_string(),
-                (false, _) => f.kind.word().to_string(),
-            };
-            let _ = writeln!(out, "  {kind}: {}", f.object);
-            let _ = writeln!(out, "      expected: {}", f.expected);
-            let _ = writeln!(out, "      actual:   {}", f.actual);
-            let _ = writeln!(out, "      fix:      {}", f.fix);
-        }
-    }
+    out.push_str(&super::findings::blocks(&report.findings, style));
 
     if !report.unread.is_empty() {
         let _ = writeln!(out, "\nnot read ({}):", report.unread.len());

@@ -1,22 +1,35 @@
-//! Loading snapshots: a `netpath.snapshot/v1` file, a directory of text dumps (converted
-//! through `crate::dataplane::parse::node_from_dir`), or a directory holding one of either
-//! per node.
+//! The one loader of node state from disk: a snapshot file, a directory of text dumps, or a
+//! directory holding one of either per node. `check` also takes any document that holds a
+//! node state (a NodeState, a plan); `trace` only snapshot documents, whose pods it walks.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use anyhow::{Context, bail};
 
-use super::{SCHEMA, Snapshot, Source, now_rfc3339, time};
-use crate::dataplane::parse::{SnapshotFile, node_from_dir};
+use super::document::node_state_from_json;
+use super::text_dump::{from_dir, is_text_dump};
+use super::{SCHEMA, Snapshot, Source};
 
-/// A snapshot and where it was found.
+/// Which JSON documents the loader takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accept {
+    /// Only `netpath.snapshot/v1` documents, whole (pods, kernel, time): for `trace`.
+    Snapshots,
+    /// Any document holding a node state (a snapshot, a NodeState, a plan), one node per
+    /// file, named after the file when the document does not say: for `check`.
+    NodeStates,
+}
+
+/// A node's state as loaded, and where it was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
-    /// The snapshot.
+    /// The snapshot (`snapshot.state` is the node's state; a document that is not a
+    /// snapshot comes with [`Source::Document`] and no pods).
     pub snapshot: Snapshot,
     /// The file or directory it came from.
     pub path: PathBuf,
+    /// Where it comes from, for people (`snapshot snaps/node-1.json`, `text snapshot d`).
+    pub label: String,
 }
 
 impl Loaded {
@@ -24,65 +37,155 @@ impl Loaded {
     /// directory's name: the node a snapshot belongs to when its own node name is not one
     /// of the cluster's.
     pub fn file_stem(&self) -> String {
-        self.path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        stem(&self.path)
     }
+
+    /// The node's name.
+    pub fn node(&self) -> &str {
+        &self.snapshot.state.node
+    }
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Load every snapshot `path` holds: a snapshot file, a text-dump directory (one node), or a
 /// directory of snapshot files (`*.json`) and text-dump subdirectories (one per node).
 pub fn load(path: &Path) -> anyhow::Result<Vec<Loaded>> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("cannot read snapshot {}", path.display()))?;
+    load_states(path, Accept::Snapshots, None)
+}
+
+/// Load the node states at `path` (a file, one node's text dumps, or a directory with one
+/// of those per node), taking the documents `accept` says. With `node`, only that node's
+/// ([`Accept::NodeStates`] only: a file holding several nodes gives that one).
+pub fn load_states(path: &Path, accept: Accept, node: Option<&str>) -> anyhow::Result<Vec<Loaded>> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(_) if accept == Accept::NodeStates => {
+            bail!("snapshot {} does not exist", path.display())
+        }
+        Err(e) => {
+            return Err(
+                anyhow::Error::new(e).context(format!("cannot read snapshot {}", path.display()))
+            );
+        }
+    };
     if !meta.is_dir() {
-        return Ok(vec![Loaded {
-            snapshot: load_file(path)?,
-            path: path.to_path_buf(),
-        }]);
+        return Ok(vec![load_document(path, accept, node)?]);
     }
     if is_text_dump(path) {
-        return Ok(vec![Loaded {
-            snapshot: from_dir(path)?,
-            path: path.to_path_buf(),
-        }]);
+        return Ok(vec![load_text(path)?]);
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .with_context(|| format!("cannot read directory {}", path.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    let mut out = Vec::new();
-    for p in entries {
+    let mut out: Vec<Loaded> = Vec::new();
+    for p in entries(path, accept)? {
         let name = p
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if name.starts_with('.') {
+        let json = match accept {
+            Accept::Snapshots => name.to_ascii_lowercase().ends_with(".json"),
+            Accept::NodeStates => p.extension().is_some_and(|e| e == "json"),
+        };
+        let one = if name.starts_with('.') {
             continue;
+        } else if p.is_dir() && is_text_dump(&p) {
+            load_text(&p)?
+        } else if json && p.is_file() {
+            load_document(&p, accept, None)?
+        } else {
+            continue;
+        };
+        if accept == Accept::NodeStates
+            && let Some(prev) = out.iter().find(|s| s.node() == one.node())
+        {
+            bail!(
+                "{} and {} are both snapshots of node {:?}: keep one",
+                prev.label,
+                one.label,
+                one.node()
+            );
         }
-        if p.is_dir() {
-            if is_text_dump(&p) {
-                out.push(Loaded {
-                    snapshot: from_dir(&p)?,
-                    path: p,
-                });
-            }
-        } else if name.to_ascii_lowercase().ends_with(".json") {
-            out.push(Loaded {
-                snapshot: load_file(&p)?,
-                path: p,
-            });
+        out.push(one);
+    }
+    if let Some(want) = node {
+        out.retain(|s| s.node() == want);
+        if out.is_empty() {
+            bail!("{} holds no snapshot of node {want:?}", path.display());
         }
     }
     if out.is_empty() {
-        bail!(
-            "{} holds no snapshots: expected a netpath.snapshot/v1 file, a directory of text dumps (ip-route.txt, ip-link.txt, ip-addr.txt, ip-neigh.txt, bridge-fdb.txt, sysctl.txt), or a directory of those, one per node",
-            path.display()
-        );
+        match accept {
+            Accept::Snapshots => bail!(
+                "{} holds no snapshots: expected a netpath.snapshot/v1 file, a directory of text dumps (ip-route.txt, ip-link.txt, ip-addr.txt, ip-neigh.txt, bridge-fdb.txt, sysctl.txt), or a directory of those, one per node",
+                path.display()
+            ),
+            Accept::NodeStates => bail!(
+                "{} holds no snapshots (*.json from `netpath snapshot`, or one directory of text dumps per node)",
+                path.display()
+            ),
+        }
     }
     Ok(out)
+}
+
+/// The directory's entries, sorted.
+fn entries(dir: &Path, accept: Accept) -> anyhow::Result<Vec<PathBuf>> {
+    let rd = std::fs::read_dir(dir);
+    let mut entries: Vec<PathBuf> = match accept {
+        Accept::Snapshots => rd
+            .with_context(|| format!("cannot read directory {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect(),
+        Accept::NodeStates => rd
+            .with_context(|| format!("cannot read snapshot directory {}", dir.display()))?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("cannot read snapshot directory {}", dir.display()))?,
+    };
+    entries.sort();
+    Ok(entries)
+}
+
+fn load_text(dir: &Path) -> anyhow::Result<Loaded> {
+    Ok(Loaded {
+        snapshot: from_dir(dir)?,
+        path: dir.to_path_buf(),
+        label: format!("text snapshot {}", dir.display()),
+    })
+}
+
+fn load_document(path: &Path, accept: Accept, node: Option<&str>) -> anyhow::Result<Loaded> {
+    let label = format!("snapshot {}", path.display());
+    let snapshot = match accept {
+        Accept::Snapshots => load_file(path)?,
+        Accept::NodeStates => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {label}"))?;
+            let mut state = node_state_from_json(&text, node, &label)?;
+            if state.node.is_empty() {
+                state.node = stem(path);
+            }
+            Snapshot {
+                taken_at: String::new(),
+                source: Source::Document {
+                    path: path.display().to_string(),
+                },
+                kernel: None,
+                state,
+                pods: None,
+                unread: Vec::new(),
+                warnings: Vec::new(),
+            }
+        }
+    };
+    Ok(Loaded {
+        snapshot,
+        path: path.to_path_buf(),
+        label,
+    })
 }
 
 /// Load one `netpath.snapshot/v1` file.
@@ -114,95 +217,9 @@ pub fn load_file(path: &Path) -> anyhow::Result<Snapshot> {
     serde_json::from_slice(&bytes).with_context(|| format!("reading snapshot {}", path.display()))
 }
 
-/// Convert a directory of text dumps into a snapshot (warnings listed in it). The time is
-/// the newest file's modification time (when the dumps were made), and the kernel release
-/// comes from a `uname` file when there is one.
-pub fn from_dir(dir: &Path) -> anyhow::Result<Snapshot> {
-    let (state, warnings) = node_from_dir(dir)?;
-    let (newest, kernel) = dir_facts(dir);
-    Ok(Snapshot {
-        taken_at: newest.map(time::rfc3339).unwrap_or_else(now_rfc3339),
-        source: Source::TextDump {
-            dir: dir.display().to_string(),
-        },
-        kernel,
-        state,
-        pods: None,
-        unread: Vec::new(),
-        warnings,
-    })
-}
-
-/// True when `dir` holds command outputs netpath recognises (or a sosreport).
-pub fn is_text_dump(dir: &Path) -> bool {
-    if dir.join("sos_commands").is_dir() {
-        return true;
-    }
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    rd.filter_map(Result::ok).any(|e| {
-        e.path().is_file() && SnapshotFile::classify(&e.file_name().to_string_lossy()).is_some()
-    })
-}
-
-/// The newest modification time of the directory's files, and the kernel release from a
-/// `uname` (`uname -a` or `uname -r` output) file.
-fn dir_facts(dir: &Path) -> (Option<SystemTime>, Option<String>) {
-    let mut newest = None;
-    let mut kernel = None;
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return (None, None);
-    };
-    for e in rd.filter_map(Result::ok) {
-        let Ok(meta) = e.metadata() else { continue };
-        if !meta.is_file() {
-            continue;
-        }
-        if let Ok(m) = meta.modified() {
-            if newest.is_none_or(|n| m > n) {
-                newest = Some(m);
-            }
-        }
-        let name = e.file_name().to_string_lossy().to_ascii_lowercase();
-        if name.starts_with("uname") {
-            if let Ok(text) = std::fs::read_to_string(e.path()) {
-                kernel = release_of(&text).or(kernel);
-            }
-        }
-    }
-    (newest, kernel)
-}
-
-/// The release in `uname -a` (`Linux host 6.1.0-18-amd64 #1 …`) or `uname -r` output.
-fn release_of(text: &str) -> Option<String> {
-    let line = text.lines().find(|l| !l.trim().is_empty())?;
-    let t: Vec<&str> = line.split_whitespace().collect();
-    match t.as_slice() {
-        ["Linux", _, release, ..] => Some(release.to_string()),
-        [release] if release.chars().next().is_some_and(|c| c.is_ascii_digit()) => {
-            Some(release.to_string())
-        }
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uname_forms() {
-        assert_eq!(
-            release_of("Linux node-1 6.1.0-18-amd64 #1 SMP x86_64 GNU/Linux\n").as_deref(),
-            Some("6.1.0-18-amd64")
-        );
-        assert_eq!(
-            release_of("5.14.0-362.el9.x86_64\n").as_deref(),
-            Some("5.14.0-362.el9.x86_64")
-        );
-        assert_eq!(release_of("hello world"), None);
-    }
 
     #[test]
     fn files_and_directories() {
@@ -236,6 +253,9 @@ mod tests {
         let two = load(dir.path()).unwrap();
         assert_eq!(two.len(), 2);
         assert_eq!(two[1].file_stem(), "node-b");
+        // Node states: the same file is one of node-a's, named twice.
+        let e = load_states(dir.path(), Accept::NodeStates, None).unwrap_err();
+        assert!(e.to_string().contains("both snapshots of node"), "{e}");
         // Errors name the file and say what is wrong.
         let bad = dir.path().join("plan.json");
         std::fs::write(&bad, r#"{"schema":"netpath.plan/v1"}"#).unwrap();

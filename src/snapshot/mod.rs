@@ -1,13 +1,17 @@
 //! A node's real dataplane as one document (`netpath.snapshot/v1`): read live through the
-//! netlink readers, or assembled from a directory of text dumps, and loaded back.
+//! netlink readers, or assembled from a directory of text dumps, and loaded back. The one
+//! loader of node state from disk ([`load_states`]: snapshots, text dumps, directories of
+//! either, plan documents) lives here.
 //!
 //! The document holds the node's [`NodeState`] (devices, addresses, routes of every table,
 //! rules, neighbours, FDB, forwarding sysctls), the veth-to-pod map of `netpath pods` when it
 //! could be read, and what could not be read. `crate::trace` walks snapshots in place of
 //! the plan for the nodes that have one.
 
+pub mod document;
 pub mod live;
 pub mod load;
+pub mod text_dump;
 mod time;
 
 use std::net::IpAddr;
@@ -17,8 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataplane::{Addr, FdbEntry, Link, Neighbour, NodeState, Route, Rule, Sysctls};
 
-pub use live::{LiveOptions, read_live};
-pub use load::{Loaded, from_dir, load, load_file};
+pub use document::PlanFile;
+pub use live::{LiveOptions, read_live, read_state};
+pub use load::{Accept, Loaded, load, load_file, load_states};
+pub use text_dump::{from_dir, node_from_dir};
 
 /// The schema string of a snapshot document.
 pub const SCHEMA: &str = "netpath.snapshot/v1";
@@ -37,6 +43,11 @@ pub enum Source {
         /// The directory.
         dir: String,
     },
+    /// A document that holds a node state without being a snapshot (a NodeState, a plan).
+    Document {
+        /// The file.
+        path: String,
+    },
 }
 
 impl Source {
@@ -45,6 +56,7 @@ impl Source {
         match self {
             Source::Live { netns } => format!("live, netns {netns}"),
             Source::TextDump { dir } => format!("text dump {dir}"),
+            Source::Document { path } => format!("document {path}"),
         }
     }
 }

@@ -499,7 +499,7 @@ fn crash_mid_apply_converges() -> Result<(), Failed> {
     underlay(&ns);
     let plan = flannel_plan();
     let netns = Netns::parse(&ns.name);
-    let actual = netpath::agent::read_state(&netns).map_err(|e| format!("{e:#}"))?;
+    let actual = netpath::snapshot::read_state(&netns).map_err(|e| format!("{e:#}"))?;
     let d = diff::diff(&plan, &actual, &Ownership::agent(&plan, AGENT_PROTO, false));
     assert!(d.changes.len() > 5, "{:?}", d.changes);
     // Crash after each possible prefix: a restart always converges.

@@ -7,11 +7,12 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use libtest_mimic::{Failed, Trial};
-use netpath::dataplane::parse::{RouteFormat, node_from_dir, parse_routes};
+use netpath::dataplane::parse::{RouteFormat, parse_routes};
 use netpath::dataplane::{
     FdbEntry, LinkKind, MacAddr, Neighbour, Nexthop, NudState, Protocol, Route, RouteType, Scope,
     Table, Veth, Vxlan,
 };
+use netpath::snapshot::node_from_dir;
 
 use crate::lab::TestNetns;
 

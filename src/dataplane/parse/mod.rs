@@ -9,8 +9,8 @@
 //! meaning is not clear (a bad address, an unknown table name) is an error that names the
 //! line and the token. Errors are plain `anyhow` errors (exit code 2), never panics.
 //!
-//! Node state (`netpath snapshot` offline): [`node_from_dir`] assembles a
-//! [`NodeState`](super::NodeState) from a directory of command outputs, with the
+//! Node state (`netpath snapshot` offline): [`node_from_dumps`] assembles a
+//! [`NodeState`](super::NodeState) from command outputs (`crate::snapshot` reads them), with the
 //! per-command parsers [`parse_links`] (`ip -d link`), [`parse_addrs`] (`ip addr`),
 //! [`parse_neighbours`] (`ip neigh`), [`parse_fdb`] (`bridge fdb`) and [`parse_sysctls`]
 //! (`sysctl -a`), each reading the text or the `-j` JSON.
@@ -39,7 +39,7 @@ pub use bridge_fdb::parse_fdb;
 pub use ip_addr::parse_addrs;
 pub use ip_link::parse_links;
 pub use ip_neigh::parse_neighbours;
-pub use snapshot::{SnapshotFile, node_from_dir};
+pub use snapshot::{DumpFile, SnapshotFile, node_from_dumps};
 pub use sysctl::parse_sysctls;
 
 /// The route dump formats [`parse_routes`] reads.

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::dataplane::{Link, LinkKind, MacAddr, NodeState, NudState, Scope, Veth};
+use crate::snapshot::node_from_dir;
 
 fn dir(name: &str) -> PathBuf {
     PathBuf::from(format!(

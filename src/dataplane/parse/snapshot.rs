@@ -1,13 +1,12 @@
-//! A node's state assembled from a directory of command outputs (what users paste, or a
-//! sosreport): `ip-route.txt`, `ip-link.txt`, `ip-addr.txt`, `ip-neigh.txt`,
-//! `bridge-fdb.txt`, `sysctl.txt`, under lenient names (see [`SnapshotFile::classify`]).
-
-use std::collections::HashSet;
-use std::hash::Hash;
-use std::path::{Path, PathBuf};
+//! A node's state assembled from command outputs (what users paste, or a sosreport):
+//! `ip-route.txt`, `ip-link.txt`, `ip-addr.txt`, `ip-neigh.txt`, `bridge-fdb.txt`,
+//! `sysctl.txt`, under lenient names (see [`SnapshotFile::classify`]). Pure: the files are
+//! read by `crate::snapshot::text_dump`.
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
+use std::collections::HashSet;
+use std::hash::Hash;
 
 use super::{Warnings, decode_text, parse_routes_bytes};
 use super::{bridge_fdb, ip_addr, ip_link, ip_neigh, sysctl};
@@ -160,56 +159,38 @@ fn push_unique<T: Clone + Eq + Hash>(into: &mut Vec<T>, seen: &mut HashSet<T>, i
     }
 }
 
-/// The files to look at: the directory's own, and a sosreport's `sos_commands/networking`
-/// and `sos_commands/kernel`. The flag says whether the file is at the top level.
-fn candidates(dir: &Path) -> Result<Vec<(PathBuf, bool)>> {
-    let mut out = Vec::new();
-    let subdirs = [
-        (dir.to_path_buf(), true),
-        (dir.join("sos_commands").join("networking"), false),
-        (dir.join("sos_commands").join("kernel"), false),
-    ];
-    for (d, top) in subdirs {
-        if !top && !d.is_dir() {
-            continue;
-        }
-        let rd = std::fs::read_dir(&d)
-            .with_context(|| format!("cannot read snapshot directory {}", d.display()))?;
-        let mut files = Vec::new();
-        for e in rd {
-            let e = e.with_context(|| format!("cannot read snapshot directory {}", d.display()))?;
-            let p = e.path();
-            if p.is_file() {
-                files.push(p);
-            }
-        }
-        files.sort();
-        out.extend(files.into_iter().map(|p| (p, top)));
-    }
-    Ok(out)
+/// One command output of a text dump, read by the caller: what it holds, its file name,
+/// the path to name in messages, and its bytes.
+#[derive(Debug, Clone)]
+pub struct DumpFile {
+    /// What it holds ([`SnapshotFile::classify`] of its name).
+    pub kind: SnapshotFile,
+    /// Its file name (`ip-route.txt`), prefixed to its warnings.
+    pub name: String,
+    /// Its path, as errors name it.
+    pub path: String,
+    /// Its content.
+    pub bytes: Vec<u8>,
 }
 
-/// Assemble a node's state from a directory of command outputs: `ip route` (or `ip -j
-/// route`, `route -n`, /proc/net/route; several files, e.g. `ip-route.txt` and
-/// `ip-6-route.txt`, are merged), `ip -d link`, `ip addr`, `ip neigh`, `bridge fdb` and
-/// `sysctl -a`, each under a name [`SnapshotFile::classify`] knows. Every file is optional;
-/// the warnings say which were missing, which files were ignored, and each parser's own
-/// warnings (prefixed by the file name). Without an `ip -d link` file the devices are read
-/// from `ip addr` (kinds unknown). The node is named after a `hostname` file, or the
-/// directory.
+/// Assemble a node's state from command outputs: `ip route` (or `ip -j route`, `route -n`,
+/// /proc/net/route; several, e.g. `ip-route.txt` and `ip-6-route.txt`, are merged),
+/// `ip -d link`, `ip addr`, `ip neigh`, `bridge fdb` and `sysctl -a`. Every kind is
+/// optional; the warnings (after `warnings`, the caller's own) say which were missing and
+/// each parser's own warnings (prefixed by the file name). Without an `ip -d link` output
+/// the devices are read from `ip addr` (kinds unknown). Pure: the caller reads the files
+/// (`crate::snapshot::text_dump` reads a directory).
 ///
-/// Errors: the directory cannot be read, it holds none of these files, or a file cannot
-/// be parsed (the message names the file and the line).
-pub fn node_from_dir(dir: &Path) -> Result<(NodeState, Vec<String>)> {
-    if !dir.is_dir() {
-        bail!(
-            "{} is not a directory: a text snapshot is a directory holding files like ip-route.txt, ip-link.txt, ip-addr.txt, ip-neigh.txt, bridge-fdb.txt, sysctl.txt",
-            dir.display()
-        );
-    }
-    let mut warnings = Vec::new();
+/// Errors: no output at all (`what` names where they were looked for), or one cannot be
+/// parsed (the message names the file and the line).
+pub fn node_from_dumps(
+    node: String,
+    mut files: Vec<DumpFile>,
+    mut warnings: Vec<String>,
+    what: &str,
+) -> Result<(NodeState, Vec<String>)> {
     let mut state = NodeState {
-        node: node_name(dir),
+        node,
         ..NodeState::default()
     };
     let mut found: HashSet<SnapshotFile> = HashSet::new();
@@ -219,29 +200,16 @@ pub fn node_from_dir(dir: &Path) -> Result<(NodeState, Vec<String>)> {
     let mut seen_neigh = HashSet::new();
     let mut seen_fdb = HashSet::new();
     let mut addr_texts: Vec<(String, String)> = Vec::new();
-    let mut files = Vec::new();
-    for (path, top) in candidates(dir)? {
-        let fname = path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match SnapshotFile::classify(&fname) {
-            Some(kind) => files.push((kind, path, fname)),
-            None => {
-                if top && fname != "hostname" && !fname.starts_with('.') {
-                    warnings.push(format!(
-                        "ignored {fname}: not a name netpath knows (ip-route.txt, ip-link.txt, ip-addr.txt, ip-neigh.txt, bridge-fdb.txt, sysctl.txt …)"
-                    ));
-                }
-            }
-        }
-    }
     // Links first, so that addresses can fill in for a missing ip link file.
-    files.sort_by_key(|(k, _, _)| SnapshotFile::ALL.iter().position(|x| x == k));
-    for (kind, path, fname) in files {
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let ctx = || format!("reading {} as `{}` output", path.display(), kind.command());
+    files.sort_by_key(|f| SnapshotFile::ALL.iter().position(|x| *x == f.kind));
+    for DumpFile {
+        kind,
+        name: fname,
+        path,
+        bytes,
+    } in files
+    {
+        let ctx = || format!("reading {path} as `{}` output", kind.command());
         let mut w = Warnings::default();
         match kind {
             SnapshotFile::Routes => {
@@ -286,8 +254,7 @@ pub fn node_from_dir(dir: &Path) -> Result<(NodeState, Vec<String>)> {
     }
     if found.is_empty() {
         bail!(
-            "no command outputs in {}: expected files named ip-route.txt (or ip-route.json, route-n.txt), ip-link.txt, ip-addr.txt, ip-neigh.txt, bridge-fdb.txt, sysctl.txt",
-            dir.display()
+            "no command outputs in {what}: expected files named ip-route.txt (or ip-route.json, route-n.txt), ip-link.txt, ip-addr.txt, ip-neigh.txt, bridge-fdb.txt, sysctl.txt"
         );
     }
     if !found.contains(&SnapshotFile::Links) && !addr_texts.is_empty() {
@@ -336,17 +303,4 @@ fn merge_sysctls(into: &mut crate::dataplane::Sysctls, s: crate::dataplane::Sysc
     into.forwarding.extend(s.forwarding);
     into.rp_filter.extend(s.rp_filter);
     into.proxy_arp.extend(s.proxy_arp);
-}
-
-fn node_name(dir: &Path) -> String {
-    if let Ok(h) = std::fs::read_to_string(dir.join("hostname"))
-        && let Some(first) = h.lines().map(str::trim).find(|l| !l.is_empty())
-    {
-        return first.to_string();
-    }
-    let canon = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    canon
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }

@@ -1,0 +1,159 @@
+//! `check`'s engine: a node's findings against its plan, and every node of a cluster
+//! against its own, with the findings that only show across nodes.
+
+use ipnetwork::IpNetwork;
+use serde::Serialize;
+
+use super::cluster::{ClusterFacts, ClusterFinding, NodeView, cluster_findings};
+use super::{Finding, Ownership, Severity, pod_networks};
+use crate::dataplane::{NodeState, Protocol};
+use crate::model::Cluster;
+use crate::snapshot::Loaded;
+
+/// The findings of a node against its plan, as `check` reports them: problems first
+/// (errors, then warnings), then what is listed for information.
+pub fn check(
+    plan: &NodeState,
+    actual: &NodeState,
+    proto: Protocol,
+    networks: Vec<IpNetwork>,
+) -> Vec<Finding> {
+    let own = Ownership::cni(plan, proto, networks);
+    let mut findings = super::diff(plan, actual, &own).findings;
+    findings.sort_by_key(|f| f.severity);
+    findings
+}
+
+/// Counts of findings by severity.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Summary {
+    /// Errors.
+    pub errors: usize,
+    /// Warnings.
+    pub warnings: usize,
+    /// Listed for information.
+    pub info: usize,
+}
+
+impl Summary {
+    /// Count `findings` by severity.
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Summary {
+        let mut s = Summary::default();
+        for f in findings {
+            match f.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+                Severity::Info => s.info += 1,
+            }
+        }
+        s
+    }
+
+    /// True when there is an error or a warning (exit 1).
+    pub fn has_problems(&self) -> bool {
+        self.errors + self.warnings > 0
+    }
+}
+
+/// One node's result in a many-node check.
+#[derive(Debug, Serialize)]
+pub struct NodeResult {
+    /// The node.
+    pub node: String,
+    /// Where its state came from (null: no snapshot, not checked).
+    pub actual: Option<String>,
+    /// Its findings' counts, cluster-wide ones on this node included.
+    pub summary: Summary,
+    /// Its findings against its plan.
+    pub findings: Vec<Finding>,
+}
+
+/// Check every node of a cluster against its snapshot, then the cluster as a whole.
+/// Nodes of the cluster without a snapshot are listed and not checked; a snapshot of a
+/// node the cluster does not have is an error. With `only`, one node's results (the
+/// cluster findings still look at every node).
+pub fn check_many(
+    cluster: &Cluster,
+    snaps: &[Loaded],
+    proto: Protocol,
+    only: Option<&str>,
+) -> anyhow::Result<(Vec<NodeResult>, Vec<ClusterFinding>)> {
+    for s in snaps {
+        if cluster.node_index(s.node()).is_none() {
+            anyhow::bail!(
+                "{} is of node {:?}, which cluster {} does not have (nodes: {})",
+                s.label,
+                s.node(),
+                cluster.source,
+                cluster
+                    .nodes
+                    .iter()
+                    .take(20)
+                    .map(|n| n.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    let networks = pod_networks(cluster);
+    let mut plans: Vec<NodeState> = Vec::new();
+    for s in snaps {
+        plans.push(crate::plan::node(cluster, s.node())?.state);
+    }
+    let views: Vec<NodeView<'_>> = snaps
+        .iter()
+        .zip(&plans)
+        .map(|(s, plan)| NodeView {
+            name: s.node(),
+            actual: &s.snapshot.state,
+            plan: Some(plan),
+            pod_cidrs: cluster
+                .node_index(s.node())
+                .map(|k| cluster.nodes[k].pod_cidrs.as_slice())
+                .unwrap_or(&[]),
+        })
+        .collect();
+    let facts = ClusterFacts {
+        networks: networks.clone(),
+        pods: cluster
+            .pods
+            .iter()
+            .filter(|p| !p.host_network)
+            .flat_map(|p| p.ips.iter().map(|ip| (p.node.clone(), *ip)))
+            .collect(),
+        agent_proto: proto,
+    };
+    let mut wide = cluster_findings(&views, &facts);
+    if let Some(n) = only {
+        wide.retain(|f| f.nodes.iter().any(|x| x == n));
+    }
+    let mut results = Vec::new();
+    for node in &cluster.nodes {
+        if only.is_some_and(|n| n != node.name) {
+            continue;
+        }
+        let found = snaps
+            .iter()
+            .zip(&plans)
+            .find(|(s, _)| s.node() == node.name);
+        let (actual, findings) = match found {
+            Some((s, plan)) => (
+                Some(s.label.clone()),
+                check(plan, &s.snapshot.state, proto, networks.clone()),
+            ),
+            None => (None, Vec::new()),
+        };
+        let on_node = wide
+            .iter()
+            .filter(|f| f.node == node.name)
+            .map(|f| &f.finding);
+        let summary = Summary::of(findings.iter().chain(on_node));
+        results.push(NodeResult {
+            node: node.name.clone(),
+            actual,
+            summary,
+            findings,
+        });
+    }
+    Ok((results, wide))
+}

@@ -1,0 +1,205 @@
+//! Findings for people: `check`'s table (one node, or a cluster's nodes with their
+//! summaries), `pods`' blocks, the leases' problem list, and the agent's one-line form.
+
+use std::fmt::Write as _;
+
+use colored::Colorize;
+
+use super::Style;
+use super::table;
+use crate::diff::check::{NodeResult, Summary};
+use crate::diff::cluster::ClusterFinding;
+use crate::findings::{Finding, Kind, Severity};
+
+/// The findings as a table (SEVERITY, KIND, OBJECT, EXPECTED, ACTUAL, FIX), each row
+/// after its node's name when `with_node`. Empty when there are none.
+pub fn table<K: Kind>(rows: &[(&str, &Finding<K>)], style: &Style, with_node: bool) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut headers = vec!["SEVERITY", "KIND", "OBJECT", "EXPECTED", "ACTUAL", "FIX"];
+    if with_node {
+        headers.insert(0, "NODE");
+    }
+    let mut t = table::new_table(style, &headers);
+    for (node, f) in rows {
+        let word = f.severity.word();
+        let sev = if style.color {
+            match f.severity {
+                Severity::Error => word.red().bold().to_string(),
+                Severity::Warning => word.yellow().to_string(),
+                Severity::Info => word.dimmed().to_string(),
+            }
+        } else {
+            word.to_string()
+        };
+        let kind = if f.attributes.len() > 1 {
+            format!("{} ({})", f.kind.word(), f.attributes.join(", "))
+        } else {
+            f.kind.word().to_string()
+        };
+        let mut row = vec![
+            sev,
+            kind,
+            f.object.clone(),
+            f.expected.clone().unwrap_or_else(|| "-".into()),
+            f.actual.clone().unwrap_or_else(|| "-".into()),
+            if f.fix.is_empty() {
+                "-".into()
+            } else {
+                f.fix.join(" && ")
+            },
+        ];
+        if with_node {
+            row.insert(0, node.to_string());
+        }
+        t.add_row(row);
+    }
+    table::to_string(&t)
+}
+
+fn plural(n: usize, w: &str) -> String {
+    format!("{n} {w}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `check` of one node: the table, then `node: N errors, N warnings, N info (actual
+/// against plan)`.
+pub fn check_text<K: Kind>(
+    findings: &[Finding<K>],
+    node: &str,
+    summary: &Summary,
+    actual: &str,
+    plan: &str,
+    style: &Style,
+) -> String {
+    let rows: Vec<(&str, &Finding<K>)> = findings.iter().map(|f| ("", f)).collect();
+    let mut out = table(&rows, style, false);
+    let _ = writeln!(
+        out,
+        "{}: {}, {}, {} info ({actual} against {plan})",
+        if node.is_empty() { "node" } else { node },
+        plural(summary.errors, "error"),
+        plural(summary.warnings, "warning"),
+        summary.info,
+    );
+    out
+}
+
+/// `check` of a cluster: every node's findings and the cluster-wide ones in one table by
+/// severity, then one line per node and the cluster's totals.
+pub fn check_many_text(
+    results: &[NodeResult],
+    wide: &[ClusterFinding],
+    total: &Summary,
+    cluster: &str,
+    snapshots: &str,
+    style: &Style,
+) -> String {
+    let mut rows: Vec<(&str, &crate::diff::Finding)> = Vec::new();
+    for r in results {
+        rows.extend(r.findings.iter().map(|f| (r.node.as_str(), f)));
+    }
+    rows.extend(wide.iter().map(|f| (f.node.as_str(), &f.finding)));
+    rows.sort_by(|a, b| (a.1.severity, a.0).cmp(&(b.1.severity, b.0)));
+    let mut out = table(&rows, style, true);
+    if !rows.is_empty() {
+        out.push('\n');
+    }
+    for r in results {
+        match &r.actual {
+            Some(a) => {
+                let _ = writeln!(
+                    out,
+                    "{}: {}, {}, {} info ({a})",
+                    r.node,
+                    plural(r.summary.errors, "error"),
+                    plural(r.summary.warnings, "warning"),
+                    r.summary.info
+                );
+            }
+            None => {
+                let _ = writeln!(out, "{}: not checked (no snapshot in {snapshots})", r.node);
+            }
+        }
+    }
+    let checked = results.iter().filter(|r| r.actual.is_some()).count();
+    let _ = writeln!(
+        out,
+        "cluster {cluster}: {} of {} checked, {}, {}, {} info; {} across nodes",
+        plural(checked, "node"),
+        results.len(),
+        plural(total.errors, "error"),
+        plural(total.warnings, "warning"),
+        total.info,
+        plural(wide.len(), "finding")
+    );
+    out
+}
+
+/// `pods`' findings: `no findings`, or one block per finding (kind: object, then what is
+/// expected, what is, and the fix), the kind coloured by severity. Starts with a blank
+/// line.
+pub fn blocks<K: Kind>(findings: &[Finding<K>], style: &Style) -> String {
+    let mut out = String::new();
+    if findings.is_empty() {
+        let _ = writeln!(out, "\nno findings");
+        return out;
+    }
+    let _ = writeln!(out, "\nfindings ({}):", findings.len());
+    for f in findings {
+        let word = f.kind.word();
+        let kind = match (style.color, f.severity) {
+            (true, Severity::Error) => word.red().bold().to_string(),
+            (true, Severity::Warning) => word.yellow().bold().to_string(),
+            _ => word.to_string(),
+        };
+        let _ = writeln!(out, "  {kind}: {}", f.object);
+        let _ = writeln!(
+            out,
+            "      expected: {}",
+            f.expected.as_deref().unwrap_or_default()
+        );
+        let _ = writeln!(
+            out,
+            "      actual:   {}",
+            f.actual.as_deref().unwrap_or_default()
+        );
+        let _ = writeln!(out, "      fix:      {}", f.fix.join(" && "));
+    }
+    out
+}
+
+/// The leases' problems: `no conflicts`, or `N problem(s):` and each one (kind: what it
+/// means) with the etcd keys concerned under it.
+pub fn problems<K: Kind>(findings: &[Finding<K>]) -> String {
+    let mut out = String::new();
+    if findings.is_empty() {
+        out.push_str("no conflicts\n");
+        return out;
+    }
+    let _ = writeln!(out, "{} problem(s):", findings.len());
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            f.kind.word(),
+            f.actual.as_deref().unwrap_or_default()
+        );
+        for k in std::iter::once(&f.object).chain(&f.also) {
+            let _ = writeln!(out, "    {k}");
+        }
+    }
+    out
+}
+
+/// One line: `error missing: route 10.244.2.0/24; expected …; actual …` (the agent's log).
+pub fn line<K: Kind>(f: &Finding<K>) -> String {
+    let mut s = format!("{} {}: {}", f.severity.word(), f.kind.word(), f.object);
+    if let Some(e) = &f.expected {
+        let _ = write!(s, "; expected {e}");
+    }
+    if let Some(a) = &f.actual {
+        let _ = write!(s, "; actual {a}");
+    }
+    s
+}

@@ -758,3 +758,32 @@ mod planned_world {
         );
     }
 }
+
+/// An IPIP pool and a VXLAN pool: pods in either reach each other.
+#[test]
+fn ipip_and_vxlan_pools_route_between_pods() {
+    use netpath::model::file;
+    use netpath::plan;
+    use netpath::trace::{Probe, resolve, trace};
+    let text = r#"
+mode: {cni: calico, pools: [{name: ipip, cidr: 10.65.0.0/17, ipipMode: Always}, {name: vx, cidr: 10.65.128.0/17, vxlanMode: Always}]}
+underlay:
+  subnets: [{cidr: 192.168.1.0/24, gateway: 192.168.1.1}, {cidr: 192.168.2.0/24, gateway: 192.168.2.1}]
+  routers: [{name: r, interfaces: [192.168.1.1, 192.168.2.1]}]
+nodes:
+  - {name: n1, ip: 192.168.1.11, blocks: [10.65.0.0/26, 10.65.128.0/26]}
+  - {name: n2, ip: 192.168.2.11, blocks: [10.65.1.0/26, 10.65.129.0/26], ipipTunnelIP: 10.65.1.1, vxlanTunnelIP: 10.65.129.7}
+pods:
+  - default/a n1 10.65.0.5
+  - default/b n2 10.65.1.5
+  - default/c n2 10.65.129.5
+"#;
+    let c = file::parse(text, "mixed.yaml").unwrap();
+    let w = plan::world(&c);
+    for dst in ["default/b", "default/c"] {
+        let s = resolve(&w, "default/a", true).unwrap();
+        let d = resolve(&w, dst, false).unwrap();
+        let t = trace(&w, &s, &d, Probe::default());
+        assert!(t.ok(), "a -> {dst}: {:?}", t.request.verdict);
+    }
+}

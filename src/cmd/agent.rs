@@ -2,10 +2,10 @@
 
 use std::io::Write;
 use std::ops::ControlFlow;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use super::Ctx;
+use super::args::PlanSourceArgs;
 use super::source::{
     cluster_args, lease_input, mut_arg_in_place, parse_proto, parse_proto_arg, plan_input,
 };
@@ -54,34 +54,6 @@ pub struct AgentArgs {
     /// (without it they are reported and left alone).
     #[arg(long)]
     pub adopt: bool,
-}
-
-/// Where a node's plan comes from, shared by `agent` and `check`: a plan file, a cluster
-/// (with the node), or Flannel's leases in etcd.
-#[derive(Debug, clap::Args)]
-pub struct PlanSourceArgs {
-    /// The node's plan: `netpath plan --json` output (netpath.plan/v1) or a NodeState JSON.
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present_any = ["cluster", "etcd_endpoints"],
-        conflicts_with_all = ["cluster", "etcd_endpoints"]
-    )]
-    pub plan: Option<PathBuf>,
-    /// The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump).
-    #[arg(
-        long,
-        short = 'c',
-        value_name = "CLUSTER",
-        conflicts_with = "etcd_endpoints"
-    )]
-    pub cluster: Option<String>,
-    /// Or Flannel's etcd.
-    #[command(flatten)]
-    pub etcd: super::lease::AgentEtcdArgs,
-    /// The node (required with --cluster; picks one from a plan file that holds several).
-    #[arg(long, short = 'n', value_name = "NODE")]
-    pub node: Option<String>,
 }
 
 /// Run `netpath agent`.

@@ -31,7 +31,7 @@ use crate::snapshot::{self, Accept, Loaded, PlanFile};
 pub struct CheckArgs {
     /// Where the plan comes from.
     #[command(flatten)]
-    pub source: super::agent::PlanSourceArgs,
+    pub source: super::args::PlanSourceArgs,
     /// Read the live state of this network namespace: a name under /run/netns or a path
     /// such as /proc/PID/ns/net (default: the current one).
     #[arg(long, value_name = "NETNS", conflicts_with = "snapshot")]

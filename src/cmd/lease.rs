@@ -1,114 +1,22 @@
 //! `netpath leases --etcd-endpoints URL`: Flannel's subnet leases in etcd, with their TTLs
-//! and what is wrong with them; `--watch` follows them as they change. Also the etcd
-//! options every command that reads a cluster accepts (`--etcd-endpoints …` instead of
-//! `--cluster`).
+//! and what is wrong with them; `--watch` follows them as they change. The etcd options
+//! themselves are shared with every command that reads a cluster (`super::args`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::Ipv4Addr;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
-use ipnetwork::{IpNetwork, Ipv4Network};
+use ipnetwork::Ipv4Network;
 
 use super::Ctx;
+use super::args::EtcdArgs;
 use crate::error::Outcome;
-use crate::etcd::{self, Client, Secret};
+use crate::lease::Registry;
 use crate::lease::check;
 use crate::lease::manager::{Manager, Settings};
-use crate::lease::{DEFAULT_PREFIX, Registry, cluster};
-use crate::model::Cluster;
 use crate::render::json;
 use crate::render::leases::{self as render, LeaseRow, WatchLine};
-
-/// Where Flannel's etcd is and how to talk to it.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct EtcdArgs {
-    /// etcd client URLs (comma-separated), where Flannel keeps its subnet leases; the
-    /// cluster is then read from the leases.
-    #[arg(long, value_delimiter = ',', value_name = "URL,...")]
-    pub etcd_endpoints: Vec<String>,
-    /// Flannel's etcd prefix (flanneld's --etcd-prefix).
-    #[arg(long, value_name = "PREFIX", default_value = DEFAULT_PREFIX)]
-    pub etcd_prefix: String,
-    /// CA bundle (PEM) to verify etcd's certificate.
-    #[arg(long, value_name = "FILE")]
-    pub etcd_cafile: Option<PathBuf>,
-    /// Client certificate (PEM) for etcd.
-    #[arg(long, value_name = "FILE", requires = "etcd_keyfile")]
-    pub etcd_certfile: Option<PathBuf>,
-    /// Client private key (PEM) for etcd.
-    #[arg(long, value_name = "FILE", requires = "etcd_certfile")]
-    pub etcd_keyfile: Option<PathBuf>,
-    /// etcd user name (authentication).
-    #[arg(long, value_name = "USER")]
-    pub etcd_username: Option<String>,
-    /// etcd password; prefer the NETPATH_ETCD_PASSWORD environment variable (a command
-    /// line is visible to every user of the machine). Never printed.
-    #[arg(
-        long,
-        value_name = "PASSWORD",
-        env = "NETPATH_ETCD_PASSWORD",
-        hide_env_values = true,
-        requires = "etcd_username"
-    )]
-    pub etcd_password: Option<String>,
-}
-
-impl EtcdArgs {
-    /// True when etcd endpoints were given.
-    pub fn is_set(&self) -> bool {
-        !self.etcd_endpoints.is_empty()
-    }
-
-    /// The client options.
-    pub fn options(&self) -> etcd::Options {
-        let mut o = etcd::Options::new(self.etcd_endpoints.clone());
-        o.ca_file = self.etcd_cafile.clone();
-        o.cert_file = self.etcd_certfile.clone();
-        o.key_file = self.etcd_keyfile.clone();
-        o.username = self.etcd_username.clone();
-        o.password = self.etcd_password.clone().map(Secret::new);
-        o
-    }
-
-    /// The registry under `--etcd-prefix`.
-    pub fn registry(&self) -> anyhow::Result<Registry> {
-        if !self.is_set() {
-            bail!("no etcd endpoint: pass --etcd-endpoints http://HOST:2379[,…]");
-        }
-        let client = Client::new(&self.options())?;
-        Ok(Registry::new(client, &self.etcd_prefix))
-    }
-
-    /// `etcd:URL,URL/prefix`, naming the source in output.
-    pub fn source(&self) -> String {
-        format!(
-            "etcd:{}{}",
-            self.etcd_endpoints.join(","),
-            self.etcd_prefix.trim_end_matches('/')
-        )
-    }
-
-    /// Read the cluster the leases describe (for `plan`, `trace`, `check`).
-    pub fn load_cluster(&self, underlay: &[IpNetwork]) -> anyhow::Result<Cluster> {
-        let registry = self.registry()?;
-        let config = registry.config()?;
-        let listing = registry
-            .list(false)
-            .with_context(|| format!("listing {}", registry.subnets_prefix()))?;
-        cluster::to_cluster(
-            &config,
-            &listing.leases,
-            &cluster::Options {
-                source: self.source(),
-                underlay: underlay.to_vec(),
-                ..cluster::Options::default()
-            },
-        )
-    }
-}
 
 /// Arguments of `netpath leases`.
 #[derive(Debug, clap::Args)]
@@ -233,24 +141,5 @@ fn watch(registry: Registry, source: &str, ctx: Ctx) -> anyhow::Result<Outcome> 
             }
         }
         out.flush()?;
-    }
-}
-
-/// The etcd options of `netpath agent`.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct AgentEtcdArgs {
-    /// etcd.
-    #[command(flatten)]
-    pub etcd: EtcdArgs,
-    /// This node's public IP (flanneld's --public-ip): its lease is found again by it after
-    /// a restart, and the device holding it is the uplink.
-    #[arg(long, value_name = "IP", requires = "etcd_endpoints")]
-    pub public_ip: Option<Ipv4Addr>,
-}
-
-impl AgentEtcdArgs {
-    /// True when the agent follows etcd.
-    pub fn is_set(&self) -> bool {
-        self.etcd.is_set()
     }
 }

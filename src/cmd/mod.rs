@@ -1,6 +1,7 @@
 //! One module per subcommand: gather inputs, call the core, render.
 
 pub mod agent;
+pub mod args;
 pub mod capture;
 pub mod check;
 pub mod completions;

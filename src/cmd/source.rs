@@ -45,8 +45,8 @@ pub fn parse_proto(s: &str) -> Result<Protocol, String> {
 }
 
 /// A cluster given by `--cluster` alone.
-pub fn cluster_args(spec: &str) -> super::plan::ClusterArgs {
-    super::plan::ClusterArgs {
+pub fn cluster_args(spec: &str) -> super::args::ClusterArgs {
+    super::args::ClusterArgs {
         cluster: spec.to_string(),
         etcd: Default::default(),
         underlay: Vec::new(),
@@ -79,7 +79,7 @@ pub fn plan_input(
 /// The plan input from etcd: acquire (or, for a dry run, find) this node's lease and plan
 /// it from everybody's. Also returns the pod networks.
 pub fn lease_input(
-    args: &super::lease::AgentEtcdArgs,
+    args: &super::args::AgentEtcdArgs,
     node: Option<&str>,
     netns: &Netns,
     dry_run: bool,

@@ -8,7 +8,7 @@ use anyhow::bail;
 use serde::Serialize;
 
 use super::Ctx;
-use super::plan::ClusterArgs;
+use super::args::ClusterArgs;
 use crate::error::Outcome;
 use crate::plan;
 use crate::render::{json, trace as render};

@@ -1,7 +1,11 @@
 //! Neighbours and FDB entries: the VTEP entries Flannel and Calico program, stale or
 //! missing or not permanent.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use super::{Change, Diff, Finding, FindingKind, Ownership, Severity};
+use crate::dataplane::{FdbEntry, LinkKind, Neighbour, NodeState, NudState};
 
 pub(super) fn neigh_object(dst: &IpAddr, dev: &str) -> String {
     format!("neighbour {dst} dev {dev}")

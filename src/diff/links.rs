@@ -1,6 +1,12 @@
 //! Devices and addresses: planned against present, by name and by address.
 
-use super::*;
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use super::{
+    Change, Diff, Finding, FindingKind, Ownership, Severity, change, creatable, vxlan_port,
+};
+use crate::dataplane::{Addr, Link, LinkKind, NodeState};
 
 pub(super) fn device_object(name: &str) -> String {
     format!("device {name}")

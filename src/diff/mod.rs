@@ -19,8 +19,7 @@ mod links;
 mod routes;
 mod sysctls;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::net::IpAddr;
+use std::collections::{BTreeSet, HashSet};
 
 use ipnetwork::IpNetwork;
 
@@ -32,10 +31,7 @@ use links::{diff_addrs, diff_links};
 use routes::diff_routes;
 use sysctls::diff_sysctls;
 
-use crate::dataplane::{
-    Addr, Family, FdbEntry, Link, LinkKind, Neighbour, NodeState, NudState, Protocol, Route,
-    RouteTable, RouteType, Table,
-};
+use crate::dataplane::{LinkKind, NodeState, Protocol, Route, Table};
 
 /// A set of routes by (table, destination), hashed with a fast hasher: the diff keeps one
 /// entry per route, up to 100,000 of them (the keys come from the node and the plan, not

@@ -1,8 +1,15 @@
 //! Routes: by kernel identity (table, destination, TOS, metric), attribute by attribute,
 //! with what a missing route's traffic matches instead.
 
+use std::collections::{HashMap, HashSet};
+
+use ipnetwork::IpNetwork;
+
 use super::links::is_link_local;
-use super::*;
+use super::{
+    Change, Diff, Finding, FindingKind, Ownership, RouteKeys, Severity, change, effective_metric,
+};
+use crate::dataplane::{Family, NodeState, Protocol, Route, RouteTable, RouteType, Table};
 
 /// A route's identity in the kernel: table, destination, TOS and metric. A second route
 /// with the same identity replaces the first (NLM_F_REPLACE) or is refused.

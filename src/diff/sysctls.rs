@@ -1,6 +1,7 @@
 //! The forwarding sysctls pod traffic needs.
 
-use super::*;
+use super::{Change, Diff, Finding, FindingKind, Ownership, Severity};
+use crate::dataplane::{NodeState, Protocol, Table};
 
 fn sysctl_finding(key: &str, want: &str, have: Option<&str>, why: &str) -> Finding {
     Finding::new(

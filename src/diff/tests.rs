@@ -1,7 +1,11 @@
 //! Unit tests of the diff: every finding kind, ownership, and the order of changes.
 
+use std::net::IpAddr;
+
 use super::*;
-use crate::dataplane::{MacAddr, Nexthop, Scope, Sysctls, Vxlan};
+use crate::dataplane::{
+    Addr, FdbEntry, Link, MacAddr, Neighbour, Nexthop, NudState, RouteType, Scope, Sysctls, Vxlan,
+};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()

@@ -4,7 +4,7 @@
 //! One module per input format: [`file`] (netpath's own cluster file), [`kubectl`]
 //! (a `kubectl get … -o json` List), [`flannel`] (net-conf.json), [`calico`] (IPPool
 //! YAML), and [`demo`] (the built-in clusters). Every source ends in a [`Cluster`];
-//! `crate::plan` turns a cluster into each node's expected dataplane.
+//! The plan (`netpath plan`) turns a cluster into each node's expected dataplane.
 
 pub mod calico;
 pub mod demo;
@@ -92,7 +92,7 @@ pub struct Node {
     #[serde(default)]
     pub vxlan_tunnel_ip: Option<IpAddr>,
     /// The VXLAN VTEP MAC (Flannel `backend-data` VtepMAC, Calico `VXLANTunnelMACAddr`),
-    /// when the input says; otherwise `crate::plan` derives one.
+    /// when the input says; otherwise the plan derives one.
     #[serde(default)]
     pub vtep_mac: Option<MacAddr>,
 }

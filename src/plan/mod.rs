@@ -31,6 +31,8 @@ pub mod peers;
 mod router;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;
 mod world;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -214,8 +216,48 @@ pub fn pod_state(cluster: &Cluster, idx: usize) -> Option<NodeState> {
     Some(b.st)
 }
 
-/// How many per-peer parts a planned host has (see [`host_part_into`]): one per node of
-/// the cluster, then one per borrowed pod address, in the order the plan programs them.
+/// One part of the cluster a planned node or router programs entries for: another node's
+/// lease or blocks (with its VTEP), or one borrowed pod address (outside its node's blocks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PeerPart {
+    /// Node `j` (`cluster.nodes[j]`).
+    Node(usize),
+    /// Borrowed pod address `k` (`cluster.borrowed_pods()[k]`).
+    Borrowed(usize),
+}
+
+impl PeerPart {
+    /// Every part, in the order the plan programs them: the nodes, then the borrowed pod
+    /// addresses.
+    fn all(cluster: &Cluster) -> impl Iterator<Item = PeerPart> {
+        (0..cluster.nodes.len())
+            .map(PeerPart::Node)
+            .chain((0..cluster.borrowed_pods().len()).map(PeerPart::Borrowed))
+    }
+
+    /// The part's number in that order (what [`crate::world::Peers`] counts in); with
+    /// [`PeerPart::from_number`], the one place the numbering is spelled out.
+    pub(crate) fn number(self, cluster: &Cluster) -> usize {
+        match self {
+            PeerPart::Node(j) => j,
+            PeerPart::Borrowed(k) => cluster.nodes.len() + k,
+        }
+    }
+
+    /// The part numbered `n`, if there is one.
+    pub(crate) fn from_number(cluster: &Cluster, n: usize) -> Option<PeerPart> {
+        let nodes = cluster.nodes.len();
+        if n < nodes {
+            Some(PeerPart::Node(n))
+        } else if n - nodes < cluster.borrowed_pods().len() {
+            Some(PeerPart::Borrowed(n - nodes))
+        } else {
+            None
+        }
+    }
+}
+
+/// How many per-peer parts a planned host has ([`PeerPart`]).
 pub(crate) fn peer_parts(cluster: &Cluster) -> usize {
     cluster.nodes.len() + cluster.borrowed_pods().len()
 }
@@ -223,7 +265,7 @@ pub(crate) fn peer_parts(cluster: &Cluster) -> usize {
 /// The whole plan of node `idx`: its own part, every peer part in order, then the notes.
 fn host_into(cluster: &Cluster, idx: usize, b: &mut Builder) {
     if host_local_into(cluster, idx, b) {
-        for part in 0..peer_parts(cluster) {
+        for part in PeerPart::all(cluster) {
             host_part_into(cluster, idx, part, b);
         }
         host_notes_into(cluster, idx, b);
@@ -244,25 +286,17 @@ fn host_local_into(cluster: &Cluster, idx: usize, b: &mut Builder) -> bool {
     }
 }
 
-/// What node `idx` programs for one part of the cluster: for a part below the node count,
-/// that node's lease or blocks (route, and for VXLAN the VTEP's neighbour and FDB entry);
-/// above, one borrowed pod address. A function of (this node, that part) only, which is
-/// what lets a trace plan a node per destination (`crate::plan::peers`).
-fn host_part_into(cluster: &Cluster, idx: usize, part: usize, b: &mut Builder) {
-    let n_nodes = cluster.nodes.len();
-    match &cluster.mode {
-        Mode::Flannel(fl) => {
-            if part < n_nodes && part != idx {
-                flannel_peer_into(cluster, fl, idx, part, b);
-            }
-        }
-        Mode::Calico(c) => {
-            if part >= n_nodes {
-                calico_borrowed_into(cluster, c, idx, part - n_nodes, b);
-            } else if part != idx {
-                calico_peer_into(cluster, c, idx, part, b);
-            }
-        }
+/// What node `idx` programs for one part of the cluster: another node's lease or blocks
+/// (route, and for VXLAN the VTEP's neighbour and FDB entry), or one borrowed pod address.
+/// A function of (this node, that part) only, which is what lets a trace plan a node per
+/// destination ([`peers`]).
+fn host_part_into(cluster: &Cluster, idx: usize, part: PeerPart, b: &mut Builder) {
+    match (&cluster.mode, part) {
+        (_, PeerPart::Node(j)) if j == idx => {}
+        (Mode::Flannel(fl), PeerPart::Node(j)) => flannel_peer_into(cluster, fl, idx, j, b),
+        (Mode::Flannel(_), PeerPart::Borrowed(_)) => {}
+        (Mode::Calico(c), PeerPart::Node(j)) => calico_peer_into(cluster, c, idx, j, b),
+        (Mode::Calico(c), PeerPart::Borrowed(k)) => calico_borrowed_into(cluster, c, idx, k, b),
     }
 }
 

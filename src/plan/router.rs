@@ -8,9 +8,9 @@ use ipnetwork::IpNetwork;
 use crate::dataplane::{LinkKind, Nexthop, NodeState, Protocol, Route, Scope};
 use crate::model::{Bgp, Cluster, Mode, canonical};
 
+use super::PeerPart;
 use super::builder::{Builder, connected};
 use super::names::derived_mac;
-use super::peer_parts;
 
 /// The state of router number `idx` of the underlay: its interfaces `eth0`…, connected
 /// routes, static routes, and, when it peers BGP with Calico nodes, every node's blocks.
@@ -18,7 +18,7 @@ pub fn router_state(cluster: &Cluster, idx: usize) -> NodeState {
     let mut b = Builder::new(&cluster.underlay.routers[idx].name);
     router_local_into(cluster, idx, &mut b);
     if router_peers(cluster, idx) {
-        for part in 0..peer_parts(cluster) {
+        for part in PeerPart::all(cluster) {
             router_part_into(cluster, idx, part, &mut b);
         }
     }
@@ -79,24 +79,26 @@ pub(super) fn router_via(r: &crate::model::Router, ip: IpAddr) -> Option<(IpAddr
         .and_then(|s| router_dev_for(r, s.via).map(|d| (s.via, d)))
 }
 
-/// The BGP routes a peering router learns from one part of the cluster (see
-/// [`peer_parts`]): a node's blocks, or one borrowed pod address.
-pub(super) fn router_part_into(cluster: &Cluster, idx: usize, part: usize, b: &mut Builder) {
+/// The BGP routes a peering router learns from one part of the cluster: a node's blocks,
+/// or one borrowed pod address.
+pub(super) fn router_part_into(cluster: &Cluster, idx: usize, part: PeerPart, b: &mut Builder) {
     let r = &cluster.underlay.routers[idx];
-    let n_nodes = cluster.nodes.len();
-    if part < n_nodes {
-        let n = &cluster.nodes[part];
-        let Some((gw, dev)) = router_via(r, n.ip()) else {
+    let k = match part {
+        PeerPart::Node(j) => {
+            let n = &cluster.nodes[j];
+            let Some((gw, dev)) = router_via(r, n.ip()) else {
+                return;
+            };
+            for blk in n.pod_cidrs.iter().filter(|c| c.is_ipv4()) {
+                let mut rt = Route::unicast(*blk, Nexthop::via(gw, dev.clone()));
+                rt.proto = Protocol::BIRD;
+                b.route(rt);
+            }
             return;
-        };
-        for blk in n.pod_cidrs.iter().filter(|c| c.is_ipv4()) {
-            let mut rt = Route::unicast(*blk, Nexthop::via(gw, dev.clone()));
-            rt.proto = Protocol::BIRD;
-            b.route(rt);
         }
-        return;
-    }
-    let Some(&p) = cluster.borrowed_pods().get(part - n_nodes) else {
+        PeerPart::Borrowed(k) => k,
+    };
+    let Some(&p) = cluster.borrowed_pods().get(k) else {
         return;
     };
     let pod = &cluster.pods[p];

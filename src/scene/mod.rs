@@ -9,6 +9,8 @@
 mod compare;
 mod kernel;
 mod place;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 

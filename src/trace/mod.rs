@@ -4,7 +4,8 @@
 //! every device, until the packet is delivered or dropped (and why).
 //!
 //! [`walk`] is a pure function of the world and the packet; it works the same on planned
-//! states (`crate::plan::world`) and on states read from real nodes.
+//! states (the plan's world) and on states read from real nodes (snapshots, the live
+//! kernel). The walk knows only the [`World`]: it imports neither the plan nor the scene.
 
 pub mod all;
 pub mod endpoint;

@@ -6,9 +6,12 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::dataplane::{LinkKind, MacAddr, Route, RouteType};
-use crate::world::{Host, HostId, World};
+use crate::world::{Host, HostId, HostKind, World};
 
-use super::*;
+use super::{
+    Action, DEFAULT_TTL, Encap, Hop, IPIP_OVERHEAD, Packet, Path, Proto, Reason, Refusal,
+    Resolution, VXLAN_OVERHEAD, Verdict,
+};
 
 /// The reverse-path filter's verdict on a packet from `src` arriving on `dev`: `None`
 /// when it passes (filter off, or the route back to `src` is a unicast route through `dev`,

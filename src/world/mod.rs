@@ -1,10 +1,10 @@
 //! The world a packet walks through: hosts (nodes, routers, pod network namespaces), each
 //! a [`NodeState`], wired by veth pairs and joined by L2 segments. It sits below the plan
-//! and the walk: the plan builds worlds (`crate::plan::world`), real state is placed into
-//! them (`crate::scene`), and the walk (`crate::trace`) runs over them.
+//! and the walk: the plan builds worlds, real state (snapshots, the live kernel) is placed
+//! into them, and the walk runs over them; none of those is imported here.
 //!
 //! Hosts may be given up front (real snapshots) or built on first use by a builder
-//! (`crate::plan::world`), so that a 5,000-node cluster only plans the nodes a trace touches.
+//! (the plan's), so that a 5,000-node cluster only plans the nodes a trace touches.
 //! A planned node is built in two layers: what it has whatever the destination (its own
 //! part), and, made on demand per destination, the entries it programs for each other part
 //! of the cluster ([`Peers`]): a lookup in a 5,000-node cluster plans one remote node's
@@ -63,7 +63,7 @@ impl Member {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
-    /// Computed from the cluster description (`crate::plan`).
+    /// Computed from the cluster description (the plan).
     Plan,
     /// A snapshot of the host (`netpath snapshot`, or a text dump).
     Snapshot,

@@ -764,7 +764,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__plan)
-            opts="-c -n -h -V --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --underlay --net-conf --ippool --node --color --json --help --version"
+            opts="-c -n -h -V --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --underlay --net-conf --ippool --calico-version --flannel-version --node --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -815,6 +815,14 @@ _netpath() {
                     return 0
                     ;;
                 --ippool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --calico-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flannel-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1040,7 +1048,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__trace)
-            opts="-c -h -V --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --underlay --net-conf --ippool --all --proto --dport --size --snapshot --live --node --netns --timing --color --json --help --version"
+            opts="-c -h -V --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --underlay --net-conf --ippool --calico-version --flannel-version --all --proto --dport --size --snapshot --live --node --netns --timing --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1091,6 +1099,14 @@ _netpath() {
                     return 0
                     ;;
                 --ippool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --calico-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flannel-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -104,12 +104,24 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         let cluster = cluster_args(c).load()?;
         if let Ok(np) = crate::plan::node(&cluster, n) {
             let mut pods = np.pods;
-            let actual = if pods.is_empty() {
-                crate::dataplane::NodeState::default()
-            } else {
-                read_state(&netns)?
-            };
-            crate::diff::facts::resolve_state(&mut plan, &mut pods, &actual, None);
+            if !pods.is_empty() {
+                // The pod map says which veth is whose pod and the pods' MACs (Felix's
+                // permanent neighbours hold them).
+                let snap = crate::snapshot::read_live(&crate::snapshot::LiveOptions {
+                    netns: netns.clone(),
+                    node: None,
+                    pods: Some(crate::pods::Options {
+                        node: netns.clone(),
+                        ..Default::default()
+                    }),
+                })?;
+                crate::diff::facts::resolve_state(
+                    &mut plan,
+                    &mut pods,
+                    &snap.state,
+                    snap.pods.as_deref(),
+                );
+            }
         }
     }
     let node = if plan.node.is_empty() {

@@ -5,7 +5,7 @@
 #
 #   bench/decode.sh [PACKETS]        (default 1000000)
 #
-# Targets (issue 4): one-line view >= 10x `tcpdump -nn -r`; --json >= 100x
+# Targets: one-line view >= 10x `tcpdump -nn -r`; --json >= 100x
 # `tshark -T json --no-duplicate-keys` and faster than `tcpdump -nn -v -r`; --stats within
 # 2x of `cat FILE > /dev/null`. tshark is slow, so it runs on the first 20,000 packets and
 # its rate is scaled to the full file (it is printed as such).

@@ -759,6 +759,330 @@ mod planned_world {
     }
 }
 
+/// Run `netpath [--json] trace -c FILE ARGS…` on a cluster file written from `text`;
+/// exit code, stdout and stderr.
+fn trace_file(tag: &str, text: &str, json: bool, args: &[&str]) -> (i32, String, String) {
+    let path =
+        std::env::temp_dir().join(format!("netpath-edges-{}-{tag}.yaml", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let mut cmd = netpath();
+    if json {
+        cmd.arg("--json");
+    }
+    let out = cmd
+        .args(["trace", "-c", &path.display().to_string()])
+        .args(args)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// An address inside the pod network that no pod has is not "outside the cluster": in no
+/// lease or block it leaves by the default route and is lost; in another node's lease it
+/// dies on that node's bridge; in a Calico block it meets the block's blackhole.
+#[test]
+fn unowned_pod_addresses_are_never_delivered() {
+    let (code, doc) = trace("flannel-vxlan", &["default/web-0", "10.244.9.9"]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(
+        verdict(&doc["request"]),
+        ("dropped", "node-1", "unallocated")
+    );
+    assert!(doc["reply"].is_null(), "{doc}");
+    let label = doc["dst"]["label"].as_str().unwrap();
+    assert!(!label.contains("outside"), "{label}");
+    assert!(label.contains("no node's lease"), "{label}");
+
+    let (code, doc) = trace("flannel-vxlan", &["default/web-0", "10.244.2.99"]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(
+        verdict(&doc["request"]),
+        ("dropped", "node-3", "no-neighbour")
+    );
+    assert!(
+        doc["dst"]["label"]
+            .as_str()
+            .unwrap()
+            .contains("node-3's lease"),
+        "{doc}"
+    );
+
+    let (code, doc) = trace("flannel-host-gw", &["default/web-0", "10.244.9.9"]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(verdict(&doc["request"]).2, "unallocated");
+
+    // Calico: a remote block's blackhole, a local block's blackhole, a pool address in no block.
+    let (code, doc) = trace("calico-bgp", &["default/web-0", "10.65.1.9"]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(verdict(&doc["request"]), ("dropped", "node-2", "blackhole"));
+    let (code, doc) = trace("calico-bgp", &["default/web-0", "10.65.0.9"]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(verdict(&doc["request"]), ("dropped", "node-1", "blackhole"));
+    let (code, doc) = trace("calico-bgp", &["default/web-0", "10.65.200.1"]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(
+        verdict(&doc["request"]),
+        ("dropped", "node-1", "unallocated")
+    );
+    assert!(
+        doc["request"]["verdict"]["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("in no node's block"),
+        "{doc}"
+    );
+    // A real outside address still leaves.
+    let (code, doc) = trace("flannel-vxlan", &["default/web-0", "1.1.1.1"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(verdict(&doc["request"]).0, "exited");
+}
+
+/// The JSON verdict carries the root cause's stable code (the refused route's, as
+/// `trace --all` groups it) and the sentence the text output gives.
+#[test]
+fn json_verdict_says_why() {
+    let (code, doc) = trace("flannel-host-gw-routed", &["web-0", "db-0"]);
+    assert_eq!(code, 1);
+    let v = &doc["request"]["verdict"];
+    assert_eq!(v["reason"]["code"], "no-route");
+    assert_eq!(v["code"], "next-hop-not-on-link", "{v}");
+    let why = v["explanation"].as_str().unwrap();
+    assert!(
+        why.starts_with("dropped at router: no route to 10.244.2.2"),
+        "{why}"
+    );
+    assert!(
+        why.contains("because node-1's kernel refused the planned route `10.244.2.0/24 via 192.168.2.11 dev eth0`"),
+        "{why}"
+    );
+    // Without a refused route the code is the drop's own.
+    let (_, doc) = trace("calico-bgp", &["default/web-0", "10.65.1.9"]);
+    assert_eq!(doc["request"]["verdict"]["code"], "blackhole");
+    // Every code the walk can give is listed in docs/trace.md.
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/trace.md")).unwrap();
+    for code in [
+        "no-route",
+        "blackhole",
+        "unreachable",
+        "next-hop-not-on-link",
+        "no-neighbour",
+        "no-fdb",
+        "too-big",
+        "ttl-expired",
+        "misrouted",
+        "routing-loop",
+        "forwarding-disabled",
+        "rp-filter",
+        "no-device",
+        "device-down",
+        "no-tunnel-endpoint",
+        "vtep-mac-mismatch",
+        "no-peer",
+        "unallocated",
+    ] {
+        assert!(
+            docs.contains(&format!("`{code}`")),
+            "{code} missing from docs/trace.md"
+        );
+    }
+}
+
+/// Destinations no packet is routed to are refused (exit 2), never "delivered" from 0.0.0.0.
+#[test]
+fn special_destinations_are_refused() {
+    for dst in [
+        "0.0.0.0",
+        "255.255.255.255",
+        "224.0.0.5",
+        "239.1.2.3",
+        "127.0.0.1",
+        "169.254.169.254",
+        "169.254.1.1",
+        "240.0.0.1",
+        "10.244.2.255",
+    ] {
+        let out = netpath()
+            .args(["trace", "-c", "demo:flannel-vxlan", "default/web-0", dst])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{dst}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(dst), "{dst}: {err}");
+    }
+}
+
+const CONTRA_BASE: &str = "mode: {cni: flannel, backend: vxlan, network: 10.244.0.0/16}
+underlay:
+  subnets:
+    - {cidr: 192.168.1.0/24, gateway: 192.168.1.1}
+nodes:
+";
+
+/// Clusters that contradict themselves are named: refused (exit 2) where no working cluster
+/// can be meant, warned about in the text and the JSON otherwise; a trace to a duplicated
+/// IP says it is ambiguous.
+#[test]
+fn contradictory_clusters_are_named() {
+    // Refused.
+    for (tag, nodes_pods, want) in [
+        (
+            "dup-ip",
+            "  - {name: a, ip: 192.168.1.11, podCIDR: 10.244.1.0/24}\n  - {name: b, ip: 192.168.1.11, podCIDR: 10.244.2.0/24}\npods:\n  - default/x a\n",
+            "both have address 192.168.1.11",
+        ),
+        (
+            "dup-pod",
+            "  - {name: a, ip: 192.168.1.11, podCIDR: 10.244.1.0/24}\n  - {name: b, ip: 192.168.1.12, podCIDR: 10.244.2.0/24}\npods:\n  - default/x a\n  - default/x b\n",
+            "listed twice",
+        ),
+    ] {
+        let text = format!("{CONTRA_BASE}{nodes_pods}");
+        let (code, out, err) = trace_file(tag, &text, false, &["default/x", "1.1.1.1"]);
+        assert_eq!(code, 2, "{tag}: {out}{err}");
+        assert!(err.contains(want), "{tag}: {err}");
+    }
+    let everything = CONTRA_BASE.replace("10.244.0.0/16", "0.0.0.0/0")
+        + "  - {name: a, ip: 192.168.1.11}\npods:\n  - default/x a\n";
+    let (code, _, err) = trace_file("all", &everything, false, &["default/x", "1.1.1.1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("every address"), "{err}");
+    let long_vni = CONTRA_BASE.replace("backend: vxlan", "backend: vxlan, vni: 12345678")
+        + "  - {name: a, ip: 192.168.1.11}\npods:\n  - default/x a\n";
+    let (code, _, err) = trace_file("vni", &long_vni, false, &["default/x", "1.1.1.1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("flannel.12345678"), "{err}");
+    let big_vni = CONTRA_BASE.replace("backend: vxlan", "backend: vxlan, vni: 16777216")
+        + "  - {name: a, ip: 192.168.1.11}\npods:\n  - default/x a\n";
+    let (code, _, err) = trace_file("vni2", &big_vni, false, &["default/x", "1.1.1.1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("out of range"), "{err}");
+
+    // Warned about: one pod CIDR on two nodes, a node address in the pod network, a pod
+    // outside its node's pod CIDR, two pods with one address, a /30's broadcast address.
+    let text = format!(
+        "{CONTRA_BASE}  - {{name: a, ip: 192.168.1.11, podCIDR: 10.244.1.0/24}}
+  - {{name: b, ip: 192.168.1.12, podCIDR: 10.244.1.0/24}}
+  - {{name: c, ip: 192.168.1.13, podCIDR: 10.244.3.0/30}}
+  - {{name: d, ip: 10.244.200.5/24, podCIDR: 10.244.4.0/24}}
+pods:
+  - default/x a 10.244.1.5
+  - default/y b 10.244.1.5
+  - default/z c 10.244.3.3
+  - default/w d 10.244.9.9
+"
+    );
+    let (code, out, err) = trace_file("warn", &text, false, &["default/x", "default/z"]);
+    assert_ne!(code, 2, "{out}{err}");
+    for want in [
+        "warning: nodes a and b both have pod CIDR 10.244.1.0/24",
+        "warning: node d's address 10.244.200.5 is inside the pod network",
+        "warning: pod default/w's address 10.244.9.9 is outside its node d's pod CIDR",
+        "warning: pods default/x and default/y both have address 10.244.1.5",
+        "the broadcast address of c's pod CIDR 10.244.3.0/30",
+    ] {
+        assert!(out.contains(want), "{want:?} not in:\n{out}");
+    }
+    let (_, out, _) = trace_file("warn-json", &text, true, &["default/x", "default/z"]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["warnings"].as_array().map(Vec::len), Some(5), "{doc}");
+    // A trace to the shared address is ambiguous.
+    let (code, _, err) = trace_file("ambiguous", &text, false, &["default/z", "10.244.1.5"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("ambiguous") && err.contains("default/x") && err.contains("default/y"),
+        "{err}"
+    );
+    // Demos contradict nothing.
+    let (_, doc) = trace("flannel-vxlan", &["web-0", "db-0"]);
+    assert!(doc.get("warnings").is_none(), "{doc}");
+}
+
+/// Masquerade covers what the real rules cover: a pod's connection to another node's
+/// address (a hostNetwork pod, a NodePort) across a router that knows no pod routes leaves
+/// with the node's address, and the reply finds its way back through conntrack.
+#[test]
+fn masquerade_covers_node_addresses() {
+    let (code, doc) = trace("calico-bgp-routed", &["default/web-0", "node-3"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_steps(
+        &doc["request"],
+        &["node-1 masquerade eth0", "node-3 deliver eth0"],
+    );
+    assert_eq!(doc["reply"]["packet"]["dst"], "192.168.1.11");
+    assert_steps(
+        &doc["reply"],
+        &[
+            "router route 192.168.1.0/24 dev eth0 proto 2",
+            "node-1 unmasquerade eth0",
+            "default/web-0 deliver eth0",
+        ],
+    );
+    assert_eq!(verdict(&doc["reply"]).0, "delivered");
+    // Flannel's rules masquerade to anything outside the Network, node IPs included.
+    let (code, doc) = trace("flannel-vxlan", &["default/web-0", "node-3"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_steps(
+        &doc["request"],
+        &["node-1 masquerade eth0", "node-3 deliver eth0"],
+    );
+    assert_eq!(doc["reply"]["packet"]["dst"], "10.234.2.11");
+    // The pod network itself is never masqueraded, and a node's own traffic neither.
+    let (_, doc) = trace("flannel-vxlan", &["default/web-0", "default/db-0"]);
+    assert!(!doc.to_string().contains("masquerade"), "{doc}");
+    let (code, doc) = trace("flannel-vxlan", &["node-3", "default/web-0"]);
+    assert_eq!(code, 0, "{doc}");
+    assert!(!doc.to_string().contains("\"masquerade\""), "{doc}");
+}
+
+/// Calico without BGP: an IPIP or unencapsulated pool has no BIRD to program routes to
+/// other nodes' blocks, so pod-to-pod across nodes is dropped, not delivered.
+#[test]
+fn calico_without_bgp_has_no_block_routes() {
+    for encap in ["ipip", "none"] {
+        let text = format!(
+            "mode: {{cni: calico, encapsulation: {encap}, pool: 10.65.0.0/16, bgp: off}}
+underlay:
+  subnets:
+    - {{cidr: 192.168.1.0/24, gateway: 192.168.1.1}}
+nodes:
+  - {{name: node-1, ip: 192.168.1.11, blocks: [10.65.0.0/26]}}
+  - {{name: node-2, ip: 192.168.1.12, blocks: [10.65.1.0/26]}}
+pods:
+  - default/web-0 node-1 10.65.0.2
+  - default/db-0 node-2 10.65.1.3
+"
+        );
+        let (code, out, err) =
+            trace_file(&format!("bgp-off-{encap}"), &text, true, &["web-0", "db-0"]);
+        assert_eq!(code, 1, "{encap}: {out}{err}");
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            verdict(&doc["request"]),
+            ("dropped", "node-1", "misrouted"),
+            "{encap}"
+        );
+        // With BGP the same cluster works.
+        let (code, out, _) = trace_file(
+            &format!("bgp-on-{encap}"),
+            &text.replace(", bgp: off", ""),
+            true,
+            &["web-0", "db-0"],
+        );
+        assert_eq!(code, 0, "{encap}: {out}");
+    }
+}
+
 /// An IPIP pool and a VXLAN pool: pods in either reach each other.
 #[test]
 fn ipip_and_vxlan_pools_route_between_pods() {

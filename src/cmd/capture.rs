@@ -11,11 +11,13 @@ use clap::Args;
 
 use crate::capture::{CaptureStats, LiveCapture, LiveOptions, stop};
 use crate::cmd::Ctx;
-use crate::cmd::decode::{Printer, View, load_names, options};
+use crate::decode::Names;
+use crate::decode::pipeline::options_from_flags;
 use crate::error::Outcome;
 use crate::netlink::Netns;
 use crate::pcapfile::Timestamp;
 use crate::pcapwrite::{DEFAULT_SNAPLEN, PcapWriter};
+use crate::render::decode::{Printer, View};
 use crate::wire::LinkType;
 
 /// Arguments of `netpath capture`.
@@ -113,7 +115,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// Run `netpath capture`.
 pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let view = View::from_flags(args.tree, args.stats, ctx.json)?;
-    let names = load_names(args.cluster.as_ref())?;
+    let names = Names::load(args.cluster.as_deref())?;
     let opts = LiveOptions {
         interface: args.interface.clone(),
         netns: Netns::from_arg(args.netns.as_deref()),
@@ -147,7 +149,7 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let mut printer = (!to_stdout).then(|| {
         let p = Printer::new(
             view,
-            options(&args.vxlan_ports, args.no_checksums),
+            options_from_flags(&args.vxlan_ports, args.no_checksums),
             names,
             args.mtu,
             ctx.style,

@@ -66,6 +66,9 @@ struct TraceDoc<'a> {
     cluster: &'a str,
     mode: String,
     assumptions: &'a [String],
+    /// Where the cluster contradicts itself (absent when it does not).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
     #[serde(flatten)]
     trace: &'a trace::Trace,
     /// Hosts walked through real state (absent without --snapshot/--live).
@@ -88,6 +91,9 @@ struct AllDoc<'a> {
     cluster: &'a str,
     mode: String,
     assumptions: &'a [String],
+    /// Where the cluster contradicts itself (absent when it does not).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
     #[serde(flatten)]
     matrix: &'a all::Matrix,
 }
@@ -166,6 +172,7 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 cluster: &cluster.source,
                 mode: cluster.mode.to_string(),
                 assumptions: &cluster.assumptions,
+                warnings: &cluster.warnings,
                 matrix: &matrix,
             })?;
         } else {
@@ -224,6 +231,7 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             cluster: &cluster.source,
             mode: cluster.mode.to_string(),
             assumptions: &cluster.assumptions,
+            warnings: &cluster.warnings,
             trace: &result,
             snapshots: real_state.as_ref().map(|r| r.placed.as_slice()),
             plan: plan_trace.as_ref().map(|p| PlanVerdicts {

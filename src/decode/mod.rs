@@ -21,6 +21,7 @@
 mod engine;
 pub mod layer;
 pub mod names;
+pub mod pipeline;
 pub mod stats;
 #[cfg(test)]
 mod tests;

@@ -76,6 +76,17 @@ impl Names {
         self.map.get(ip)
     }
 
+    /// Names from `--cluster FILE` (a `kubectl get nodes,pods -A -o json` dump), or none
+    /// without a file.
+    pub fn load(path: Option<&std::path::Path>) -> anyhow::Result<Names> {
+        let Some(path) = path else {
+            return Ok(Names::new());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the cluster file {}", path.display()))?;
+        Names::from_kubectl_json(&text).with_context(|| format!("{}", path.display()))
+    }
+
     /// Read a `kubectl get nodes,pods -A -o json` dump (a `List`, or a single `Node` or
     /// `Pod` object). Nodes are named by their InternalIP/ExternalIP addresses and the
     /// `flannel.alpha.coreos.com/public-ip`, `projectcalico.org/IPv4Address` annotations;

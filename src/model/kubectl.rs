@@ -222,6 +222,7 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
     let mut pools = Vec::new();
     let mut affinities: Vec<(String, IpNetwork)> = Vec::new();
     let mut net_conf: Option<(String, String)> = None;
+    let mut calico_backend: Option<String> = None;
     let mut pending = 0usize;
     // The calico-node and kube-flannel pods' image tags say the versions.
     let mut versions = crate::model::Versions::default();
@@ -281,6 +282,14 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
                     affinities.push((spec.node.into_owned(), cidr));
                 }
             }
+            // calico.yaml's ConfigMap: `calico_backend: bird` runs BIRD; `none` (canal) and
+            // `vxlan` (calico-vxlan.yaml) run no BGP at all.
+            "ConfigMap" if name == "calico-config" => {
+                let data: HashMap<String, String> = sub(item.data, || what(".data"))?;
+                if let Some(b) = data.get("calico_backend") {
+                    calico_backend = Some(b.trim().to_ascii_lowercase());
+                }
+            }
             "ConfigMap" if name == "kube-flannel-cfg" => {
                 let data: HashMap<String, String> = sub(item.data, || what(".data"))?;
                 if let Some(t) = data.get("net-conf.json") {
@@ -316,14 +325,19 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
         };
         Mode::Calico(Calico {
             pools,
-            bgp: if nodes_raw.iter().any(|n| n.cal_vxlan)
-                && !nodes_raw
-                    .iter()
-                    .any(|n| n.cal_tunnel.is_some() && !n.cal_vxlan)
-            {
-                Bgp::Off
-            } else {
-                Bgp::Mesh
+            bgp: match calico_backend.as_deref() {
+                Some("none" | "vxlan") => Bgp::Off,
+                Some(_) => Bgp::Mesh,
+                // Without the ConfigMap: VXLAN tunnel addresses and no IPIP one suggest
+                // calico-vxlan.yaml, which runs no BGP.
+                None if nodes_raw.iter().any(|n| n.cal_vxlan)
+                    && !nodes_raw
+                        .iter()
+                        .any(|n| n.cal_tunnel.is_some() && !n.cal_vxlan) =>
+                {
+                    Bgp::Off
+                }
+                None => Bgp::Mesh,
             },
             ipip_routes: RouteOwner::Bird,
             vxlan_vni: 4096,

@@ -7,6 +7,7 @@
 //! The plan (`netpath plan`) turns a cluster into each node's expected dataplane.
 
 pub mod calico;
+mod check;
 pub mod demo;
 pub mod file;
 pub mod flannel;
@@ -46,6 +47,10 @@ pub struct Cluster {
     /// What the input did not say and netpath assumed; always shown to the user.
     #[serde(default)]
     pub assumptions: Vec<String>,
+    /// Where the cluster contradicts itself in a way that breaks part of it (two nodes with
+    /// one pod CIDR, two pods with one address …); always shown to the user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The CNI versions, where the input says them (image tags, `--calico-version`).
     #[serde(skip)]
     pub versions: Versions,
@@ -450,11 +455,14 @@ impl Cluster {
             pods,
             underlay,
             assumptions,
+            warnings: Vec::new(),
             versions: Versions::default(),
             index: Index::default(),
         };
         c.validate()?;
         c.reindex();
+        check::refuse(&c)?;
+        c.warnings = check::warnings(&c);
         Ok(c)
     }
 

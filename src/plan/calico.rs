@@ -251,6 +251,15 @@ pub(super) fn calico_route(
         return Ok(r);
     }
     if let Some(p) = pool.filter(|p| p.ipip != EncapMode::Never) {
+        // BIRD learns other nodes' blocks over BGP and programs the IPIP routes; with BGP
+        // off (calico_backend none or vxlan) it does not run. Felix-programmed IPIP routes
+        // (programClusterRoutes) come from the datastore and need no BGP.
+        if c.bgp == Bgp::Off && c.ipip_routes == RouteOwner::Bird {
+            return Err(format!(
+                "IPIP pool {} with BGP off: BIRD does not run (calico_backend none or vxlan), so nothing programs routes to other nodes' blocks",
+                p.name
+            ));
+        }
         let plain = p.ipip == EncapMode::CrossSubnet && same;
         return Ok(match (c.ipip_routes, plain) {
             (RouteOwner::Bird, true) => via(dst, rip, eth, Protocol::BIRD, false),

@@ -119,11 +119,14 @@ pub fn node(cluster: &Cluster, name: &str) -> anyhow::Result<NodePlan> {
             })
         })
         .collect();
+    // Where the cluster contradicts itself comes first: the plan is built around it.
+    let mut warnings = cluster.warnings.clone();
+    warnings.extend(b.warnings);
     Ok(NodePlan {
         state: b.st,
         pods,
         notes: b.notes,
-        warnings: b.warnings,
+        warnings,
     })
 }
 

@@ -14,7 +14,7 @@ use super::names::host_veth_name;
 use super::peers::ClusterPeers;
 use super::router::{router_local_into, router_peers, router_state};
 use super::{host_local_into, host_state, pod_state};
-use crate::world::{Host, Masquerade, Member, Peers, World};
+use crate::world::{Host, Masquerade, Member, Peers, PodNetwork, World};
 
 /// Build the walkable world of a cluster: every node, router and pod netns as a host
 /// (planned lazily, on first use), veth pairs wired, underlay addresses indexed so ARP
@@ -100,6 +100,27 @@ pub(super) fn masquerade_rule(cluster: &Cluster) -> Option<Masquerade> {
     }
 }
 
+/// The ranges of the cluster's pod network: Flannel's `Network`, each Calico IPPool.
+fn pod_networks(cluster: &Cluster) -> Vec<PodNetwork> {
+    match &cluster.mode {
+        Mode::Flannel(fl) => vec![PodNetwork {
+            net: fl.network,
+            name: format!("the flannel Network {}", fl.network),
+            unit: "lease",
+        }],
+        Mode::Calico(c) => c
+            .pools
+            .iter()
+            .filter(|p| p.cidr.is_ipv4())
+            .map(|p| PodNetwork {
+                net: p.cidr,
+                name: format!("Calico pool {} ({})", p.name, p.cidr),
+                unit: "block",
+            })
+            .collect(),
+    }
+}
+
 /// Hosts, wiring, address index and exits of a cluster's world, without a builder.
 pub(super) fn skeleton(cluster: &Cluster) -> World<'_> {
     let mut w = World::new();
@@ -107,7 +128,13 @@ pub(super) fn skeleton(cluster: &Cluster) -> World<'_> {
     for (i, n) in cluster.nodes.iter().enumerate() {
         let id = w.add_lazy_host(&n.name, Member::Node(i), None);
         w.attach(n.address, id, &n.iface);
+        for c in n.pod_cidrs.iter().filter(|c| c.is_ipv4()) {
+            w.add_lease(*c, id);
+        }
         nodes.push(id);
+    }
+    for net in pod_networks(cluster) {
+        w.add_pod_network(net);
     }
     for (i, r) in cluster.underlay.routers.iter().enumerate() {
         let id = w.add_lazy_host(&r.name, Member::Router(i), None);

@@ -6,6 +6,7 @@ pub mod agent;
 pub mod clock;
 pub mod decode;
 pub mod findings;
+pub mod fmt;
 pub mod json;
 pub mod leases;
 pub mod plan;

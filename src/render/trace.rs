@@ -47,7 +47,7 @@ pub fn trace(t: &Trace, cluster: &Cluster, probe: Probe, _style: &Style) -> Stri
         };
         path(&mut out, label, r);
     }
-    if !t.notes.is_empty() || !cluster.assumptions.is_empty() {
+    if !t.notes.is_empty() || !cluster.assumptions.is_empty() || !cluster.warnings.is_empty() {
         out.push('\n');
     }
     for n in &t.notes {
@@ -56,7 +56,15 @@ pub fn trace(t: &Trace, cluster: &Cluster, probe: Probe, _style: &Style) -> Stri
     for a in &cluster.assumptions {
         let _ = writeln!(out, "{} {a}", "assumed:".yellow());
     }
+    warnings(&mut out, cluster);
     out
+}
+
+/// Where the cluster contradicts itself, one line each.
+fn warnings(out: &mut String, cluster: &Cluster) {
+    for w in &cluster.warnings {
+        let _ = writeln!(out, "{} {w}", "warning:".red().bold());
+    }
 }
 
 fn path(out: &mut String, label: &str, p: &Path) {
@@ -456,5 +464,6 @@ pub fn matrix(m: &Matrix, cluster: &Cluster, _style: &Style) -> String {
     for a in &cluster.assumptions {
         let _ = writeln!(out, "{} {a}", "assumed:".yellow());
     }
+    warnings(&mut out, cluster);
     out
 }

@@ -12,7 +12,7 @@ pub mod document;
 pub mod live;
 pub mod load;
 pub mod text_dump;
-mod time;
+pub(crate) mod time;
 
 use std::net::IpAddr;
 

@@ -1,4 +1,5 @@
-//! RFC 3339 timestamps without a date crate (UTC only, whole seconds).
+//! RFC 3339 timestamps without a date crate (UTC only, whole seconds), and the one civil
+//! date conversion every view of a time uses.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -21,7 +22,7 @@ pub fn rfc3339(t: SystemTime) -> String {
 
 /// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar
 /// (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -31,6 +31,26 @@ pub fn resolve(world: &World, spec: &str, as_source: bool) -> anyhow::Result<End
     let spec = spec.trim();
     if let Ok(ip) = spec.parse::<IpAddr>() {
         let owners = world.owners(ip);
+        let mut pods: Vec<&str> = owners
+            .iter()
+            .filter(|o| world.kind(o.host) == HostKind::Pod)
+            .map(|o| world.name(o.host))
+            .collect();
+        pods.dedup();
+        if pods.len() > 1 {
+            bail!(
+                "{ip} is ambiguous: pods {} all have it (the cluster contradicts itself; name the pod instead)",
+                pods.join(", ")
+            );
+        }
+        if owners.is_empty() && !as_source {
+            if let Some(why) = special(ip) {
+                bail!("{ip} is {why}: there is no path to trace to it");
+            }
+            if let Some(why) = lease_edge(world, ip) {
+                bail!("{ip} is {why}: there is no path to trace to it");
+            }
+        }
         let pick = owners.iter().min_by_key(|o| match world.kind(o.host) {
             HostKind::Pod => 0,
             HostKind::Node => 1,
@@ -51,7 +71,7 @@ pub fn resolve(world: &World, spec: &str, as_source: bool) -> anyhow::Result<End
                     );
                 }
                 Endpoint {
-                    label: format!("{ip} (outside the cluster)"),
+                    label: unowned_label(world, ip),
                     kind: None,
                     host: None,
                     ip: Some(ip),
@@ -111,6 +131,70 @@ pub fn resolve(world: &World, spec: &str, as_source: bool) -> anyhow::Result<End
         host: Some(host),
         ip,
         note,
+    })
+}
+
+/// An address no host has: in the pod network (a stale or unallocated pod IP, in a node's
+/// pod CIDR or in none), or outside the cluster.
+fn unowned_label(world: &World, ip: IpAddr) -> String {
+    let Some(net) = world.pod_network(ip) else {
+        return format!("{ip} (outside the cluster)");
+    };
+    match world.lease_of(ip) {
+        Some((cidr, node)) => format!(
+            "{ip} (in {}'s {} {cidr}, but no pod has it)",
+            world.name(node),
+            net.unit
+        ),
+        None => format!("{ip} (in {}, but in no node's {})", net.name, net.unit),
+    }
+}
+
+/// Why `ip` is no destination a trace can follow: addresses the kernel never routes to
+/// another host (unspecified, limited broadcast, loopback, link-local), multicast (group
+/// membership and multicast routing are not modelled) and the reserved class E.
+pub fn special(ip: IpAddr) -> Option<&'static str> {
+    let IpAddr::V4(a) = ip else {
+        return None;
+    };
+    if a.is_unspecified() {
+        Some(
+            "the unspecified address 0.0.0.0 (a socket bound to it listens on every address; a packet sent to it goes to the sender itself)",
+        )
+    } else if a.is_broadcast() {
+        Some(
+            "the limited broadcast address: the kernel sends it to every host of the sender's own segment and never routes it",
+        )
+    } else if a.is_loopback() {
+        Some(
+            "a loopback address (127.0.0.0/8): every host answers it itself, on lo, never over the network",
+        )
+    } else if a.is_link_local() {
+        Some(
+            "a link-local address (169.254.0.0/16): never routed off its link (Calico's 169.254.1.1 is the pods' gateway, answered by proxy ARP and assigned nowhere)",
+        )
+    } else if a.is_multicast() {
+        Some(
+            "a multicast address (224.0.0.0/4): where it goes depends on group membership and multicast routing, which netpath does not model (and flannel does not masquerade it)",
+        )
+    } else if a.octets()[0] >= 240 {
+        Some("in the reserved range 240.0.0.0/4, which Linux does not route")
+    } else {
+        None
+    }
+}
+
+/// The broadcast address of a node's pod CIDR: a bridge (cni0) broadcast, not a pod.
+fn lease_edge(world: &World, ip: IpAddr) -> Option<String> {
+    let (cidr, node) = world.lease_of(ip)?;
+    let IpAddr::V4(_) = ip else {
+        return None;
+    };
+    (cidr.prefix() < 31 && cidr.broadcast() == ip).then(|| {
+        format!(
+            "the broadcast address of {}'s pod CIDR {cidr} (no pod has it; the node's bridge broadcasts it on its own segment)",
+            world.name(node)
+        )
     })
 }
 

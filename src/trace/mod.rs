@@ -16,7 +16,7 @@ mod walk;
 
 use std::net::IpAddr;
 
-use crate::world::{HostKind, World};
+use crate::world::{HostId, HostKind, World};
 pub use endpoint::{Endpoint, resolve};
 pub use path::{
     Action, Encap, Expected, Hop, KernelView, Packet, Path, Probe, Proto, Reason, Refusal,
@@ -95,7 +95,7 @@ pub fn trace(world: &World, src: &Endpoint, dst: &Endpoint, probe: Probe) -> Tra
         ttl: DEFAULT_TTL,
     };
     let reply = match (reply_start, dst.host) {
-        (Some(h), Some(_)) => Some(walk(world, h, back)),
+        (Some(h), Some(_)) => Some(inside_reply(world, h, &request, back, &mut notes)),
         _ => outside_reply(world, src, &request, back, &mut notes),
     };
     let symmetric = reply
@@ -119,6 +119,36 @@ pub fn trace(world: &World, src: &Endpoint, dst: &Endpoint, probe: Probe) -> Tra
     }
 }
 
+/// Where the request was masqueraded: the node, the source before and after, and the rule.
+fn masqueraded(request: &Path) -> Option<(String, IpAddr, IpAddr, String)> {
+    request.hops.iter().find_map(|h| match &h.action {
+        Action::Masquerade { from, to, by } => Some((h.host.clone(), *from, *to, by.clone())),
+        _ => None,
+    })
+}
+
+/// The reply from a modelled destination, starting at `start`: part of the request's
+/// connection, so no masquerade rule applies to it, and when a node masqueraded the request
+/// (a pod to another node's address) it is addressed to the masqueraded source, which that
+/// node's connection tracking turns back into the pod's.
+fn inside_reply(
+    world: &World,
+    start: HostId,
+    request: &Path,
+    mut back: Packet,
+    notes: &mut Vec<String>,
+) -> Path {
+    let mut nat = Nat::default();
+    if let Some((node, from, to, by)) = masqueraded(request) {
+        back.dst = to;
+        nat.restore = world.by_name(&node).map(|n| (n, to, from));
+        notes.push(format!(
+            "{node} masquerades the request ({by}): the reply is addressed to {to}, and {node}'s connection tracking restores {from}"
+        ));
+    }
+    walk_with(world, start, None, back, nat)
+}
+
 /// The reply from an outside destination: it comes back through the gateway the request
 /// left by (the outside network is not modelled), addressed to the masqueraded source when
 /// a node masqueraded the request, where conntrack restores the original source.
@@ -131,18 +161,19 @@ fn outside_reply(
 ) -> Option<Path> {
     let (Verdict::Exited { host, gateway }, Some(exit)) = (&request.verdict, request.hops.last())
     else {
-        notes.push(format!(
-            "no reply is traced: the request does not leave the cluster network, so {} never answers",
-            back.src
-        ));
+        let why = match world.pod_network(back.src) {
+            Some(_) => format!("no pod has {}, so nothing answers", back.src),
+            None => format!(
+                "the request does not leave the cluster network, so {} never answers",
+                back.src
+            ),
+        };
+        notes.push(format!("no reply is traced: {why}"));
         return None;
     };
     let start = world.by_name(host)?;
     let dev = exit.device.clone()?;
-    let masq = request.hops.iter().find_map(|h| match &h.action {
-        Action::Masquerade { from, to, by } => Some((h.host.clone(), *from, *to, by.clone())),
-        _ => None,
-    });
+    let masq = masqueraded(request);
     let mut restore = None;
     match &masq {
         Some((node, from, to, by)) => {

@@ -353,6 +353,18 @@ pub enum Reason {
         /// The outside gateway.
         gateway: IpAddr,
     },
+    /// A destination in the cluster's pod network that no node's pod CIDR holds: the
+    /// default route takes it out with a cluster-private destination, where it is lost.
+    Unallocated {
+        /// The destination.
+        dst: IpAddr,
+        /// The range of the pod network holding it (`the flannel Network 10.244.0.0/16`).
+        network: String,
+        /// What a node holds of it (`lease`, `block`).
+        unit: String,
+        /// The outside gateway it leaves by.
+        gateway: IpAddr,
+    },
     /// A veth whose other end is unknown.
     NoPeer {
         /// The device.
@@ -381,6 +393,7 @@ impl Reason {
             Reason::VtepMacMismatch { .. } => "vtep-mac-mismatch",
             Reason::Misrouted { .. } => "misrouted",
             Reason::NoPeer { .. } => "no-peer",
+            Reason::Unallocated { .. } => "unallocated",
         }
     }
 }
@@ -442,6 +455,15 @@ impl fmt::Display for Reason {
                 "{dst} is in the cluster but the packet leaves through {gateway}, a gateway outside it: the host has no route of its own for {dst} (a CNI route is missing) and the default route takes it"
             ),
             Reason::NoPeer { dev } => write!(f, "the other end of veth {dev} is unknown"),
+            Reason::Unallocated {
+                dst,
+                network,
+                unit,
+                gateway,
+            } => write!(
+                f,
+                "{dst} is in {network} but in no node's {unit}, so no pod can have it: the default route takes it out through {gateway} with a cluster-private destination, where it is lost"
+            ),
         }
     }
 }
@@ -480,9 +502,10 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// How a path ends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "verdict", rename_all = "lowercase")]
+/// How a path ends. In JSON a dropped verdict also carries its root cause's stable `code`
+/// (the refused route's when there is one, as `trace --all` groups it) and the sentence the
+/// text output gives (`explanation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Delivered to the destination.
     Delivered {
@@ -506,7 +529,6 @@ pub enum Verdict {
         reason: Reason,
         /// The root cause upstream, when the packet got here only because a host's kernel
         /// refused a planned route and used another.
-        #[serde(skip_serializing_if = "Option::is_none")]
         after: Option<Box<Refusal>>,
     },
 }
@@ -515,6 +537,90 @@ impl Verdict {
     /// True unless dropped.
     pub fn ok(&self) -> bool {
         !matches!(self, Verdict::Dropped { .. })
+    }
+
+    /// The root cause's stable code when dropped: the refused route's when the packet got
+    /// to the drop because of it, else the drop's own.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Verdict::Dropped { reason, after, .. } => {
+                Some(after.as_ref().map_or_else(|| reason.code(), |a| a.code()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The sentence saying what happened and why, as the text output words it.
+    pub fn explanation(&self) -> String {
+        match self {
+            Verdict::Delivered { host } => format!("delivered to {host}"),
+            Verdict::Exited { host, gateway } => {
+                format!("leaves the modelled network at {host} through {gateway}")
+            }
+            Verdict::Dropped {
+                host,
+                device,
+                reason,
+                after,
+            } => {
+                let at = match device {
+                    Some(d) => format!("{host} ({d})"),
+                    None => host.clone(),
+                };
+                match after {
+                    Some(a) => format!("dropped at {at}: {reason}, because {a}"),
+                    None => format!("dropped at {at}: {reason}"),
+                }
+            }
+        }
+    }
+}
+
+/// The JSON shape of a [`Verdict`].
+#[derive(Serialize)]
+#[serde(tag = "verdict", rename_all = "lowercase")]
+enum VerdictDoc<'a> {
+    Delivered {
+        host: &'a str,
+    },
+    Exited {
+        host: &'a str,
+        gateway: IpAddr,
+    },
+    Dropped {
+        host: &'a str,
+        device: &'a Option<String>,
+        reason: &'a Reason,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        after: &'a Option<Box<Refusal>>,
+        code: &'static str,
+        explanation: String,
+    },
+}
+
+impl Serialize for Verdict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Verdict::Delivered { host } => VerdictDoc::Delivered { host },
+            Verdict::Exited { host, gateway } => VerdictDoc::Exited {
+                host,
+                gateway: *gateway,
+            },
+            Verdict::Dropped {
+                host,
+                device,
+                reason,
+                after,
+            } => VerdictDoc::Dropped {
+                host,
+                device,
+                reason,
+                after,
+                code: self.code().unwrap_or_else(|| reason.code()),
+                explanation: self.explanation(),
+            },
+        }
+        .serialize(s)
     }
 }
 

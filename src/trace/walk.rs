@@ -95,11 +95,14 @@ enum Step {
     Done(Verdict),
 }
 
-/// Walk one packet from host `start` until it is delivered, leaves, or is dropped.
+/// Walk one packet (the first of a connection) from host `start` until it is delivered,
+/// leaves, or is dropped.
 pub fn walk(world: &World, start: HostId, packet: Packet) -> Path {
-    // Packets for addresses outside the modelled network meet the nodes' masquerade rules.
+    // A new connection meets the nodes' masquerade rules wherever it leaves a node on the
+    // underlay; their own scope decides (flannel: any destination outside the Network, node
+    // IPs included; Calico natOutgoing: outside every pool).
     let nat = Nat {
-        masquerade: world.owners(packet.dst).is_empty(),
+        masquerade: true,
         restore: None,
         entered: false,
     };
@@ -743,30 +746,37 @@ impl Walker<'_, '_> {
                 Reason::NoNeighbour {
                     addr: gw,
                     dev: dev.into(),
-                    detail: format!("no port of bridge {dev} leads to {gw}"),
+                    detail: format!("no port of bridge {dev} leads to {gw}: no pod on it has that address, so ARP gets no answer"),
                 },
             )),
         }
     }
 
-    /// A host walked through its real state sends a packet for a pod of the cluster to a
-    /// gateway outside it: its route for the pod network is missing. (The plan always has
-    /// one; an outside gateway may still carry node-to-node traffic.)
+    /// A host sends a packet for a pod of the cluster to a gateway outside it: its route for
+    /// the pod network is missing (a real node without its CNI route, a plan where nothing
+    /// programs one: BGP off, a refused route). An outside gateway may still carry
+    /// node-to-node traffic.
     /// A reply that came in from outside and goes out again is misrouted whatever the
     /// host: it is addressed to a host of the cluster; so is a packet for a pod that a
     /// refused route sent the default way out.
     fn misrouted(&self) -> bool {
         let owners = self.world.owners(self.pkt.dst);
         (self.nat.entered && !owners.is_empty())
-            || (self.refused.is_some()
-                && self.stack.is_empty()
+            || (self.stack.is_empty()
                 && owners
                     .iter()
                     .any(|o| self.world.kind(o.host) == HostKind::Pod))
-            || (self.world.source(self.host).is_real()
-                && owners
-                    .iter()
-                    .any(|o| self.world.kind(o.host) == HostKind::Pod))
+    }
+
+    /// The pod network range and unit holding the packet's destination when no host has it:
+    /// a stale or unallocated pod IP about to leave the cluster.
+    fn unallocated(&self) -> Option<(IpAddr, String, String)> {
+        let dst = self.pkt.dst;
+        if !self.stack.is_empty() || self.nat.entered || !self.world.owners(dst).is_empty() {
+            return None;
+        }
+        let net = self.world.pod_network(dst)?;
+        Some((dst, net.name.clone(), net.unit.to_string()))
     }
 
     /// A node's masquerade rule on a packet leaving on `dev` towards `gw`: the source
@@ -831,11 +841,22 @@ impl Walker<'_, '_> {
                 self.arrive(to, &to_dev, gw, dev, mtu);
                 Step::Continue
             }
-            None if self.world.is_exit(gw) && self.misrouted() => {
-                let dst = self.pkt.dst;
-                Step::Done(self.drop(Some(dev), Reason::Misrouted { dst, gateway: gw }))
-            }
             None if self.world.is_exit(gw) => {
+                if let Some((dst, network, unit)) = self.unallocated() {
+                    let reason = Reason::Unallocated {
+                        dst,
+                        network,
+                        unit,
+                        gateway: gw,
+                    };
+                    return Step::Done(self.drop(Some(dev), reason));
+                }
+                if self.misrouted() {
+                    let dst = self.pkt.dst;
+                    return Step::Done(
+                        self.drop(Some(dev), Reason::Misrouted { dst, gateway: gw }),
+                    );
+                }
                 self.hop(Some(dev), Action::Exit { gateway: gw });
                 Step::Done(Verdict::Exited {
                     host: self.world.name(self.host).to_string(),

@@ -26,6 +26,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::wire::checksum;
+
 /// How a layer's checksum field is filled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Checksum {
@@ -1050,7 +1052,7 @@ fn fix_up(
 }
 
 /// The value to store for a checksum mode. `pseudo` is the unfolded pseudo-header sum.
-fn apply(mode: Checksum, correct: u16, pseudo: u32, udp: bool) -> u16 {
+fn apply(mode: Checksum, correct: u16, pseudo: u64, udp: bool) -> u16 {
     // UDP transmits a computed 0 as 0xffff (0 means "no checksum").
     let correct = if udp && correct == 0 { 0xffff } else { correct };
     match mode {
@@ -1060,62 +1062,46 @@ fn apply(mode: Checksum, correct: u16, pseudo: u32, udp: bool) -> u16 {
             v => v,
         },
         Checksum::Zero => 0,
-        Checksum::Offloaded => fold(pseudo),
+        Checksum::Offloaded => checksum::fold(pseudo),
         Checksum::Value(v) => v,
     }
 }
 
 /// Sum of the pseudo-header for a transport checksum (RFC 768/793 for IPv4, RFC 8200 §8.1
 /// for IPv6), unfolded. Zero when there is no IP layer around.
-fn pseudo_sum(ip: Option<(&Layer, usize)>, buf: &[u8], protocol: u8, len: usize) -> u32 {
-    let mut sum = 0u32;
+fn pseudo_sum(ip: Option<(&Layer, usize)>, buf: &[u8], protocol: u8, len: usize) -> u64 {
+    let addr4 = |at: usize| [buf[at], buf[at + 1], buf[at + 2], buf[at + 3]];
     match ip {
-        Some((Layer::Ipv4(_), off)) => {
-            sum = add_words(sum, &buf[off + 12..off + 20]);
-            sum += u32::from(protocol) + (len as u32 & 0xffff);
-        }
+        // An IPv4 length field holds 16 bits.
+        Some((Layer::Ipv4(_), off)) => checksum::pseudo_v4(
+            addr4(off + 12),
+            addr4(off + 16),
+            protocol,
+            len as u32 & 0xffff,
+        ),
         Some((Layer::Ipv6(_), off)) => {
-            sum = add_words(sum, &buf[off + 8..off + 40]);
             let len = len as u32;
-            sum += (len >> 16) + (len & 0xffff) + u32::from(protocol);
+            checksum::sum(&buf[off + 8..off + 40], 0)
+                + u64::from(protocol)
+                + u64::from(len >> 16)
+                + u64::from(len & 0xffff)
         }
-        _ => {}
+        _ => 0,
     }
-    sum
-}
-
-fn add_words(mut sum: u32, data: &[u8]) -> u32 {
-    let mut chunks = data.chunks_exact(2);
-    for c in &mut chunks {
-        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
-        // Keep the sum from overflowing on large inputs.
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    if let [last] = chunks.remainder() {
-        sum += u32::from(*last) << 8;
-    }
-    sum
-}
-
-fn fold(mut sum: u32) -> u16 {
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    sum as u16
 }
 
 /// The Internet checksum (RFC 1071) of `data` with `initial` already summed in (a
 /// pseudo-header), with the checksum field itself zero in `data`.
-pub fn internet_checksum(data: &[u8], initial: u32) -> u16 {
-    !fold(add_words(initial, data))
+pub fn internet_checksum(data: &[u8], initial: u64) -> u16 {
+    !checksum::fold(checksum::sum(data, initial))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn sum_ok(data: &[u8], pseudo: u32) -> bool {
-        fold(add_words(pseudo, data)) == 0xffff
+    fn sum_ok(data: &[u8], pseudo: u64) -> bool {
+        checksum::fold(checksum::sum(data, pseudo)) == 0xffff
     }
 
     #[test]
@@ -1133,7 +1119,7 @@ mod tests {
         assert_eq!(d[23], 17);
         assert!(sum_ok(&d[14..34], 0), "IPv4 header checksum");
         assert_eq!(u16::from_be_bytes([d[38], d[39]]), 13);
-        let pseudo = add_words(0, &d[26..34]) + 17 + 13;
+        let pseudo = checksum::sum(&d[26..34], 0) + 17 + 13;
         assert!(sum_ok(&d[34..], pseudo), "UDP checksum");
         // DF set, id 0.
         assert_eq!(&d[18..22], &[0, 0, 0x40, 0]);
@@ -1161,7 +1147,7 @@ mod tests {
         );
         let tcp = inner_ip + 20;
         assert_eq!(d[tcp + 12] >> 4, 6, "TCP data offset with MSS option");
-        let pseudo = add_words(0, &d[inner_ip + 12..inner_ip + 20]) + 6 + 24;
+        let pseudo = checksum::sum(&d[inner_ip + 12..inner_ip + 20], 0) + 6 + 24;
         assert!(sum_ok(&d[tcp..], pseudo));
     }
 
@@ -1192,11 +1178,14 @@ mod tests {
         let good = build(Checksum::Correct);
         let bad = build(Checksum::Bad);
         let off = build(Checksum::Offloaded);
-        let pseudo = add_words(0, &good[12..20]) + 6 + 20;
+        let pseudo = checksum::sum(&good[12..20], 0) + 6 + 20;
         assert!(sum_ok(&good[20..], pseudo));
         assert!(!sum_ok(&bad[20..], pseudo));
         assert_ne!(&bad[36..38], &[0, 0]);
-        assert_eq!(u16::from_be_bytes([off[36], off[37]]), fold(pseudo));
+        assert_eq!(
+            u16::from_be_bytes([off[36], off[37]]),
+            checksum::fold(pseudo)
+        );
         let v = build(Checksum::Value(0x1234));
         assert_eq!(&v[36..38], &[0x12, 0x34]);
     }
@@ -1221,7 +1210,7 @@ mod tests {
         assert_eq!(d[48], 58, "fragment → ICMPv6");
         assert_eq!(&d[50..52], &[0, 1], "M bit");
         assert_eq!(u16::from_be_bytes([d[4], d[5]]), 24);
-        let pseudo = add_words(0, &d[8..40]) + 8 + 58;
+        let pseudo = checksum::sum(&d[8..40], 0) + 8 + 58;
         assert!(sum_ok(&d[56..], pseudo));
     }
 

@@ -134,6 +134,18 @@ impl Masquerade {
     }
 }
 
+/// A range of the cluster's pod network (Flannel's `Network`, a Calico IPPool): an address
+/// in it that no pod has is a stale or unallocated pod IP, not an outside destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodNetwork {
+    /// The range.
+    pub net: IpNetwork,
+    /// What it is, as shown to the reader (`the flannel Network 10.244.0.0/16`).
+    pub name: String,
+    /// What a node holds of it (`lease`, `block`).
+    pub unit: &'static str,
+}
+
 /// Every host a packet may cross, and how they are wired.
 pub struct World<'a> {
     names: Vec<String>,
@@ -151,6 +163,8 @@ pub struct World<'a> {
     addrs: HashMap<IpAddr, Vec<Attachment>>,
     exits: HashSet<IpAddr>,
     masquerade: HashMap<HostId, Masquerade>,
+    pod_networks: Vec<PodNetwork>,
+    leases: Vec<(IpNetwork, HostId)>,
 }
 
 impl std::fmt::Debug for World<'_> {
@@ -186,6 +200,8 @@ impl<'a> World<'a> {
             addrs: HashMap::new(),
             exits: HashSet::new(),
             masquerade: HashMap::new(),
+            pod_networks: Vec::new(),
+            leases: Vec::new(),
         }
     }
 
@@ -296,6 +312,31 @@ impl<'a> World<'a> {
     /// The source NAT of `host`, if it has one.
     pub fn masquerade(&self, host: HostId) -> Option<&Masquerade> {
         self.masquerade.get(&host)
+    }
+
+    /// Declare a range of the cluster's pod network.
+    pub fn add_pod_network(&mut self, net: PodNetwork) {
+        self.pod_networks.push(net);
+    }
+
+    /// The range of the pod network holding `ip`, if any.
+    pub fn pod_network(&self, ip: IpAddr) -> Option<&PodNetwork> {
+        self.pod_networks.iter().find(|n| n.net.contains(ip))
+    }
+
+    /// Declare `net` a pod CIDR (Flannel lease, Calico block) of node `host`.
+    pub fn add_lease(&mut self, net: IpNetwork, host: HostId) {
+        self.leases.push((net, host));
+    }
+
+    /// The most specific pod CIDR holding `ip`, and its node (a scan: for naming endpoints,
+    /// not for the walk).
+    pub fn lease_of(&self, ip: IpAddr) -> Option<(IpNetwork, HostId)> {
+        self.leases
+            .iter()
+            .filter(|(n, _)| n.contains(ip))
+            .max_by_key(|(n, _)| n.prefix())
+            .copied()
     }
 
     /// Another name for a host (a hostNetwork pod names its node), with a note.

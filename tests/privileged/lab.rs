@@ -67,6 +67,32 @@ impl TestNetns {
         ))
     }
 
+    /// Wait until the kernel has finished changing the namespace on its own: IPv6
+    /// duplicate address detection adds link-local addresses and their `fe80` routes about
+    /// a second after a device comes up, and multicast listener reports add neighbour
+    /// entries at random times within a second. Tests that read the state twice (a text
+    /// dump, then a JSON dump or a netlink read) compare equal only once it is still.
+    /// Gives up after ten seconds and leaves the comparison to say what moved.
+    pub fn settle(&self) {
+        let read = || {
+            self.exec_output(
+                "ip -6 addr show tentative; ip addr; ip route show table all; \
+                 ip -6 route show table all; ip neigh show; ip -6 neigh show",
+            )
+            .stdout
+        };
+        let mut last = read();
+        for _ in 0..10 {
+            std::thread::sleep(std::time::Duration::from_millis(1000));
+            let now = read();
+            let tentative = self.exec_output("ip -6 addr show tentative").stdout;
+            if now == last && tentative.is_empty() {
+                return;
+            }
+            last = now;
+        }
+    }
+
     /// Run a shell command inside the namespace and return its output, whatever its status.
     pub fn exec_output(&self, cmd: &str) -> Output {
         sh_output(&format!(

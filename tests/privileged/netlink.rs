@@ -46,6 +46,7 @@ fn node(tag: &str, n: usize) -> TestNetns {
     let file = tempfile::NamedTempFile::new().expect("a temporary file");
     std::fs::write(file.path(), batch).expect("writing the batch");
     ns.exec(&format!("ip -batch {}", file.path().display()));
+    ns.settle();
     ns
 }
 

@@ -84,6 +84,7 @@ fn build_node(ns: &TestNetns, pod: &TestNetns) {
     ));
     // The pod end up, so that the host end has carrier (no `linkdown`).
     pod.exec("ip link set eth0 up");
+    ns.settle();
 }
 
 fn dump(ns: &TestNetns, dir: &Path, files: &[(&str, &str)]) {

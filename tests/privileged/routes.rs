@@ -60,6 +60,7 @@ fn cni_node(tag: &str) -> TestNetns {
         ip -6 route add 2001:db8:2::5/128 dev cali1a2b3c4d5e6
         ip -6 route add unreachable 2001:db8:3::/64",
     );
+    ns.settle();
     ns
 }
 

@@ -96,7 +96,34 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         let _lock = NetnsLock::acquire(&netns)?;
         return watch(input, &settings, args, ctx);
     }
-    let plan = input.load()?;
+    let mut plan = input.load()?;
+    // Pods are the CNI plugin's: their host veths are found by the node's facts (not the
+    // plan's invented names), pods the node does not have are left out, and cni0's MAC is
+    // the bridge plugin's. Only what flanneld or Felix/BIRD own is the agent's to program.
+    if let (Some(c), Some(n)) = (&args.source.cluster, &args.source.node) {
+        let cluster = cluster_args(c).load()?;
+        if let Ok(np) = crate::plan::node(&cluster, n) {
+            let mut pods = np.pods;
+            if !pods.is_empty() {
+                // The pod map says which veth is whose pod and the pods' MACs (Felix's
+                // permanent neighbours hold them).
+                let snap = crate::snapshot::read_live(&crate::snapshot::LiveOptions {
+                    netns: netns.clone(),
+                    node: None,
+                    pods: Some(crate::pods::Options {
+                        node: netns.clone(),
+                        ..Default::default()
+                    }),
+                })?;
+                crate::diff::facts::resolve_state(
+                    &mut plan,
+                    &mut pods,
+                    &snap.state,
+                    snap.pods.as_deref(),
+                );
+            }
+        }
+    }
     let node = if plan.node.is_empty() {
         args.source.node.clone().unwrap_or_default()
     } else {

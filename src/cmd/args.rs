@@ -12,7 +12,7 @@ use ipnetwork::IpNetwork;
 
 use crate::etcd::{self, Client, Secret};
 use crate::lease::{DEFAULT_PREFIX, Registry, cluster};
-use crate::model::Cluster;
+use crate::model::{Cluster, Version, Versions};
 
 /// Where the cluster description comes from (shared by `plan` and `trace`).
 #[derive(Debug, Clone, clap::Args)]
@@ -42,23 +42,57 @@ pub struct ClusterArgs {
     /// Calico IPPool YAML (repeatable), when the dump has no IPPools.
     #[arg(long, value_name = "FILE")]
     pub ippool: Vec<std::path::PathBuf>,
+    /// The CNI's versions, which decide some route shapes (overriding the image tags of a
+    /// kubectl dump).
+    #[command(flatten)]
+    pub versions: VersionArgs,
+}
+
+/// The CNI's versions, when the input does not say them (or says them wrong).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct VersionArgs {
+    /// calico/node's version (`v3.32.0`): BIRD's route metric and source, Felix's workload
+    /// route metric, the VXLAN route MTU and who programs IPIP routes depend on it
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub calico_version: Option<Version>,
+    /// flanneld's version (`v0.28.9`)
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub flannel_version: Option<Version>,
+}
+
+impl VersionArgs {
+    /// The versions given.
+    pub fn versions(&self) -> Versions {
+        Versions {
+            calico: self.calico_version,
+            flannel: self.flannel_version,
+        }
+    }
+}
+
+fn parse_version(s: &str) -> Result<Version, String> {
+    Version::parse(s).ok_or_else(|| format!("{s:?} is not a version (expected e.g. v3.32.0)"))
 }
 
 impl ClusterArgs {
     /// Load the cluster.
     pub fn load(&self) -> anyhow::Result<Cluster> {
-        if self.etcd.is_set() {
-            return self.etcd.load_cluster(&self.underlay);
-        }
-        let reader = crate::model::kubectl::Options {
-            underlay: self.underlay.clone(),
-            net_conf: self.net_conf.clone(),
-            ippools: self.ippool.clone(),
+        let mut cluster = if self.etcd.is_set() {
+            self.etcd.load_cluster(&self.underlay)?
+        } else {
+            let reader = crate::model::kubectl::Options {
+                underlay: self.underlay.clone(),
+                net_conf: self.net_conf.clone(),
+                ippools: self.ippool.clone(),
+            };
+            if self.cluster.is_empty() {
+                crate::kube::load(&crate::kube::options(), &reader)?
+            } else {
+                Cluster::load(&self.cluster, &reader)?
+            }
         };
-        if self.cluster.is_empty() {
-            return crate::kube::load(&crate::kube::options(), &reader);
-        }
-        Cluster::load(&self.cluster, &reader)
+        cluster.set_versions(self.versions.versions());
+        Ok(cluster)
     }
 }
 

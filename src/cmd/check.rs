@@ -75,7 +75,7 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         }
     }
     let (plan, networks, plan_label) = plan(args)?;
-    let (actual, actual_label) = match &args.snapshot {
+    let (actual, pod_map, actual_label) = match &args.snapshot {
         Some(path) => {
             let node = args
                 .source
@@ -91,15 +91,46 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 );
             }
             let s = snaps.remove(0);
-            (s.snapshot.state, s.label)
+            (s.snapshot.state, s.snapshot.pods, s.label)
         }
         None => {
             let netns = Netns::from_arg(args.netns.as_deref());
             let label = format!("netns {}", netns.label());
-            (snapshot::read_state(&netns)?, label)
+            if args.source.cluster.is_some() {
+                // With a cluster, the pods are found on the node (the pod map).
+                let snap = snapshot::read_live(&snapshot::LiveOptions {
+                    netns: netns.clone(),
+                    node: None,
+                    pods: Some(crate::pods::Options {
+                        node: netns.clone(),
+                        ..Default::default()
+                    }),
+                })?;
+                (snap.state, snap.pods, label)
+            } else {
+                (snapshot::read_state(&netns)?, None, label)
+            }
         }
     };
-    let findings = check(&plan, &actual, proto, networks);
+    // The node's facts where the plan could only guess (pods' host veths, cni0's MAC, the
+    // pods' MACs), and a note for each planned pod the node does not have.
+    let mut plan = plan;
+    let mut absent = Vec::new();
+    if let (Some(c), Some(n)) = (&args.source.cluster, &args.source.node) {
+        let cluster = source::cluster_args(c).load()?;
+        if let Ok(np) = crate::plan::node(&cluster, n) {
+            let mut pods = np.pods;
+            absent = crate::diff::facts::resolve_state(
+                &mut plan,
+                &mut pods,
+                &actual,
+                pod_map.as_deref(),
+            )
+            .findings();
+        }
+    }
+    let mut findings = check(&plan, &actual, proto, networks);
+    findings.extend(absent);
     let node = if plan.node.is_empty() {
         args.source.node.clone().unwrap_or_default()
     } else {
@@ -180,6 +211,7 @@ fn run_many(
     let cluster = source::cluster_args(spec).load()?;
     if let Some(n) = only
         && cluster.node_index(n).is_none()
+        && !cluster.underlay.routers.iter().any(|r| r.name == n)
     {
         anyhow::bail!("node {n:?} is not in cluster {}", cluster.source);
     }

@@ -45,12 +45,26 @@ pub fn run(args: &PlanArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         })?;
         return Ok(Outcome::Clean);
     }
-    let (uplink, address) = match cluster.node(&args.node) {
-        Some(n) => (n.iface.clone(), n.address.to_string()),
-        None => ("eth0".to_string(), String::from("?")),
+    let router = cluster
+        .underlay
+        .routers
+        .iter()
+        .find(|r| r.name == args.node);
+    let (what, uplink, address) = match (cluster.node(&args.node), router) {
+        (Some(n), _) => ("node", n.iface.clone(), n.address.to_string()),
+        (None, Some(r)) => (
+            "router",
+            "eth0".to_string(),
+            r.interfaces
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (None, None) => ("node", "eth0".to_string(), String::from("?")),
     };
     let title = format!(
-        "node {} ({address}) of {}: {}",
+        "{what} {} ({address}) of {}: {}",
         args.node, cluster.source, cluster.mode
     );
     print!("{}", render::commands(&plan, &uplink, &title));

@@ -53,6 +53,7 @@ pub fn cluster_args(spec: &str) -> super::args::ClusterArgs {
         underlay: Vec::new(),
         net_conf: None,
         ippool: Vec::new(),
+        versions: Default::default(),
     }
 }
 

@@ -78,8 +78,9 @@ pub fn check_many(
     proto: Protocol,
     only: Option<&str>,
 ) -> anyhow::Result<(Vec<NodeResult>, Vec<ClusterFinding>)> {
+    let is_router = |n: &str| cluster.underlay.routers.iter().any(|r| r.name == n);
     for s in snaps {
-        if cluster.node_index(s.node()).is_none() {
+        if cluster.node_index(s.node()).is_none() && !is_router(s.node()) {
             anyhow::bail!(
                 "{} is of node {:?}, which cluster {} does not have (nodes: {})",
                 s.label,
@@ -97,8 +98,14 @@ pub fn check_many(
     }
     let networks = pod_networks(cluster);
     let mut plans: Vec<NodeState> = Vec::new();
+    let mut absent: Vec<Vec<Finding>> = Vec::new();
     for s in snaps {
-        plans.push(crate::plan::node(cluster, s.node())?.state);
+        // The plan, with the node's facts where the plan could only guess (pods' host
+        // veths, cni0's MAC, pods' MACs).
+        let mut plan = crate::plan::node(cluster, s.node())?;
+        let facts = super::facts::resolve(&mut plan, &s.snapshot.state, s.snapshot.pods.as_deref());
+        absent.push(facts.findings());
+        plans.push(plan.state);
     }
     let views: Vec<NodeView<'_>> = snaps
         .iter()
@@ -128,28 +135,36 @@ pub fn check_many(
         wide.retain(|f| f.nodes.iter().any(|x| x == n));
     }
     let mut results = Vec::new();
-    for node in &cluster.nodes {
-        if only.is_some_and(|n| n != node.name) {
+    // Every node, then every router that has a snapshot (routers are checked like nodes).
+    let names = cluster.nodes.iter().map(|n| n.name.as_str()).chain(
+        cluster
+            .underlay
+            .routers
+            .iter()
+            .map(|r| r.name.as_str())
+            .filter(|r| snaps.iter().any(|s| s.node() == *r)),
+    );
+    for name in names {
+        if only.is_some_and(|n| n != name) {
             continue;
         }
         let found = snaps
             .iter()
             .zip(&plans)
-            .find(|(s, _)| s.node() == node.name);
+            .zip(&absent)
+            .find(|((s, _), _)| s.node() == name);
         let (actual, findings) = match found {
-            Some((s, plan)) => (
-                Some(s.label.clone()),
-                check(plan, &s.snapshot.state, proto, networks.clone()),
-            ),
+            Some(((s, plan), absent)) => {
+                let mut findings = check(plan, &s.snapshot.state, proto, networks.clone());
+                findings.extend(absent.iter().cloned());
+                (Some(s.label.clone()), findings)
+            }
             None => (None, Vec::new()),
         };
-        let on_node = wide
-            .iter()
-            .filter(|f| f.node == node.name)
-            .map(|f| &f.finding);
+        let on_node = wide.iter().filter(|f| f.node == name).map(|f| &f.finding);
         let summary = Summary::of(findings.iter().chain(on_node));
         results.push(NodeResult {
-            node: node.name.clone(),
+            node: name.to_string(),
             actual,
             summary,
             findings,

@@ -66,6 +66,9 @@ pub enum FindingKind {
     Shadowed,
     /// A blackhole drops a pod IP that another node borrowed from the block.
     HiddenByBlackhole,
+    /// The CNI's route is there with the planned forwarding, in another shape (metric,
+    /// source) that its version gives it: information, never a fix (the daemon keeps it).
+    ShapeDiffers,
 }
 
 impl FindingKind {
@@ -100,6 +103,7 @@ impl FindingKind {
             FindingKind::DuplicatePodCidr => "duplicate pod CIDR",
             FindingKind::Shadowed => "shadowed",
             FindingKind::HiddenByBlackhole => "hidden by blackhole",
+            FindingKind::ShapeDiffers => "shape differs",
         }
     }
 }

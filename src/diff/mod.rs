@@ -13,6 +13,7 @@ pub mod change;
 pub mod check;
 pub mod cluster;
 mod entries;
+pub mod facts;
 pub mod finding;
 mod links;
 mod routes;

@@ -170,6 +170,7 @@ pub(super) fn diff_routes(
         })
     };
     let mut lookup_table: Option<RouteTable> = None;
+    let mut shapes: Option<ShapeIndex> = None;
     // A fresh node misses every planned route: room for all of them up front, rather than
     // copying 100,000 findings and changes as the vectors grow (unused room is never
     // touched, so it costs nothing when the node already matches).
@@ -218,6 +219,27 @@ pub(super) fn diff_routes(
         e.proto = want_proto;
         let object = route_object(&e);
         d.route_keys.insert((key.0, key.1));
+        if exact.is_none() && first.is_none() && adopt.is_none() {
+            // The same route in another shape (BIRD's metric 1024 or 32, its `src`; Felix's
+            // workload metric): one note, not a missing route plus an unexpected one, and no
+            // fix, which BIRD or Felix would undo.
+            let index = shapes.get_or_insert_with(|| shape_index(actual, &considered));
+            let twin = index
+                .get(&(key.0, key.1, key.2))
+                .into_iter()
+                .flatten()
+                .map(|&i| (i, &actual.routes[i]))
+                .find(|&(i, a)| !matched[i] && same_but_shape(&e, a));
+            if let Some((ai, a)) = twin {
+                matched[ai] = true;
+                let mut f = Finding::new(Severity::Info, FindingKind::ShapeDiffers, object)
+                    .expected(&e)
+                    .actual(a);
+                f.attributes = shape_attributes(&e, a);
+                d.push(f, Vec::new());
+                continue;
+            }
+        }
         let Some((ai, a)) = exact.or_else(|| chain(first).next()) else {
             let derived = e.proto == Protocol::KERNEL
                 && e.nexthops.iter().any(|h| {
@@ -327,4 +349,42 @@ pub(super) fn diff_routes(
         };
         d.push(f, Vec::new());
     }
+}
+
+/// The node's routes by table, destination and TOS, whatever their metric: built only when
+/// a planned route is missing.
+type ShapeIndex = HashMap<(Table, IpNetwork, u8), Vec<usize>>;
+
+fn shape_index(actual: &NodeState, considered: &[bool]) -> ShapeIndex {
+    let mut out: ShapeIndex = HashMap::new();
+    for (i, r) in actual.routes.iter().enumerate() {
+        if considered[i] {
+            let k = route_key(r);
+            out.entry((k.0, k.1, k.2)).or_default().push(i);
+        }
+    }
+    out
+}
+
+/// True when `a` is the planned route `e` in another shape: same protocol, type, next hops,
+/// scope and MTU; only the metric and the preferred source may differ.
+fn same_but_shape(e: &Route, a: &Route) -> bool {
+    if a.proto != e.proto {
+        return false;
+    }
+    let mut b = a.clone();
+    b.prefsrc = e.prefsrc;
+    route_differences(e, &b).is_empty()
+}
+
+/// The attributes in which a route's shape differs: `metric`, `source`.
+fn shape_attributes(e: &Route, a: &Route) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if effective_metric(e) != effective_metric(a) {
+        out.push("metric");
+    }
+    if e.prefsrc != a.prefsrc {
+        out.push("source");
+    }
+    out
 }

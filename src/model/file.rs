@@ -85,6 +85,9 @@ struct CalicoFile {
     port: Option<u16>,
     #[serde(default)]
     vxlan_route_mtu: bool,
+    /// The calico/node version (`v3.32.0`): decides the route shapes it programs.
+    #[serde(default)]
+    version: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,9 +187,17 @@ pub fn parse(text: &str, source: &str) -> anyhow::Result<Cluster> {
 
 fn build(file: File, source: &str) -> anyhow::Result<Cluster> {
     let mut assumptions = Vec::new();
+    let mut versions = crate::model::Versions::default();
     let mode = match file.mode {
         ModeFile::Flannel(f) => Mode::Flannel(flannel_mode(f)?),
-        ModeFile::Calico(c) => Mode::Calico(calico_mode(c)?),
+        ModeFile::Calico(c) => {
+            if let Some(v) = &c.version {
+                versions.calico = Some(crate::model::Version::parse(v).ok_or_else(|| {
+                    anyhow!("mode.version: {v:?} is not a version (expected e.g. v3.32.0)")
+                })?);
+            }
+            Mode::Calico(calico_mode(c)?)
+        }
     };
     let mtu = file.underlay.mtu.unwrap_or(1500);
 
@@ -300,7 +311,7 @@ fn build(file: File, source: &str) -> anyhow::Result<Cluster> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| source.to_string())
     });
-    Cluster::new(
+    let mut cluster = Cluster::new(
         name,
         source,
         file.description,
@@ -309,7 +320,9 @@ fn build(file: File, source: &str) -> anyhow::Result<Cluster> {
         pods,
         Underlay { subnets, routers },
         assumptions,
-    )
+    )?;
+    cluster.set_versions(versions);
+    Ok(cluster)
 }
 
 fn flannel_mode(f: FlannelFile) -> anyhow::Result<Flannel> {
@@ -419,6 +432,9 @@ fn calico_mode(c: CalicoFile) -> anyhow::Result<Calico> {
         vxlan_vni: c.vni.unwrap_or(4096),
         vxlan_port: c.port.unwrap_or(4789),
         vxlan_route_mtu: c.vxlan_route_mtu,
+        bird_metric: None,
+        bird_src: false,
+        workload_metric: None,
     })
 }
 

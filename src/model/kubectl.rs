@@ -141,6 +141,16 @@ struct PodSpec<'a> {
     node_name: Option<Cow<'a, str>>,
     #[serde(default)]
     host_network: bool,
+    #[serde(borrow, default)]
+    containers: Vec<Container<'a>>,
+    #[serde(borrow, default)]
+    init_containers: Vec<Container<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Container<'a> {
+    #[serde(borrow)]
+    image: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -214,6 +224,8 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
     let mut net_conf: Option<(String, String)> = None;
     let mut calico_backend: Option<String> = None;
     let mut pending = 0usize;
+    // The calico-node and kube-flannel pods' image tags say the versions.
+    let mut versions = crate::model::Versions::default();
     for (i, item) in list.items.iter().enumerate() {
         let name = item.metadata.name.as_ref();
         let what = |part: &str| format!("{source}: items[{i}] ({} {name}){part}", item.kind);
@@ -221,6 +233,11 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
             "Node" => nodes_raw.push(node(item, &what)?),
             "Pod" => {
                 let spec: PodSpec = sub(item.spec, || what(".spec"))?;
+                for c in spec.containers.iter().chain(&spec.init_containers) {
+                    if let Some(image) = &c.image {
+                        versions.note_image(image);
+                    }
+                }
                 let status: PodStatus = sub(item.status, || what(".status"))?;
                 let Some(node) = spec.node_name else {
                     pending += 1;
@@ -326,6 +343,9 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
             vxlan_vni: 4096,
             vxlan_port: 4789,
             vxlan_route_mtu: false,
+            bird_metric: None,
+            bird_src: false,
+            workload_metric: None,
         })
     } else if flannel {
         let fl = match (&net_conf, &options.net_conf) {
@@ -358,7 +378,7 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
             nodes_raw.len()
         );
     };
-    build(
+    let mut cluster = build(
         nodes_raw,
         pods,
         mode,
@@ -366,7 +386,9 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
         source,
         options,
         assumptions,
-    )
+    )?;
+    cluster.set_versions(versions);
+    Ok(cluster)
 }
 
 fn node(item: &Item, what: &dyn Fn(&str) -> String) -> anyhow::Result<RawNode> {

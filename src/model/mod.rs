@@ -12,6 +12,7 @@ pub mod demo;
 pub mod file;
 pub mod flannel;
 pub mod kubectl;
+pub mod version;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -23,6 +24,7 @@ use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
 
 use crate::dataplane::MacAddr;
+pub use version::{Version, Versions};
 
 /// A Kubernetes cluster as far as pod networking goes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +51,9 @@ pub struct Cluster {
     /// one pod CIDR, two pods with one address …); always shown to the user.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The CNI versions, where the input says them (image tags, `--calico-version`).
+    #[serde(skip)]
+    pub versions: Versions,
     #[serde(skip)]
     index: Index,
 }
@@ -266,6 +271,16 @@ pub struct Calico {
     /// Whether Felix puts `mtu N` on VXLAN routes (v3.31 and later).
     #[serde(default)]
     pub vxlan_route_mtu: bool,
+    /// The kernel metric BIRD gives its routes: none (0) with calico/node's long-standing
+    /// templates, 1024 with the current ones (`krt_metric`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bird_metric: Option<u32>,
+    /// Whether BIRD's routes carry `src <node IP>` (`krt_prefsrc`, current templates).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bird_src: bool,
+    /// The metric Felix gives local workload routes (1024 from v3.32), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload_metric: Option<u32>,
 }
 
 impl Calico {
@@ -441,6 +456,7 @@ impl Cluster {
             underlay,
             assumptions,
             warnings: Vec::new(),
+            versions: Versions::default(),
             index: Index::default(),
         };
         c.validate()?;
@@ -448,6 +464,34 @@ impl Cluster {
         check::refuse(&c)?;
         c.warnings = check::warnings(&c);
         Ok(c)
+    }
+
+    /// Take the CNI versions (each one given overrides what is known) and plan the route
+    /// shapes they program (cni-semantics §7.4, §10, §18): Calico v3.31 puts `mtu` on VXLAN
+    /// routes; v3.32 gives BIRD's routes `metric 1024 src <node IP>` (`krt_metric`,
+    /// `krt_prefsrc`) and Felix's workload routes metric 1024; v3.34 has Felix program the
+    /// IPIP routes. Unknown versions change nothing (check compares those shapes tolerantly).
+    pub fn set_versions(&mut self, v: Versions) {
+        self.versions.calico = v.calico.or(self.versions.calico);
+        self.versions.flannel = v.flannel.or(self.versions.flannel);
+        let (Mode::Calico(c), Some(cv)) = (&mut self.mode, self.versions.calico) else {
+            return;
+        };
+        c.vxlan_route_mtu = cv.at_least(3, 31);
+        if cv.at_least(3, 32) {
+            c.bird_metric = Some(1024);
+            c.bird_src = true;
+            c.workload_metric = Some(1024);
+        } else {
+            c.bird_metric = None;
+            c.bird_src = false;
+            c.workload_metric = None;
+        }
+        c.ipip_routes = if cv.at_least(3, 34) {
+            RouteOwner::Felix
+        } else {
+            RouteOwner::Bird
+        };
     }
 
     /// Load `demo:NAME`, a cluster file (YAML or JSON), or a kubectl List dump, deciding by

@@ -66,7 +66,11 @@ pub(super) fn calico_local_into(cluster: &Cluster, c: &Calico, idx: usize, b: &m
             _ => Protocol::BIRD,
         };
         if blk.prefix() < 32 {
-            b.route(Route::drop(RouteType::Blackhole, *blk, proto));
+            b.route(bird_shape(
+                c,
+                node,
+                Route::drop(RouteType::Blackhole, *blk, proto),
+            ));
         }
     }
     // Local pods: /32 to the cali veth, static ARP, proxy ARP on the host side.
@@ -83,10 +87,10 @@ pub(super) fn calico_local_into(cluster: &Cluster, c: &Calico, idx: usize, b: &m
             Some(cni::HOST_VETH_MAC),
             None,
         );
-        b.route(Route::unicast(
-            IpNetwork::from(IpAddr::V4(ip)),
-            Nexthop::dev(dev.clone()),
-        ));
+        let mut workload =
+            Route::unicast(IpNetwork::from(IpAddr::V4(ip)), Nexthop::dev(dev.clone()));
+        workload.metric = c.workload_metric;
+        b.route(workload);
         b.neigh(IpAddr::V4(ip), pod_mac(pod), &dev);
         b.st.sysctls.proxy_arp.insert(dev.clone(), true);
         b.st.sysctls.forwarding.insert(dev, true);
@@ -110,7 +114,7 @@ pub(super) fn calico_peer_into(
     let vxlan_mtu = cni::vxlan_mtu(node);
     for blk in remote.pod_cidrs.iter().filter(|c| c.is_ipv4()) {
         match calico_route(c, node, remote, *blk, ipip_mtu, vxlan_mtu) {
-            Ok(r) => b.route(r),
+            Ok(r) => b.route(bird_shape(c, node, r)),
             Err(w) => {
                 if !b.warned_route {
                     b.warnings.push(w);
@@ -162,8 +166,22 @@ pub(super) fn calico_borrowed_into(
         cni::ipip_mtu(node),
         cni::vxlan_mtu(node),
     ) {
-        b.route(r);
+        b.route(bird_shape(c, node, r));
     }
+}
+
+/// A route as BIRD installs it with this version's kernel filter: `krt_metric` and
+/// `krt_prefsrc` on BIRD's routes (current calico/node templates); other routes unchanged.
+fn bird_shape(c: &Calico, node: &crate::model::Node, mut r: Route) -> Route {
+    if r.proto == Protocol::BIRD {
+        if c.bird_metric.is_some() {
+            r.metric = c.bird_metric;
+        }
+        if c.bird_src {
+            r.prefsrc = Some(node.ip());
+        }
+    }
+    r
 }
 
 pub(super) fn calico_notes_into(cluster: &Cluster, c: &Calico, idx: usize, b: &mut Builder) {

@@ -80,6 +80,9 @@ pub struct PodPlan {
 /// The plan for node `name`.
 pub fn node(cluster: &Cluster, name: &str) -> anyhow::Result<NodePlan> {
     let Some(idx) = cluster.node_index(name) else {
+        if let Some(r) = cluster.underlay.routers.iter().position(|r| r.name == name) {
+            return Ok(router(cluster, r));
+        }
         bail!(
             "node {name:?} is not in cluster {} (nodes: {})",
             cluster.source,
@@ -116,6 +119,34 @@ pub fn node(cluster: &Cluster, name: &str) -> anyhow::Result<NodePlan> {
         notes: b.notes,
         warnings,
     })
+}
+
+/// The plan of underlay router number `idx`: a router is planned, snapshotted and checked
+/// like a node (its interfaces, connected and static routes, and the blocks it learns when it
+/// peers BGP with the nodes); it has no pods.
+pub fn router(cluster: &Cluster, idx: usize) -> NodePlan {
+    let r = &cluster.underlay.routers[idx];
+    let mut notes = vec![format!(
+        "router {} of the underlay: forwards between {}",
+        r.name,
+        r.interfaces
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
+    if router::router_peers(cluster, idx) {
+        notes.push(
+            "peers BGP with the nodes: learns every node's blocks, next hop the node (routes as BIRD installs them)"
+                .into(),
+        );
+    }
+    NodePlan {
+        state: router_state(cluster, idx),
+        pods: Vec::new(),
+        notes,
+        warnings: Vec::new(),
+    }
 }
 
 /// Node number `idx`'s own part of its host network namespace: what it has whatever the

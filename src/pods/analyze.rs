@@ -41,7 +41,13 @@ pub fn analyze(snap: &Snapshot) -> Report {
             cache_veth.insert(i, link.name.clone());
         }
         findings.extend(checks::calico_name(&mut row, link, prefix));
-        if row.status == VethStatus::Pod {
+        // A veth with an IPv4 address on the node's side is the node's own uplink (a kind
+        // node's eth0), never a pod's: no CNI gives a pod's host end an IPv4 address.
+        let uplink = node
+            .addrs
+            .iter()
+            .any(|a| a.dev == link.name && a.addr.is_ipv4() && !a.addr.ip().is_loopback());
+        if row.status == VethStatus::Pod && !uplink {
             findings.extend(checks::host_routes(&mut row, link, &paired.pod_ips, &table));
             findings.extend(checks::host_veth_down(&row, link));
             findings.extend(checks::mtu(&mut row, link, &limit));

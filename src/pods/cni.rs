@@ -248,10 +248,13 @@ pub fn read_dir(dir: &Path) -> CacheDir {
         match std::fs::read(&path) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);
-                out.files.push(CacheFile {
-                    entry: parse(&text),
-                    path,
-                });
+                let entry = parse(&text);
+                // containerd and CRI-O also cache the sandbox's loopback attachment
+                // (`cni-loopback-<id>-lo`: 127.0.0.1/8 and ::1 on lo): not a pod interface.
+                if entry.as_ref().is_ok_and(|e| e.if_name == "lo") {
+                    continue;
+                }
+                out.files.push(CacheFile { entry, path });
             }
             Err(e) => out.unread.push((path, io_reason(&e))),
         }

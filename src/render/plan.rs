@@ -19,10 +19,12 @@ pub fn commands(plan: &NodePlan, uplink: &str, title: &str) -> String {
         &mut out,
         "underlay (present before the CNI; shown for completeness)",
     );
-    for l in st.links.iter().filter(|l| l.name == uplink) {
+    // The uplink, and every plain device (a router's legs): the machine's, not the CNI's.
+    let underlay = |l: &Link| l.name == uplink || matches!(l.kind, LinkKind::Device);
+    for l in st.links.iter().filter(|l| underlay(l)) {
         line(&mut out, format!("ip link set {} mtu {} up", l.name, l.mtu));
+        addrs(&mut out, st, "", |d| d == l.name);
     }
-    addrs(&mut out, st, "", |d| d == uplink);
     for r in st.routes.iter().filter(|r| r.dst.prefix() == 0) {
         line(&mut out, format!("ip route add {r}"));
     }
@@ -32,7 +34,7 @@ pub fn commands(plan: &NodePlan, uplink: &str, title: &str) -> String {
     let devices: Vec<&Link> = st
         .links
         .iter()
-        .filter(|l| l.name != uplink && !matches!(l.kind, LinkKind::Loopback | LinkKind::Veth(_)))
+        .filter(|l| !underlay(l) && !matches!(l.kind, LinkKind::Loopback | LinkKind::Veth(_)))
         .collect();
     if !devices.is_empty() {
         heading(&mut out, "devices");

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use serde::Serialize;
 
+use crate::dataplane::NodeState;
 use crate::model::{Cluster, Mode};
 use crate::snapshot::Snapshot;
 use crate::world::{HostId, HostKind, Source, World};
@@ -171,14 +172,34 @@ pub fn place(
                         world.replace_state(pod_id, st, source);
                     }
                 }
-                None if snapshot.pods.is_some() => unmapped.push(pod.key()),
+                None if snapshot.pods.is_some() => {
+                    // No veth of the node leads to it (its sandbox is gone, or not made
+                    // yet): it keeps its address, but has no device to send from.
+                    let addrs = world.host(pod_id).state.addrs.clone();
+                    let gone = NodeState {
+                        node: pod.key(),
+                        addrs,
+                        ..NodeState::default()
+                    };
+                    world.replace_state(pod_id, gone, source);
+                    unmapped.push(pod.key());
+                }
                 None => {}
             }
         }
         if !unmapped.is_empty() {
             notes.push(format!(
-                "not in {host}'s pod map (no veth of the node leads to them): {}",
+                "not in {host}'s pod map (no veth of the node leads to them: their sandbox is gone or not made yet): {}",
                 unmapped.join(", ")
+            ));
+        }
+        // Pods the node has but the cluster does not list (deleted, their CNI DEL never
+        // ran): their veth still leads to a netns that answers for their address.
+        let leaked = place_leaked(world, cluster, &snapshot, id, source);
+        if !leaked.is_empty() {
+            notes.push(format!(
+                "{host} has pods the cluster does not list (their sandbox still answers): {}",
+                leaked.join(", ")
             ));
         }
         placed.push(Placed {
@@ -191,4 +212,40 @@ pub fn place(
         });
     }
     Ok((placed, notes))
+}
+
+/// Add to `world` the pods of `snapshot`'s pod map that are none of the cluster's pods but
+/// whose netns was read (they have an address): each becomes a pod host wired to its veth on
+/// `node`. Returns their names.
+fn place_leaked(
+    world: &mut World,
+    cluster: &Cluster,
+    snapshot: &Snapshot,
+    node: HostId,
+    source: Source,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in snapshot.pods.iter().flatten() {
+        let Some(state) = &e.state else { continue };
+        let known = cluster.pods.iter().any(|p| {
+            Some(p.key()) == e.key() || p.ipv4().is_some_and(|ip| e.has_ip(IpAddr::V4(ip)))
+        });
+        if known || e.ips.is_empty() {
+            continue;
+        }
+        let name = e
+            .key()
+            .unwrap_or_else(|| format!("{}:{}", world.name(node), e.host_veth));
+        if world.by_name(&name).is_some() {
+            continue;
+        }
+        let mut st = state.clone();
+        st.node = name.clone();
+        let id = world.add_host(&name, HostKind::Pod, Some(node), NodeState::default());
+        world.replace_state(id, st, source);
+        let dev = e.ifname.as_deref().unwrap_or("eth0");
+        world.connect_veth(id, dev, node, &e.host_veth);
+        out.push(name);
+    }
+    out
 }

@@ -161,6 +161,13 @@ fn load_document(path: &Path, accept: Accept, node: Option<&str>) -> anyhow::Res
     let label = format!("snapshot {}", path.display());
     let snapshot = match accept {
         Accept::Snapshots => load_file(path)?,
+        // A snapshot document is taken whole (its pod map tells which veth is whose pod).
+        Accept::NodeStates
+            if let Ok(s) = load_file(path)
+                && node.is_none_or(|n| s.state.node == n) =>
+        {
+            s
+        }
         Accept::NodeStates => {
             let text =
                 std::fs::read_to_string(path).with_context(|| format!("cannot read {label}"))?;

@@ -607,6 +607,10 @@ impl Walker<'_, '_> {
         let peer_dev = peer_dev.to_string();
         let me = self.world.host(self.host);
         let ph = self.world.host(peer);
+        // The other end down (a pod's host veth set down): no carrier, nothing crosses.
+        if ph.link(&peer_dev).is_some_and(|l| !l.up) {
+            return Step::Done(self.drop(Some(dev), Reason::DeviceDown { dev: peer_dev }));
+        }
         let peer_name = self.world.name(peer).to_string();
         let master = ph.link(&peer_dev).and_then(|l| l.master.clone());
         let static_entry = me
@@ -701,6 +705,15 @@ impl Walker<'_, '_> {
         mtu: u32,
     ) -> Step {
         self.host = bridge_host;
+        // A port that is down forwards nothing (a pod's host veth set down).
+        if self
+            .world
+            .host(bridge_host)
+            .link(port)
+            .is_some_and(|l| !l.up)
+        {
+            return Step::Done(self.drop(Some(bridge), Reason::DeviceDown { dev: port.into() }));
+        }
         self.hop(Some(bridge), Action::Bridge { port: port.into() });
         let to_dev = self
             .world

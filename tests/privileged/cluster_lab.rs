@@ -339,6 +339,11 @@ impl ClusterLab {
         if let Some((what, error)) = run_lines(ns, &lines)?.into_iter().next() {
             bail!("node {name}: `{what}` failed: {error}");
         }
+        // The bridge's MAC is the CNI plugin's choice; this lab's plugin takes the plan's
+        // (the agent leaves it alone, as flanneld does).
+        if let Some(mac) = plan.state.link("cni0").and_then(|l| l.mac) {
+            ip_batch(ns, &[format!("link set cni0 address {mac}")])?;
+        }
         if self.programmer == Programmer::PodsOnly {
             return Ok(Vec::new());
         }

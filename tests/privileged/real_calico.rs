@@ -218,8 +218,15 @@ impl CalicoLab {
             Peering::Reflector => "route-reflectors, reflectors: [node-1]".into(),
             Peering::Tor => "routers".into(),
         };
+        // The version says the shapes (current templates from v3.32); upstream BIRD 2 runs
+        // with no calico/node version, so check compares its shapes tolerantly.
+        let version = match self.filter {
+            Filter::Legacy => ", version: v3.30.0",
+            Filter::Current => ", version: v3.32.0",
+            Filter::Bird2Default => "",
+        };
         let mut y = format!(
-            "name: real-calico\nmode: {{cni: calico, encapsulation: none, pool: {POOL}, bgp: {bgp}}}\n\
+            "name: real-calico\nmode: {{cni: calico, encapsulation: none, pool: {POOL}, bgp: {bgp}{version}}}\n\
              underlay:\n  subnets: [{{cidr: 10.237.0.0/24, gateway: 10.237.0.1}}]\n"
         );
         if self.peering == Peering::Tor {

@@ -57,25 +57,7 @@ pub fn components_missing() -> Vec<&'static str> {
 
 /// Trials that fail today for a reason of netpath's, not of the lab: they stay in the suite
 /// as ignored (run them with `--include-ignored`); a name leaves this list when its fix lands.
-pub const KNOWN_FAILING: &[&str] = &[
-    // check/agent/pods: invented host veth names and cni0 MAC, loopback cache entries.
-    "real_flannel_vxlan_healthy_nodes",
-    "real_flannel_host_gw_healthy_nodes",
-    // check has no finding for a veth down or detached; trace walks a down veth.
-    "real_flannel_vxlan_pod_veth_down",
-    "real_flannel_vxlan_veth_detached_from_cni0",
-    // trace walks from a pod whose sandbox is gone; a leaked pod leads nowhere.
-    "real_flannel_vxlan_pod_sandbox_gone",
-    "real_flannel_vxlan_leaked_pod_still_answers",
-    // check: the pods' permanent neighbours carry invented MACs; BGP routes with metric
-    // 1024/32 and src reported twice.
-    "real_calico_bgp_mesh_legacy_filter_healthy",
-    "real_calico_bgp_mesh_current_filter_healthy",
-    "real_calico_bgp_mesh_bird2_default_metric_healthy",
-    "real_calico_bgp_route_reflector_healthy",
-    // A router cannot be planned, and check stops on its snapshot.
-    "real_calico_bgp_tor_router_healthy",
-];
+pub const KNOWN_FAILING: &[&str] = &[];
 
 /// A trial of the real-component suites: skipped (passing) without root, failing loudly
 /// when the components are missing, ignored while in [`KNOWN_FAILING`].
@@ -683,10 +665,12 @@ impl CheckRun {
         })
     }
 
-    /// The problems, one per line, for failure messages.
+    /// The findings (problems first, then information), one per line, for failure messages.
     pub fn listing(&self) -> String {
+        let info = self.findings.iter().filter(|f| f["severity"] == "info");
         self.problems()
-            .iter()
+            .into_iter()
+            .chain(info)
             .map(|f| f.to_string())
             .collect::<Vec<_>>()
             .join("\n")
@@ -702,6 +686,9 @@ fn collect_findings(doc: &Value, node: Option<&str>, out: &mut Vec<Value>) {
             }
             out.push(f);
         }
+    }
+    for f in doc["cluster_findings"].as_array().into_iter().flatten() {
+        out.push(f.clone());
     }
     for key in ["nodes", "results"] {
         for n in doc[key].as_array().into_iter().flatten() {

@@ -1,7 +1,9 @@
 //! Command-line definitions (clap derive). Each subcommand's arguments live beside its
 //! code in `crate::cmd::<name>`.
 
-use clap::{Parser, Subcommand};
+use std::time::Duration;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::cmd;
 use crate::render::ColorChoice;
@@ -30,9 +32,62 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// How to reach the Kubernetes API when no --cluster is given (kubectl's flags).
+    #[command(flatten)]
+    pub kube: KubeArgs,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// kubectl's connection flags, global: the cluster is read from the Kubernetes API when a
+/// command that needs it gets no `--cluster` (see docs/kube.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct KubeArgs {
+    /// The kubeconfig to use (default: $KUBECONFIG, else ~/.kube/config, else the in-cluster
+    /// service account).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// The kubeconfig context to use (default: its current-context).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The namespace a bare pod name is looked up in first (default: the context's), as in
+    /// kubectl; then the name must be unique across namespaces.
+    #[arg(long, short = 'n', global = true, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// The longest one API request may take (`10s`, `1m`, a number of seconds; 0: no limit).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = crate::kube::parse_timeout)]
+    pub request_timeout: Duration,
+}
+
+impl KubeArgs {
+    /// The API options these flags say.
+    pub fn options(&self) -> crate::kube::Options {
+        crate::kube::Options {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            namespace: self.namespace.clone(),
+            request_timeout: self.request_timeout,
+        }
+    }
+}
+
+/// The name netpath answers to when kubectl runs it as a plugin (`kubectl-netpath` on PATH).
+pub const PLUGIN_NAME: &str = "kubectl-netpath";
+
+/// Parse the command line; started as `kubectl-netpath`, help and usage say `kubectl netpath`.
+pub fn parse() -> Cli {
+    let plugin = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n == PLUGIN_NAME))
+        .unwrap_or(false);
+    if !plugin {
+        return Cli::parse();
+    }
+    let matches = Cli::command().bin_name("kubectl netpath").get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 /// netpath's commands.
@@ -65,6 +120,9 @@ pub enum Command {
     Agent(cmd::agent::AgentArgs),
     /// Flannel's subnet leases in etcd: who holds which subnet, TTLs, conflicts; --watch follows them.
     Leases(cmd::lease::LeasesArgs),
+    /// Write the live cluster's nodes, pods, Calico pools and block affinities and CNI
+    /// ConfigMaps as the kubectl List that --cluster reads (a post-mortem to trace elsewhere).
+    Dump(cmd::dump::DumpArgs),
     /// Print shell completions (bash, zsh, fish) to standard output.
     Completions(cmd::completions::CompletionsArgs),
     /// Print the man page (roff) to standard output.

@@ -13,6 +13,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::cni::{self, Cni, Role};
 use crate::dataplane::{Family, Link, LinkKind, Protocol, Route, RouteType, Scope};
 
 /// Who makes routes of this shape.
@@ -162,24 +163,15 @@ enum DevClass {
 
 fn classify(dev: &str, links: Option<&[Link]>) -> DevClass {
     let link = links.and_then(|ls| ls.iter().find(|l| l.name == dev));
-    let by_name = if dev.starts_with("flannel.") || dev.starts_with("flannel-v6.") {
-        if dev.ends_with(".ipip") {
-            DevClass::FlannelIpip
-        } else {
-            DevClass::FlannelVxlan
-        }
-    } else if dev == "vxlan.calico" || dev == "vxlan-v6.calico" {
-        DevClass::CalicoVxlan
-    } else if dev == "tunl0" {
-        DevClass::Tunl0
-    } else if dev.starts_with("cali") {
-        DevClass::Cali
-    } else if dev == "cni0" {
-        DevClass::Cni0
-    } else if dev == "lo" {
-        DevClass::Loopback
-    } else {
-        DevClass::Plain
+    let by_name = match cni::device(dev).map(|d| (d.cni, d.role)) {
+        Some((_, Role::Bridge)) => DevClass::Cni0,
+        Some((Cni::Flannel, Role::Ipip)) => DevClass::FlannelIpip,
+        Some((Cni::Flannel, _)) => DevClass::FlannelVxlan,
+        Some((Cni::Calico, Role::Vxlan)) => DevClass::CalicoVxlan,
+        Some((Cni::Calico, Role::Ipip)) => DevClass::Tunl0,
+        Some((Cni::Calico, _)) => DevClass::Cali,
+        None if dev == "lo" => DevClass::Loopback,
+        None => DevClass::Plain,
     };
     let Some(link) = link else {
         return by_name;
@@ -193,8 +185,12 @@ fn classify(dev: &str, links: Option<&[Link]>) -> DevClass {
         (LinkKind::Loopback, _) => DevClass::Loopback,
         // A VXLAN device under another name: Flannel keeps the kernel port 8472 and VNI 1,
         // Calico uses 4789 and VNI 4096.
-        (LinkKind::Vxlan(v), _) if v.vni == 4096 && v.port == 4789 => DevClass::CalicoVxlan,
-        (LinkKind::Vxlan(v), _) if v.port == 8472 => DevClass::FlannelVxlan,
+        (LinkKind::Vxlan(v), _)
+            if v.vni == cni::calico::VXLAN_VNI && v.port == cni::calico::VXLAN_PORT =>
+        {
+            DevClass::CalicoVxlan
+        }
+        (LinkKind::Vxlan(v), _) if v.port == cni::flannel::VXLAN_PORT => DevClass::FlannelVxlan,
         (LinkKind::Vxlan(_), _) | (LinkKind::Ipip { .. }, _) => DevClass::OtherTunnel,
         (LinkKind::Other { name }, _)
             if matches!(
@@ -305,7 +301,7 @@ fn shape_of(r: &Route, links: Option<&[Link]>) -> Option<(Owner, Shape)> {
     }
 
     // Inside a Calico pod: the gateway nobody owns, answered by proxy ARP.
-    let link_local_gw: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(169, 254, 1, 1));
+    let link_local_gw: IpAddr = IpAddr::V4(cni::calico::POD_GATEWAY);
     if r.dst.prefix() == 0 && gw == Some(link_local_gw) {
         return Some((Owner::Calico, Shape::CalicoPodDefault));
     }
@@ -367,9 +363,11 @@ impl fmt::Display for Explanation<'_> {
                 "calico local block (blackhole{}): drops what no pod route covers",
                 p.suffix()
             ),
-            Shape::FlannelBlackhole => f.write_str(
+            Shape::FlannelBlackhole => write!(
+                f,
                 "blackhole for this node's own subnet (flannel --ip-blackhole-route), \
-                 drops what cni0 does not cover",
+                 drops what {} does not cover",
+                cni::bridge::BRIDGE
             ),
             Shape::Blackhole => f.write_str("drops silently (blackhole)"),
             Shape::Unreachable => f.write_str("rejects with ICMP host unreachable"),
@@ -378,9 +376,17 @@ impl fmt::Display for Explanation<'_> {
             Shape::CalicoPod => write!(f, "calico pod route → {dev}"),
             Shape::CalicoIpip { host, by } => {
                 if host {
-                    f.write_str("calico IPIP borrowed pod IP via tunl0 to node ")?;
+                    write!(
+                        f,
+                        "calico IPIP borrowed pod IP via {} to node ",
+                        cni::calico::IPIP_DEV
+                    )?;
                 } else {
-                    f.write_str("calico IPIP block via tunl0 to node ")?;
+                    write!(
+                        f,
+                        "calico IPIP block via {} to node ",
+                        cni::calico::IPIP_DEV
+                    )?;
                 }
                 gw_text(f)?;
                 match by {
@@ -419,11 +425,15 @@ impl fmt::Display for Explanation<'_> {
                 gw_text(f)?;
                 f.write_str(" (Felix, CrossSubnet: no encapsulation)")
             }
-            Shape::CalicoPodDefault => f.write_str(
-                "calico pod default route: 169.254.1.1 is answered by proxy ARP on the host's cali veth",
+            Shape::CalicoPodDefault => write!(
+                f,
+                "calico pod default route: {} is answered by proxy ARP on the host's cali veth",
+                cni::calico::POD_GATEWAY
             ),
-            Shape::CalicoPodGateway => f.write_str(
-                "calico pod gateway 169.254.1.1 (no one has it: the host's cali veth answers by proxy ARP)",
+            Shape::CalicoPodGateway => write!(
+                f,
+                "calico pod gateway {} (no one has it: the host's cali veth answers by proxy ARP)",
+                cni::calico::POD_GATEWAY
             ),
             Shape::FlannelVxlan => {
                 write!(f, "flannel vxlan subnet of a remote node via {dev}")?;

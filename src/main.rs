@@ -3,9 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use netpath::cli::{Cli, Command};
+use netpath::cli::Command;
 use netpath::cmd::{self, Ctx};
 use netpath::error::{Outcome, exit_code};
 use netpath::render::Style;
@@ -17,7 +15,8 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let cli = netpath::cli::parse();
+    netpath::kube::configure(cli.kube.options());
     let ctx = Ctx {
         style: Style::decide(cli.color),
         json: cli.json,
@@ -45,6 +44,7 @@ fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
         Command::Capture(args) => cmd::capture::run(args, ctx),
         Command::Decode(args) => cmd::decode::run(args, ctx),
         Command::Demo(args) => cmd::demo::run(&args, ctx),
+        Command::Dump(args) => cmd::dump::run(&args, ctx),
         Command::Plan(args) => cmd::plan::run(&args, ctx),
         Command::Trace(args) => cmd::trace::run(&args, ctx),
         Command::Routes(args) => cmd::routes::run(args, ctx),

@@ -227,7 +227,7 @@ fn a_directory_of_snapshots_checks_every_node_and_the_cluster() {
         "check",
         "-c",
         c,
-        "-n",
+        "--node",
         "node-3",
         "--snapshot",
         snaps,

@@ -68,7 +68,7 @@ fn plan_prints_commands_and_json() {
             "plan",
             "-c",
             "demo:flannel-host-gw",
-            "-n",
+            "--node",
             "node-2",
         ])
         .output()
@@ -82,7 +82,7 @@ fn plan_prints_commands_and_json() {
             .any(|r| r["dst"] == "10.244.0.0/24" && r["nexthops"][0]["gateway"] == "10.168.0.2")
     );
     let out = netpath()
-        .args(["plan", "-c", "demo:flannel-host-gw", "-n", "node-9"])
+        .args(["plan", "-c", "demo:flannel-host-gw", "--node", "node-9"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -156,7 +156,7 @@ fn kubectl_flannel_dump_with_annotations_and_net_conf() {
     assert!(v["assumptions"].to_string().contains("assumed /24"));
     // The VtepMAC from backend-data is used; node-c's (null backend-data) is derived.
     let out = netpath()
-        .args(["plan", "-c", &dump, "-n", "node-c"])
+        .args(["plan", "-c", &dump, "--node", "node-c"])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

@@ -64,7 +64,7 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         netns: netns.clone(),
         proto,
         adopt: args.adopt,
-        networks: match &args.source.cluster {
+        networks: match &args.source.cluster_spec() {
             Some(c) => pod_networks(&cluster_args(c).load()?),
             None => Vec::new(),
         },
@@ -86,7 +86,7 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     } else {
         let input = plan_input(
             args.source.plan.as_deref(),
-            args.source.cluster.as_deref(),
+            args.source.cluster_spec().as_deref(),
             args.source.node.as_deref(),
         )?;
         (input, settings)

@@ -18,12 +18,12 @@ use crate::model::Cluster;
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClusterArgs {
     /// The cluster: `demo:NAME` (see `netpath demo`), a netpath cluster file (YAML/JSON), or
-    /// `kubectl get nodes,pods[,ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,cm] -A -o json` output.
+    /// `kubectl get nodes,pods[,ippools.crd.projectcalico.org,blockaffinities.crd.projectcalico.org,cm] -A -o json` output
+    /// (`netpath dump`). Default: read it from the Kubernetes API (kubeconfig, as kubectl).
     #[arg(
         long,
         short = 'c',
         value_name = "CLUSTER",
-        required_unless_present = "etcd_endpoints",
         conflicts_with = "etcd_endpoints",
         default_value = "",
         hide_default_value = true
@@ -50,14 +50,15 @@ impl ClusterArgs {
         if self.etcd.is_set() {
             return self.etcd.load_cluster(&self.underlay);
         }
-        Cluster::load(
-            &self.cluster,
-            &crate::model::kubectl::Options {
-                underlay: self.underlay.clone(),
-                net_conf: self.net_conf.clone(),
-                ippools: self.ippool.clone(),
-            },
-        )
+        let reader = crate::model::kubectl::Options {
+            underlay: self.underlay.clone(),
+            net_conf: self.net_conf.clone(),
+            ippools: self.ippool.clone(),
+        };
+        if self.cluster.is_empty() {
+            return crate::kube::load(&crate::kube::options(), &reader);
+        }
+        Cluster::load(&self.cluster, &reader)
     }
 }
 
@@ -176,11 +177,11 @@ pub struct PlanSourceArgs {
     #[arg(
         long,
         value_name = "FILE",
-        required_unless_present_any = ["cluster", "etcd_endpoints"],
         conflicts_with_all = ["cluster", "etcd_endpoints"]
     )]
     pub plan: Option<PathBuf>,
-    /// The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump).
+    /// The cluster to plan the node from (`demo:NAME`, a cluster file, a kubectl dump; default:
+    /// the Kubernetes API).
     #[arg(
         long,
         short = 'c',
@@ -192,6 +193,16 @@ pub struct PlanSourceArgs {
     #[command(flatten)]
     pub etcd: AgentEtcdArgs,
     /// The node (required with --cluster; picks one from a plan file that holds several).
-    #[arg(long, short = 'n', value_name = "NODE")]
+    #[arg(long, value_name = "NODE")]
     pub node: Option<String>,
+}
+
+impl PlanSourceArgs {
+    /// The cluster to plan from: `--cluster`, else `""` (read from the Kubernetes API) when
+    /// neither a plan file nor etcd is given.
+    pub fn cluster_spec(&self) -> Option<String> {
+        self.cluster
+            .clone()
+            .or_else(|| (self.plan.is_none() && !self.etcd.is_set()).then(String::new))
+    }
 }

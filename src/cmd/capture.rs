@@ -11,7 +11,6 @@ use clap::Args;
 
 use crate::capture::{CaptureStats, LiveCapture, LiveOptions, stop};
 use crate::cmd::Ctx;
-use crate::decode::Names;
 use crate::decode::pipeline::options_from_flags;
 use crate::error::Outcome;
 use crate::netlink::Netns;
@@ -61,8 +60,8 @@ pub struct CaptureArgs {
     #[arg(long = "vxlan-port", value_name = "PORT")]
     pub vxlan_ports: Vec<u16>,
     /// Name addresses from a `kubectl get nodes,pods -A -o json` dump: outer IPs as nodes,
-    /// inner IPs as namespace/pod.
-    #[arg(long, value_name = "FILE")]
+    /// inner IPs as namespace/pod; `--cluster` alone reads them from the Kubernetes API.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
     pub cluster: Option<PathBuf>,
     /// Link MTU for the "over the inner MTU" count (inner MTU = this minus the
     /// encapsulation overhead: VXLAN 50, IPIP 20).
@@ -115,7 +114,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// Run `netpath capture`.
 pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let view = View::from_flags(args.tree, args.stats, ctx.json)?;
-    let names = Names::load(args.cluster.as_deref())?;
+    let names = super::decode::names(args.cluster.as_deref())?;
     let opts = LiveOptions {
         interface: args.interface.clone(),
         netns: Netns::from_arg(args.netns.as_deref()),

@@ -69,7 +69,7 @@ struct ManyDoc<'a> {
 /// Run `netpath check`.
 pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let proto = parse_proto(&args.proto).map_err(anyhow::Error::msg)?;
-    if let (Some(dir), Some(cluster)) = (&args.snapshot, &args.source.cluster) {
+    if let (Some(dir), Some(cluster)) = (&args.snapshot, &args.source.cluster_spec()) {
         if dir.is_dir() && !is_text_dump(dir) {
             return run_many(dir, cluster, args.source.node.as_deref(), proto, &ctx);
         }
@@ -132,7 +132,7 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
 /// The node's plan, the cluster's pod networks (when known) and where the plan came from.
 fn plan(args: &CheckArgs) -> anyhow::Result<(NodeState, Vec<IpNetwork>, String)> {
     let src = &args.source;
-    Ok(match (&src.plan, &src.cluster, &src.node) {
+    Ok(match (&src.plan, &src.cluster_spec(), &src.node) {
         (Some(p), _, node) => (
             PlanFile::new(p, node.as_deref()).load()?,
             Vec::new(),

@@ -42,8 +42,8 @@ pub struct DecodeArgs {
     pub vxlan_ports: Vec<u16>,
 
     /// Name addresses from a `kubectl get nodes,pods -A -o json` dump: outer IPs as nodes,
-    /// inner IPs as namespace/pod.
-    #[arg(long, value_name = "FILE")]
+    /// inner IPs as namespace/pod; `--cluster` alone reads them from the Kubernetes API.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
     pub cluster: Option<PathBuf>,
 
     /// Stop after this many packets (after the filter).
@@ -73,7 +73,7 @@ pub struct DecodeArgs {
 /// Run `netpath decode`.
 pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let view = View::from_flags(args.tree, args.stats, ctx.json)?;
-    let names = Names::load(args.cluster.as_deref())?;
+    let names = names(args.cluster.as_deref())?;
     let mut filter = args.filter.as_deref().map(Filter::new).transpose()?;
     let cap = Capture::open(&args.file)?;
     let name = cap.name().to_string();
@@ -209,5 +209,18 @@ fn read_frames<'s, 'a: 's, W: Write>(
             e.packet.saturating_sub(1)
         )),
         None => Ok(Outcome::Clean),
+    }
+}
+
+/// The names for `--cluster FILE`; for `--cluster` alone, read from the Kubernetes API.
+pub fn names(cluster: Option<&std::path::Path>) -> anyhow::Result<Names> {
+    match cluster {
+        Some(p) if p.as_os_str().is_empty() => {
+            let fetched = crate::kube::fetch(&crate::kube::options())?;
+            let text = String::from_utf8_lossy(&fetched.document);
+            Names::from_kubectl_json(&text)
+                .map_err(|e| anyhow!("{}: {e:#}", fetched.origin.source()))
+        }
+        other => Names::load(other),
     }
 }

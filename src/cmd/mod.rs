@@ -7,6 +7,7 @@ pub mod check;
 pub mod completions;
 pub mod decode;
 pub mod demo;
+pub mod dump;
 pub mod lease;
 pub mod plan;
 pub mod pods;

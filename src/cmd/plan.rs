@@ -16,7 +16,7 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
     /// The node to plan.
-    #[arg(long, short = 'n', value_name = "NODE")]
+    #[arg(long, value_name = "NODE")]
     pub node: String,
 }
 

@@ -11,11 +11,12 @@ use ipnetwork::IpNetwork;
 
 use crate::agent::PlanInput;
 use crate::agent::input::ClusterPlan;
+use crate::cni::calico;
 use crate::dataplane::Protocol;
 use crate::lease::manager::{Manager, Settings};
 use crate::lease::source::{LeasePlan, uplink};
 use crate::netlink::Netns;
-use crate::pods::{Options, calico, cni};
+use crate::pods::{Options, cni};
 use crate::snapshot::PlanFile;
 
 /// Change the argument `id` where it stands: for a command's own wording of a
@@ -66,12 +67,18 @@ pub fn plan_input(
         (None, Some(c), Some(n)) => {
             let args = cluster_args(c);
             Ok(Box::new(ClusterPlan::new(
-                c,
+                if c.is_empty() {
+                    "from the Kubernetes API"
+                } else {
+                    c
+                },
                 n,
                 Box::new(move || args.load()),
             )))
         }
-        _ => bail!("say where the plan comes from: --plan FILE, or --cluster C --node N"),
+        _ => bail!(
+            "say where the plan comes from: --plan FILE, or --node N (with --cluster C, or the Kubernetes API)"
+        ),
     }
 }
 

@@ -183,6 +183,10 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let (Some(src), Some(dst)) = (&args.src, &args.dst) else {
         bail!("trace needs SRC and DST, or --all");
     };
+    // Bare pod names are looked up in the namespace first (-n, or the context's), as kubectl.
+    let namespace = crate::kube::lookup_namespace();
+    let src = &crate::kube::names::qualify(&cluster, src, namespace.as_deref());
+    let dst = &crate::kube::names::qualify(&cluster, dst, namespace.as_deref());
     let (src_spec, dst_spec) = (src, dst);
     // The first trace's time includes resolving the endpoints (which plans the pods' and
     // their nodes' own parts).

@@ -10,9 +10,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct MacAddr(pub [u8; 6]);
 
 impl MacAddr {
-    /// `ee:ee:ee:ee:ee:ee`, the MAC Calico gives every host-side cali veth.
-    pub const CALICO_HOST: MacAddr = MacAddr([0xee; 6]);
-
     /// Build from a slice of exactly 6 bytes.
     pub fn from_slice(b: &[u8]) -> Option<MacAddr> {
         <[u8; 6]>::try_from(b).ok().map(MacAddr)
@@ -84,7 +81,7 @@ mod tests {
         assert!("0a:1b:2c:3d:4e:5f:00".parse::<MacAddr>().is_err());
         assert!("zz:1b:2c:3d:4e:5f".parse::<MacAddr>().is_err());
         assert_eq!(
-            serde_json::to_string(&MacAddr::CALICO_HOST).unwrap(),
+            serde_json::to_string(&MacAddr([0xee; 6])).unwrap(),
             "\"ee:ee:ee:ee:ee:ee\""
         );
     }

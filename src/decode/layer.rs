@@ -398,6 +398,6 @@ pub struct Vxlan {
 impl Vxlan {
     /// `flannel` for VNI 1 on 8472, `calico` for 4096 on 4789.
     pub fn cni_hint(&self) -> Option<&'static str> {
-        vxlan::cni_hint(self.port, self.vni)
+        crate::cni::cni_hint(self.port, self.vni)
     }
 }

@@ -151,8 +151,14 @@ impl Names {
             }
         }
         for (key, dev) in [
-            ("projectcalico.org/IPv4IPIPTunnelAddr", "tunl0"),
-            ("projectcalico.org/IPv4VXLANTunnelAddr", "vxlan.calico"),
+            (
+                "projectcalico.org/IPv4IPIPTunnelAddr",
+                crate::cni::calico::IPIP_DEV,
+            ),
+            (
+                "projectcalico.org/IPv4VXLANTunnelAddr",
+                crate::cni::calico::VXLAN_DEV,
+            ),
         ] {
             if let Some(ip) = get(key).and_then(parse_ip) {
                 self.insert(ip, format!("{name}/{dev}"), NameKind::Tunnel);

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use ipnetwork::IpNetwork;
 use serde::Serialize;
 
-use super::{CNI_DEVICES, Change, Finding, FindingKind, Severity, name_matches};
+use super::{Change, Finding, FindingKind, Severity};
 use crate::dataplane::{LinkKind, NodeState, Protocol, Route, RouteTable, Table};
 
 /// One node as the cluster checks see it.
@@ -77,7 +77,7 @@ fn canonical(n: IpNetwork) -> IpNetwork {
 }
 
 fn is_cni_device(name: &str) -> bool {
-    CNI_DEVICES.iter().any(|p| name_matches(p, name))
+    crate::cni::is_device(name)
 }
 
 fn inside(outer: &IpNetwork, inner: &IpNetwork) -> bool {
@@ -410,7 +410,7 @@ fn hosted_pods(nodes: &[NodeView<'_>], facts: &ClusterFacts) -> BTreeMap<IpAddr,
                 && r.nexthops[0]
                     .dev
                     .as_deref()
-                    .is_some_and(|d| d.starts_with("cali"));
+                    .is_some_and(crate::cni::calico::is_veth);
             if workload {
                 out.insert(r.dst.network(), v.name.to_string());
             }

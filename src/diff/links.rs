@@ -176,7 +176,7 @@ pub(super) fn diff_links(
                     a.kind,
                     LinkKind::Vxlan(_) | LinkKind::Bridge | LinkKind::Ipip { .. }
                 )
-                && a.name != "tunl0"
+                && a.name != crate::cni::calico::IPIP_DEV
                 && own.owns_device(&a.name)
             {
                 let f = Finding::new(

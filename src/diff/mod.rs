@@ -30,6 +30,7 @@ use links::{diff_addrs, diff_links};
 use routes::diff_routes;
 use sysctls::diff_sysctls;
 
+use crate::cni::{self, name_matches};
 use crate::dataplane::{LinkKind, NodeState, Protocol, Route, Table};
 
 /// A set of routes by (table, destination), hashed with a fast hasher: the diff keeps one
@@ -40,25 +41,6 @@ pub type RouteKeys = HashSet<(Table, IpNetwork), foldhash::fast::RandomState>;
 /// The agent's default route protocol number: 158 (0x9e), unused by iproute2's
 /// `rt_protos`, the kernel, BIRD (12), Felix (80) and the routing daemons (186-192).
 pub const AGENT_PROTO: Protocol = Protocol(158);
-
-/// The devices Flannel and Calico create or own, as name patterns (`*` ends a prefix).
-pub const CNI_DEVICES: &[&str] = &[
-    "flannel.*",
-    "flannel-v6.*",
-    "vxlan.calico",
-    "vxlan-v6.calico",
-    "tunl0",
-    "cali*",
-    "cni0",
-];
-
-/// True when `name` matches `pattern` (exact, or a prefix when the pattern ends in `*`).
-pub fn name_matches(pattern: &str, name: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => name.starts_with(prefix),
-        None => pattern == name,
-    }
-}
 
 /// The pod networks of a cluster (Flannel's `Network`, Calico's pools): routes with proto
 /// boot inside them are the CNI's (Flannel host-gw programs exactly those).
@@ -119,7 +101,7 @@ impl Ownership {
             .map(|r| r.proto)
             .filter(|p| ![Protocol::KERNEL, Protocol::BOOT, Protocol::UNSPEC].contains(p))
             .collect();
-        let mut devices: Vec<String> = CNI_DEVICES.iter().map(|s| s.to_string()).collect();
+        let mut devices: Vec<String> = cni::DEVICES.iter().map(|s| s.to_string()).collect();
         for l in &plan.links {
             if creatable(&l.kind) && !devices.iter().any(|p| name_matches(p, &l.name)) {
                 devices.push(l.name.clone());
@@ -186,9 +168,9 @@ impl Ownership {
     /// protocol. Not the machine's own routes: its default gateway, its subnets.
     pub fn cni_route(&self, r: &Route) -> bool {
         let on_cni_dev = r.nexthops.iter().any(|h| {
-            h.dev.as_deref().is_some_and(|d| {
-                self.managed_links.contains(d) || CNI_DEVICES.iter().any(|p| name_matches(p, d))
-            })
+            h.dev
+                .as_deref()
+                .is_some_and(|d| self.managed_links.contains(d) || cni::is_device(d))
         });
         if r.proto == Protocol::KERNEL {
             return on_cni_dev;

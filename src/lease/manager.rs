@@ -629,8 +629,7 @@ impl Manager {
 pub fn random_vtep_mac() -> MacAddr {
     let mut b = [0u8; 6];
     fill_random(&mut b);
-    b[0] = (b[0] & 0xfe) | 0x02;
-    MacAddr(b)
+    crate::cni::local_unicast(b)
 }
 
 fn random_below(n: usize) -> usize {

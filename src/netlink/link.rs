@@ -358,7 +358,7 @@ mod tests {
         assert_eq!(l.mtu, 1450);
         assert!(l.up);
         assert_eq!(l.master.as_deref(), Some("cni0"));
-        assert_eq!(l.mac, Some(MacAddr::CALICO_HOST));
+        assert_eq!(l.mac, Some(crate::cni::calico::HOST_VETH_MAC));
         assert_eq!(
             l.kind,
             LinkKind::Veth(Veth {

@@ -11,7 +11,7 @@ use crate::dataplane::{
 };
 use crate::model::{Node, canonical};
 
-use super::names::derived_mac;
+use crate::cni::derived_mac;
 
 pub(super) struct Builder {
     pub(super) st: NodeState,

@@ -6,23 +6,21 @@ use std::net::IpAddr;
 
 use ipnetwork::IpNetwork;
 
-use crate::dataplane::{
-    LinkKind, MacAddr, Nexthop, Protocol, Route, RouteType, Scope, Veth, Vxlan,
-};
+use crate::dataplane::{LinkKind, Nexthop, Protocol, Route, RouteType, Scope, Veth, Vxlan};
 use crate::model::{Bgp, Calico, Cluster, EncapMode, Node, RouteOwner};
 
-use super::CALICO_GATEWAY;
 use super::builder::{Builder, underlay_next_hop, via};
-use super::names::{calico_pod_mtu, calico_vtep_mac, host_veth_name, pod_mac};
+use crate::cni::calico::{self as cni, POD_GATEWAY};
+use crate::cni::{host_veth_name, pod_mac};
 
 pub(super) fn calico_local_into(cluster: &Cluster, c: &Calico, idx: usize, b: &mut Builder) {
     let node = &cluster.nodes[idx];
-    let ipip_mtu = node.mtu.saturating_sub(20);
-    let vxlan_mtu = node.mtu.saturating_sub(50);
-    let pod_mtu = calico_pod_mtu(c, node);
+    let ipip_mtu = cni::ipip_mtu(node);
+    let vxlan_mtu = cni::vxlan_mtu(node);
+    let pod_mtu = cni::pod_mtu(c, node);
     if c.uses_ipip() {
         b.link(
-            "tunl0",
+            cni::IPIP_DEV,
             LinkKind::Ipip {
                 local: None,
                 remote: None,
@@ -32,12 +30,12 @@ pub(super) fn calico_local_into(cluster: &Cluster, c: &Calico, idx: usize, b: &m
             None,
         );
         if let Some(t) = node.ipip_tunnel_ip {
-            b.addr("tunl0", IpNetwork::from(t), Scope::Universe);
+            b.addr(cni::IPIP_DEV, IpNetwork::from(t), Scope::Universe);
         }
     }
     if c.uses_vxlan() {
         b.link(
-            "vxlan.calico",
+            cni::VXLAN_DEV,
             LinkKind::Vxlan(Vxlan {
                 vni: c.vxlan_vni,
                 port: c.vxlan_port,
@@ -46,14 +44,15 @@ pub(super) fn calico_local_into(cluster: &Cluster, c: &Calico, idx: usize, b: &m
                 learning: false,
             }),
             vxlan_mtu,
-            Some(calico_vtep_mac(node)),
+            Some(cni::vtep_mac(node)),
             None,
         );
         match node.vxlan_tunnel_ip {
-            Some(t) => b.addr("vxlan.calico", IpNetwork::from(t), Scope::Universe),
+            Some(t) => b.addr(cni::VXLAN_DEV, IpNetwork::from(t), Scope::Universe),
             None => b.warnings.push(format!(
-                "node {} has no VXLAN tunnel address (projectcalico.org/IPv4VXLANTunnelAddr): host-to-pod traffic has no source address on vxlan.calico and peers get no route to it",
-                node.name
+                "node {} has no VXLAN tunnel address (projectcalico.org/IPv4VXLANTunnelAddr): host-to-pod traffic has no source address on {} and peers get no route to it",
+                node.name,
+                cni::VXLAN_DEV
             )),
         }
     }
@@ -81,7 +80,7 @@ pub(super) fn calico_local_into(cluster: &Cluster, c: &Calico, idx: usize, b: &m
             &dev,
             LinkKind::Veth(Veth::default()),
             pod_mtu,
-            Some(MacAddr::CALICO_HOST),
+            Some(cni::HOST_VETH_MAC),
             None,
         );
         b.route(Route::unicast(
@@ -107,8 +106,8 @@ pub(super) fn calico_peer_into(
 ) {
     let node = &cluster.nodes[idx];
     let remote = &cluster.nodes[j];
-    let ipip_mtu = node.mtu.saturating_sub(20);
-    let vxlan_mtu = node.mtu.saturating_sub(50);
+    let ipip_mtu = cni::ipip_mtu(node);
+    let vxlan_mtu = cni::vxlan_mtu(node);
     for blk in remote.pod_cidrs.iter().filter(|c| c.is_ipv4()) {
         match calico_route(c, node, remote, *blk, ipip_mtu, vxlan_mtu) {
             Ok(r) => b.route(r),
@@ -122,13 +121,13 @@ pub(super) fn calico_peer_into(
     }
     if c.uses_vxlan() {
         if let Some(t) = remote.vxlan_tunnel_ip {
-            let mac = calico_vtep_mac(remote);
-            b.neigh(t, mac, "vxlan.calico");
-            b.fdb(mac, remote.ip(), "vxlan.calico");
+            let mac = cni::vtep_mac(remote);
+            b.neigh(t, mac, cni::VXLAN_DEV);
+            b.fdb(mac, remote.ip(), cni::VXLAN_DEV);
             if !remote.pod_cidrs.iter().any(|blk| blk.contains(t)) {
                 b.route(Route::unicast(
                     IpNetwork::from(t),
-                    Nexthop::dev("vxlan.calico"),
+                    Nexthop::dev(cni::VXLAN_DEV),
                 ));
             }
         }
@@ -160,8 +159,8 @@ pub(super) fn calico_borrowed_into(
         node,
         remote,
         IpNetwork::from(IpAddr::V4(ip)),
-        node.mtu.saturating_sub(20),
-        node.mtu.saturating_sub(50),
+        cni::ipip_mtu(node),
+        cni::vxlan_mtu(node),
     ) {
         b.route(r);
     }
@@ -169,7 +168,7 @@ pub(super) fn calico_borrowed_into(
 
 pub(super) fn calico_notes_into(cluster: &Cluster, c: &Calico, idx: usize, b: &mut Builder) {
     let node = &cluster.nodes[idx];
-    let pod_mtu = calico_pod_mtu(c, node);
+    let pod_mtu = cni::pod_mtu(c, node);
     let n = cluster.nodes.len();
     match &c.bgp {
         Bgp::Mesh => b.notes.push(format!(
@@ -199,7 +198,7 @@ pub(super) fn calico_notes_into(cluster: &Cluster, c: &Calico, idx: usize, b: &m
         Bgp::Off => {}
     }
     b.notes.push(format!(
-        "pod MTU {pod_mtu}; pods reach the host through proxy ARP for {CALICO_GATEWAY} on their cali veth (needs a host route to it, normally the default route)"
+        "pod MTU {pod_mtu}; pods reach the host through proxy ARP for {POD_GATEWAY} on their cali veth (needs a host route to it, normally the default route)"
     ));
 }
 
@@ -226,7 +225,7 @@ pub(super) fn calico_route(
                 remote.name
             ));
         };
-        let mut r = via(dst, t, "vxlan.calico", Protocol::BOOT, true);
+        let mut r = via(dst, t, cni::VXLAN_DEV, Protocol::BOOT, true);
         if c.vxlan_route_mtu {
             r.mtu = Some(vxlan_mtu);
         }
@@ -245,10 +244,10 @@ pub(super) fn calico_route(
         let plain = p.ipip == EncapMode::CrossSubnet && same;
         return Ok(match (c.ipip_routes, plain) {
             (RouteOwner::Bird, true) => via(dst, rip, eth, Protocol::BIRD, false),
-            (RouteOwner::Bird, false) => via(dst, rip, "tunl0", Protocol::BIRD, true),
+            (RouteOwner::Bird, false) => via(dst, rip, cni::IPIP_DEV, Protocol::BIRD, true),
             (RouteOwner::Felix, true) => via(dst, rip, eth, Protocol::FELIX, true),
             (RouteOwner::Felix, false) => {
-                let mut r = via(dst, rip, "tunl0", Protocol::FELIX, true);
+                let mut r = via(dst, rip, cni::IPIP_DEV, Protocol::FELIX, true);
                 r.mtu = Some(ipip_mtu);
                 r
             }

@@ -8,7 +8,9 @@ use crate::dataplane::{LinkKind, Protocol, Scope, Veth, Vxlan};
 use crate::model::{Cluster, Flannel, FlannelBackend, Pod, canonical, nth};
 
 use super::builder::{Builder, connected, underlay_next_hop, via};
-use super::names::{derived_mac, flannel_mtu, flannel_vtep_mac, flannel_vxlan_dev, host_veth_name};
+use crate::cni::bridge::BRIDGE;
+use crate::cni::flannel as cni;
+use crate::cni::{derived_mac, host_veth_name};
 
 pub(super) fn flannel_local_into(
     cluster: &Cluster,
@@ -24,7 +26,7 @@ pub(super) fn flannel_local_into(
         ));
         return false;
     };
-    let mtu = flannel_mtu(fl, node);
+    let mtu = cni::mtu(fl, node);
     let lease_ip = lease.network();
     match &fl.backend {
         FlannelBackend::HostGw => {}
@@ -34,7 +36,7 @@ pub(super) fn flannel_local_into(
             learning,
             ..
         } => {
-            let dev = flannel_vxlan_dev(*vni);
+            let dev = cni::vxlan_dev(*vni);
             b.link(
                 &dev,
                 LinkKind::Vxlan(Vxlan {
@@ -45,26 +47,26 @@ pub(super) fn flannel_local_into(
                     learning: *learning,
                 }),
                 mtu,
-                Some(flannel_vtep_mac(node)),
+                Some(cni::vtep_mac(node)),
                 None,
             );
             b.addr(&dev, IpNetwork::from(lease_ip), Scope::Universe);
             if node.vtep_mac.is_none() {
                 b.notes.push(format!(
                     "{dev} MAC {} is derived by netpath: flannel picks a random one and stores it in the node's backend-data annotation",
-                    flannel_vtep_mac(node)
+                    cni::vtep_mac(node)
                 ));
             }
         }
         FlannelBackend::Ipip { .. } => {
-            let dev = "flannel.ipip".to_string();
+            let dev = cni::IPIP_DEV.to_string();
             b.link(
                 &dev,
                 LinkKind::Ipip {
                     local: Some(node.ip()),
                     remote: None,
                 },
-                node.mtu.saturating_sub(20),
+                cni::ipip_dev_mtu(node),
                 None,
                 None,
             );
@@ -85,28 +87,28 @@ pub(super) fn flannel_local_into(
     } else {
         let gw = nth(&lease, 1);
         b.link(
-            "cni0",
+            BRIDGE,
             LinkKind::Bridge,
             mtu,
-            Some(derived_mac("cni0:", &node.name)),
+            Some(derived_mac(&format!("{BRIDGE}:"), &node.name)),
             None,
         );
         b.addr(
-            "cni0",
+            BRIDGE,
             IpNetwork::new(gw, lease.prefix()).unwrap_or(lease),
             Scope::Universe,
         );
-        b.route(connected(lease, "cni0", gw));
+        b.route(connected(lease, BRIDGE, gw));
         for p in local_pods {
             b.link(
                 &host_veth_name(cluster, p),
                 LinkKind::Veth(Veth::default()),
                 mtu,
                 Some(derived_mac("veth:", &p.key())),
-                Some("cni0"),
+                Some(BRIDGE),
             );
         }
-        b.st.sysctls.forwarding.insert("cni0".into(), true);
+        b.st.sysctls.forwarding.insert(BRIDGE.into(), true);
     }
     true
 }
@@ -147,8 +149,8 @@ pub(super) fn flannel_peer_into(
             if *direct_routing && direct {
                 b.route(via(rl, rip, eth, Protocol::BOOT, false));
             } else {
-                let dev = flannel_vxlan_dev(*vni);
-                let mac = flannel_vtep_mac(remote);
+                let dev = cni::vxlan_dev(*vni);
+                let mac = cni::vtep_mac(remote);
                 b.neigh(rl.network(), mac, &dev);
                 b.fdb(mac, rip, &dev);
                 b.route(via(rl, rl.network(), &dev, Protocol::BOOT, true));
@@ -158,7 +160,7 @@ pub(super) fn flannel_peer_into(
             let dev = if *direct_routing && direct {
                 eth
             } else {
-                "flannel.ipip"
+                cni::IPIP_DEV
             };
             b.route(via(rl, rip, dev, Protocol::BOOT, true));
         }

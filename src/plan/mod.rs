@@ -26,7 +26,6 @@
 mod builder;
 mod calico;
 mod flannel;
-mod names;
 pub mod peers;
 mod router;
 #[cfg(test)]
@@ -35,7 +34,7 @@ mod tests;
 pub(crate) mod testutil;
 mod world;
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use ipnetwork::IpNetwork;
 
@@ -48,16 +47,8 @@ use serde::Serialize;
 use builder::{Builder, connected, default_v4, underlay_into};
 use calico::{calico_borrowed_into, calico_local_into, calico_notes_into, calico_peer_into};
 use flannel::{flannel_local_into, flannel_notes_into, flannel_peer_into};
-pub use names::{
-    calico_pod_mtu, calico_vtep_mac, flannel_mtu, flannel_vtep_mac, flannel_vxlan_dev,
-    host_veth_name, pod_mac,
-};
 pub use router::router_state;
 pub use world::{whole_world, world};
-
-/// The address every Calico pod uses as its default gateway; never assigned anywhere, the
-/// host answers ARP for it by proxy ARP.
-pub const CALICO_GATEWAY: Ipv4Addr = Ipv4Addr::new(169, 254, 1, 1);
 
 /// A node's expected dataplane: the host network namespace and each pod's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,7 +102,7 @@ pub fn node(cluster: &Cluster, name: &str) -> anyhow::Result<NodePlan> {
             pod_state(cluster, p).map(|state| PodPlan {
                 namespace: pod.namespace.clone(),
                 name: pod.name.clone(),
-                host_veth: host_veth_name(cluster, pod),
+                host_veth: crate::cni::host_veth_name(cluster, pod),
                 state,
             })
         })
@@ -156,16 +147,16 @@ pub fn pod_state(cluster: &Cluster, idx: usize) -> Option<NodeState> {
     b.loopback();
     let (mtu, prefix) = match &cluster.mode {
         Mode::Flannel(fl) => (
-            flannel_mtu(fl, node),
+            crate::cni::flannel::mtu(fl, node),
             node.pod_cidr_v4().map(|c| c.prefix()).unwrap_or(24),
         ),
-        Mode::Calico(c) => (calico_pod_mtu(c, node), 32),
+        Mode::Calico(c) => (crate::cni::calico::pod_mtu(c, node), 32),
     };
     b.link(
         "eth0",
         LinkKind::Veth(Veth::default()),
         mtu,
-        Some(pod_mac(pod)),
+        Some(crate::cni::pod_mac(pod)),
         None,
     );
     b.addr("eth0", IpNetwork::new(ip, prefix).ok()?, Scope::Universe);
@@ -179,7 +170,7 @@ pub fn pod_state(cluster: &Cluster, idx: usize) -> Option<NodeState> {
         }
         Mode::Calico(_) => {
             // The link route first: the default route's gateway must be reachable when added.
-            let gw = IpAddr::V4(CALICO_GATEWAY);
+            let gw = IpAddr::V4(crate::cni::calico::POD_GATEWAY);
             b.route(Route::unicast(IpNetwork::from(gw), Nexthop::dev("eth0")));
             b.route(Route::unicast(default_v4(), Nexthop::via(gw, "eth0")));
         }

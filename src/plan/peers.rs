@@ -11,9 +11,9 @@ use std::net::IpAddr;
 use ipnetwork::IpNetwork;
 
 use super::builder::Builder;
-use super::names::{calico_vtep_mac, flannel_vtep_mac};
 use super::router::router_part_into;
 use super::{PeerPart, host_part_into, peer_parts};
+use crate::cni::{calico, flannel};
 use crate::dataplane::{MacAddr, NodeState};
 use crate::model::{Cluster, Mode};
 use crate::world::{Member, Peers};
@@ -122,8 +122,8 @@ impl<'a> ClusterPeers<'a> {
                 neighbours.entry(t).or_default().push(part);
             }
             let mac = match &cluster.mode {
-                Mode::Flannel(_) => flannel_vtep_mac(n),
-                Mode::Calico(_) => calico_vtep_mac(n),
+                Mode::Flannel(_) => flannel::vtep_mac(n),
+                Mode::Calico(_) => calico::vtep_mac(n),
             };
             macs.entry(mac).or_default().push(part);
         }

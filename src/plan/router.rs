@@ -10,7 +10,7 @@ use crate::model::{Bgp, Cluster, Mode, canonical};
 
 use super::PeerPart;
 use super::builder::{Builder, connected};
-use super::names::derived_mac;
+use crate::cni::derived_mac;
 
 /// The state of router number `idx` of the underlay: its interfaces `eth0`…, connected
 /// routes, static routes, and, when it peers BGP with Calico nodes, every node's blocks.

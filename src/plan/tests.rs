@@ -22,12 +22,15 @@ fn calico_names_follow_calico() {
         mac: None,
     };
     let c = demo::load("calico-bgp").unwrap();
-    assert_eq!(host_veth_name(&c, &pod), "calic440f455693");
+    assert_eq!(crate::cni::host_veth_name(&c, &pod), "calic440f455693");
     let n = Node {
         name: "node1".into(),
         ..c.nodes[0].clone()
     };
-    assert_eq!(calico_vtep_mac(&n).to_string(), "66:f9:37:c3:7e:94");
+    assert_eq!(
+        crate::cni::calico::vtep_mac(&n).to_string(),
+        "66:f9:37:c3:7e:94"
+    );
 }
 
 #[test]

@@ -10,10 +10,10 @@ use crate::model::{Cluster, Mode};
 use std::rc::Rc;
 
 use super::builder::Builder;
-use super::names::host_veth_name;
 use super::peers::ClusterPeers;
 use super::router::{router_local_into, router_peers, router_state};
 use super::{host_local_into, host_state, pod_state};
+use crate::cni::host_veth_name;
 use crate::world::{Host, Masquerade, Member, Peers, PodNetwork, World};
 
 /// Build the walkable world of a cluster: every node, router and pod netns as a host

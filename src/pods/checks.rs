@@ -9,7 +9,8 @@ use super::report::{
     CacheRow, CacheState, CalicoName, Finding, FindingKind, HostRoute, IdentitySource, MtuCheck,
     PeerNetns, PodIdentity, RouteVia, VethRow, VethStatus,
 };
-use super::{NetnsRef, NetnsView, Snapshot, calico};
+use super::{NetnsRef, NetnsView, Snapshot};
+use crate::cni::calico;
 use crate::dataplane::{Family, Link, RouteTable, Table, Veth};
 use crate::findings::Severity;
 
@@ -19,12 +20,7 @@ pub fn mtu_limit(node: &NetnsView) -> Option<(u32, String)> {
     let overlay = node
         .links
         .iter()
-        .filter(|l| {
-            l.up && (l.name.starts_with("flannel")
-                || l.name == "vxlan.calico"
-                || l.name == "vxlan-v6.calico"
-                || l.name == "tunl0")
-        })
+        .filter(|l| l.up && crate::cni::is_tunnel(&l.name))
         .min_by_key(|l| l.mtu);
     if let Some(l) = overlay {
         return Some((l.mtu, l.name.clone()));

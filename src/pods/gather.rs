@@ -45,7 +45,7 @@ impl Default for Options {
             cni_cache: Some(cni::DEFAULT_DIR.into()),
             cni_cache_default: true,
             pods_file: None,
-            calico_prefix: super::calico::DEFAULT_PREFIX.into(),
+            calico_prefix: crate::cni::calico::DEFAULT_PREFIX.into(),
         }
     }
 }

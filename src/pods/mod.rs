@@ -15,7 +15,6 @@
 
 pub mod analyze;
 mod cache_rows;
-pub mod calico;
 mod checks;
 pub mod cni;
 pub mod discover;

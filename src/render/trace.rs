@@ -162,12 +162,12 @@ fn hop(out: &mut String, h: &Hop) {
                     if word == "encap" {
                         format!(
                             "vxlan VNI {vni}: outer {outer_src} → {outer_dst} udp/{port}, {} → {size} bytes",
-                            size - crate::trace::VXLAN_OVERHEAD
+                            size - crate::cni::VXLAN_OVERHEAD
                         )
                     } else {
                         format!(
                             "vxlan VNI {vni} udp/{port} on {dev}, {size} → {} bytes",
-                            size - crate::trace::VXLAN_OVERHEAD
+                            size - crate::cni::VXLAN_OVERHEAD
                         )
                     }
                 }
@@ -179,12 +179,12 @@ fn hop(out: &mut String, h: &Hop) {
                     if word == "encap" {
                         format!(
                             "ipip: outer {outer_src} → {outer_dst} proto 4, {} → {size} bytes",
-                            size - crate::trace::IPIP_OVERHEAD
+                            size - crate::cni::IPIP_OVERHEAD
                         )
                     } else {
                         format!(
                             "ipip (proto 4) on {dev}, {size} → {} bytes",
-                            size - crate::trace::IPIP_OVERHEAD
+                            size - crate::cni::IPIP_OVERHEAD
                         )
                     }
                 }

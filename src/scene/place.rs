@@ -124,7 +124,7 @@ pub fn place(
                     if world.by_name(&pod.key()).is_none() {
                         continue;
                     }
-                    let name = crate::plan::host_veth_name(cluster, pod);
+                    let name = crate::cni::host_veth_name(cluster, pod);
                     if state.link(&name).is_none() {
                         if let Some(l) = planned.link(&name) {
                             state.links.push(l.clone());

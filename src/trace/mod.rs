@@ -28,12 +28,6 @@ use walk::{Nat, walk_with};
 /// The initial TTL of a packet (Linux default).
 pub const DEFAULT_TTL: u8 = 64;
 
-/// VXLAN overhead over an IPv4 underlay: outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8.
-pub const VXLAN_OVERHEAD: u32 = 50;
-
-/// IPIP overhead: the outer IPv4 header.
-pub const IPIP_OVERHEAD: u32 = 20;
-
 /// Trace SRC → DST and, when DST is modelled, the reply.
 pub fn trace(world: &World, src: &Endpoint, dst: &Endpoint, probe: Probe) -> Trace {
     let mut notes = Vec::new();

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use crate::cni::{IPIP_OVERHEAD, VXLAN_OVERHEAD};
 use crate::dataplane::{LinkKind, MacAddr, Route, RouteType};
 use crate::world::{Host, HostId, HostKind, World};
 
 use super::{
-    Action, DEFAULT_TTL, Encap, Hop, IPIP_OVERHEAD, Packet, Path, Proto, Reason, Refusal,
-    Resolution, VXLAN_OVERHEAD, Verdict,
+    Action, DEFAULT_TTL, Encap, Hop, Packet, Path, Proto, Reason, Refusal, Resolution, Verdict,
 };
 
 /// The reverse-path filter's verdict on a packet from `src` arriving on `dev`: `None`
@@ -426,7 +426,11 @@ impl Walker<'_, '_> {
                             return Step::Done(self.drop(
                                 None,
                                 Reason::NoTunnelEndpoint {
-                                    detail: "no IPIP device (tunl0, flannel.ipip) to decapsulate protocol 4".into(),
+                                    detail: format!(
+                                        "no IPIP device ({}, {}) to decapsulate protocol 4",
+                                        crate::cni::calico::IPIP_DEV,
+                                        crate::cni::flannel::IPIP_DEV
+                                    ),
                                 },
                             ));
                         }

@@ -135,16 +135,6 @@ impl Repr {
     }
 }
 
-/// Which CNI a VXLAN port and VNI pair is the default of: Flannel (8472, VNI 1) or
-/// Calico (4789, VNI 4096).
-pub fn cni_hint(port: u16, vni: u32) -> Option<&'static str> {
-    match (port, vni) {
-        (PORT_LINUX, 1) => Some("flannel"),
-        (PORT_IANA, 4096) => Some("calico"),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,9 +149,6 @@ mod tests {
         assert_eq!(r.gbp, None);
         assert!(p.reserved_clear());
         assert_eq!(p.payload(), &[0xaa]);
-        assert_eq!(cni_hint(4789, 4096), Some("calico"));
-        assert_eq!(cni_hint(8472, 1), Some("flannel"));
-        assert_eq!(cni_hint(8472, 2), None);
     }
 
     #[test]

@@ -68,7 +68,7 @@ impl Drop for Sleeper {
 }
 
 fn calico_name(ns: &str, pod: &str) -> String {
-    netpath::pods::calico::veth_name("cali", ns, pod)
+    netpath::cni::calico::veth_name("cali", ns, pod)
 }
 
 /// The pod side of a veth pair: `eth0` in `pod` (a netns name or a pid), with `ip`.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 
 use super::*;
-use crate::dataplane::{Link, LinkKind, MacAddr, NodeState, NudState, Scope, Veth};
+use crate::dataplane::{Link, LinkKind, NodeState, NudState, Scope, Veth};
 use crate::snapshot::node_from_dir;
 
 fn dir(name: &str) -> PathBuf {
@@ -136,7 +136,7 @@ fn older_and_typed_link_dumps() {
     )
     .unwrap();
     assert_eq!(links[0].kind, LinkKind::Device);
-    assert_eq!(links[0].mac, Some(MacAddr::CALICO_HOST));
+    assert_eq!(links[0].mac, Some(crate::cni::calico::HOST_VETH_MAC));
     assert_eq!(w.len(), 1, "{w:?}");
     // `ip -o link`.
     let (links, _) = parse_links(
@@ -294,7 +294,10 @@ fn node_with_missing_files() {
     assert_eq!(s.routes.len(), 7);
     // No ip -d link: the devices come from ip addr, kinds unknown.
     assert_eq!(link(&s, "tunl0").mtu, 1480);
-    assert_eq!(link(&s, "calia231fca418b").mac, Some(MacAddr::CALICO_HOST));
+    assert_eq!(
+        link(&s, "calia231fca418b").mac,
+        Some(crate::cni::calico::HOST_VETH_MAC)
+    );
     assert_eq!(s.sysctls.rp_filter.get("vxlan.calico"), Some(&0));
     assert_eq!(s.sysctls.ip_forward, Some(true));
     let text = w.join("\n");

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use super::*;
+use crate::cni::calico;
 use crate::dataplane::{Addr, Nexthop, Route, Scope, Veth};
-use crate::pods::calico;
 use crate::pods::cni::{self, CacheFile};
 use crate::pods::kube::KubePod;
 use crate::pods::report::{CacheState, FindingKind, IdentitySource, RouteVia, short_id};

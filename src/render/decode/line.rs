@@ -21,7 +21,7 @@ pub fn write_line(out: &mut Vec<u8>, f: &FrameInfo, p: &Packet<'_>, names: &Name
                 }
                 out.extend_from_slice(b"vni ");
                 push_u64(out, u64::from(vni));
-                match crate::wire::vxlan::cni_hint(port, vni) {
+                match crate::cni::cni_hint(port, vni) {
                     Some("flannel") => out.extend_from_slice(b" (Flannel)"),
                     Some("calico") => out.extend_from_slice(b" (Calico)"),
                     _ => {}

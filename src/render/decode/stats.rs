@@ -33,7 +33,7 @@ fn flow_label(f: &Flow, names: &Names) -> String {
 }
 
 fn vni_label(port: u16, vni: u32) -> String {
-    match crate::wire::vxlan::cni_hint(port, vni) {
+    match crate::cni::cni_hint(port, vni) {
         Some("flannel") => format!("{vni} (Flannel)"),
         Some("calico") => format!("{vni} (Calico)"),
         _ => vni.to_string(),
@@ -189,7 +189,7 @@ pub fn stats_json(s: &Stats, names: &Names) -> Value {
             let mut v = count(n);
             v["port"] = json!(port);
             v["vni"] = json!(vni);
-            v["cni_hint"] = json!(crate::wire::vxlan::cni_hint(*port, *vni));
+            v["cni_hint"] = json!(crate::cni::cni_hint(*port, *vni));
             v
         }).collect::<Vec<_>>(),
         "node_pairs": Stats::top(&s.by_node_pair, usize::MAX).iter().map(|((src, dst, e), n)| {

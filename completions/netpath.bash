@@ -1002,7 +1002,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__plan)
-            opts="-c -n -h -V --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --underlay --net-conf --ippool --node --color --json --kubeconfig --context --namespace --request-timeout --help --version"
+            opts="-c -n -h -V --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --underlay --net-conf --ippool --calico-version --flannel-version --node --color --json --kubeconfig --context --namespace --request-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1053,6 +1053,14 @@ _netpath() {
                     return 0
                     ;;
                 --ippool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --calico-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flannel-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1382,7 +1390,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__trace)
-            opts="-c -n -h -V --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --underlay --net-conf --ippool --all --proto --dport --size --snapshot --live --node --netns --timing --color --json --kubeconfig --context --namespace --request-timeout --help --version"
+            opts="-c -n -h -V --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --underlay --net-conf --ippool --calico-version --flannel-version --all --proto --dport --size --snapshot --live --node --netns --timing --color --json --kubeconfig --context --namespace --request-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1433,6 +1441,14 @@ _netpath() {
                     return 0
                     ;;
                 --ippool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --calico-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flannel-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -156,6 +156,8 @@ complete -c netpath -n "__fish_netpath_using_subcommand trace" -l etcd-password 
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l underlay -d 'The underlay\'s L2 subnets, for kubectl dumps whose node addresses carry no mask (Flannel): nodes in one subnet are adjacent' -r
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l net-conf -d 'Flannel\'s net-conf.json, when the dump has no kube-flannel-cfg ConfigMap' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l ippool -d 'Calico IPPool YAML (repeatable), when the dump has no IPPools' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l calico-version -d 'calico/node\'s version (`v3.32.0`): BIRD\'s route metric and source, Felix\'s workload route metric, the VXLAN route MTU and who programs IPIP routes depend on it' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l flannel-version -d 'flanneld\'s version (`v0.28.9`)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l proto -d 'Protocol of the probe' -r -f -a "tcp\t'TCP'
 udp\t'UDP'
 icmp\t'ICMP echo'"
@@ -188,6 +190,8 @@ complete -c netpath -n "__fish_netpath_using_subcommand plan" -l etcd-password -
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -l underlay -d 'The underlay\'s L2 subnets, for kubectl dumps whose node addresses carry no mask (Flannel): nodes in one subnet are adjacent' -r
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -l net-conf -d 'Flannel\'s net-conf.json, when the dump has no kube-flannel-cfg ConfigMap' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -l ippool -d 'Calico IPPool YAML (repeatable), when the dump has no IPPools' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -l calico-version -d 'calico/node\'s version (`v3.32.0`): BIRD\'s route metric and source, Felix\'s workload route metric, the VXLAN route MTU and who programs IPIP routes depend on it' -r
+complete -c netpath -n "__fish_netpath_using_subcommand plan" -l flannel-version -d 'flanneld\'s version (`v0.28.9`)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -l node -d 'The node to plan' -r
 complete -c netpath -n "__fish_netpath_using_subcommand plan" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'

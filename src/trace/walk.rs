@@ -517,11 +517,7 @@ impl Walker<'_, '_> {
             inner_dst_mac: remote_mac,
             size,
         };
-        let h = self.hop(Some(dev), Action::Encap);
-        h.encap = Some(encap.clone());
-        let inner = self.pkt;
-        self.stack.push(Inner { pkt: inner, encap });
-        self.pkt = Packet {
+        let outer = Packet {
             src: outer_src,
             dst: fdb_dst,
             proto: Proto::Udp,
@@ -531,6 +527,19 @@ impl Walker<'_, '_> {
             df: false,
             ttl: DEFAULT_TTL,
         };
+        self.encapsulate(dev, encap, outer)
+    }
+
+    /// Record the encapsulation at `dev`, keep the inner packet for decapsulation, and
+    /// walk on with the outer one.
+    fn encapsulate(&mut self, dev: &str, encap: Encap, outer: Packet) -> Step {
+        let h = self.hop(Some(dev), Action::Encap);
+        h.encap = Some(encap.clone());
+        self.stack.push(Inner {
+            pkt: self.pkt,
+            encap,
+        });
+        self.pkt = outer;
         self.in_dev = None;
         Step::Continue
     }
@@ -561,11 +570,7 @@ impl Walker<'_, '_> {
             outer_dst,
             size,
         };
-        let h = self.hop(Some(dev), Action::Encap);
-        h.encap = Some(encap.clone());
-        let inner = self.pkt;
-        self.stack.push(Inner { pkt: inner, encap });
-        self.pkt = Packet {
+        let outer = Packet {
             src: outer_src,
             dst: outer_dst,
             proto: Proto::Ipip,
@@ -573,10 +578,9 @@ impl Walker<'_, '_> {
             dport: None,
             size,
             df: false,
-            ttl: inner.ttl,
+            ttl: self.pkt.ttl,
         };
-        self.in_dev = None;
-        Step::Continue
+        self.encapsulate(dev, encap, outer)
     }
 
     fn arrive(&mut self, to: HostId, to_dev: &str, next_hop: IpAddr, from_dev: &str, mtu: u32) {

@@ -399,3 +399,44 @@ fn docs_name_every_known_conflict() {
         );
     }
 }
+
+/// `decode -r FILE` reads as tcpdump's -r does, the same as the bare FILE.
+#[test]
+fn decode_reads_a_file_with_r_as_tcpdump() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/flannel-vxlan-8472.pcap");
+    let bare = netpath().arg("decode").arg(&file).output().unwrap();
+    let r = netpath()
+        .args(["decode", "-r"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(bare.status.success() && !bare.stdout.is_empty());
+    assert_eq!(bare.stdout, r.stdout);
+    assert_eq!(r.status.code(), Some(0));
+    let both = netpath()
+        .args(["decode", "-r"])
+        .arg(&file)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    let none = netpath().arg("decode").output().unwrap();
+    assert_eq!(none.status.code(), Some(2));
+}
+
+/// A filter that matches nothing says which layer it saw: the outer one, on a tunnel.
+#[test]
+fn decode_says_the_filter_sees_the_outer_packet() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/flannel-vxlan-8472.pcap");
+    let out = netpath()
+        .args(["decode", "--filter", "icmp"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no packet matched") && err.contains("outer headers"),
+        "{err}"
+    );
+}

@@ -176,7 +176,7 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 matrix: &matrix,
             })?;
         } else {
-            print!("{}", render::matrix(&matrix, &cluster, &ctx.style));
+            crate::render::out::print(&render::matrix(&matrix, &cluster, &ctx.style))?;
         }
         return Ok(Outcome::from_findings(!matrix.all_ok()));
     }
@@ -244,12 +244,13 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             }),
         })?;
     } else {
-        print!("{}", render::trace(&result, &cluster, probe, &ctx.style));
+        crate::render::out::print(&render::trace(&result, &cluster, probe, &ctx.style))?;
         if let Some(r) = &real_state {
-            print!(
-                "{}",
-                crate::render::real::summary(&r.placed, &result, plan_trace.as_ref())
-            );
+            crate::render::out::print(&crate::render::real::summary(
+                &r.placed,
+                &result,
+                plan_trace.as_ref(),
+            ))?;
         }
     }
     Ok(Outcome::from_findings(!result.ok()))

@@ -82,7 +82,7 @@ pub fn run(args: &DemoArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         ]);
     }
     crate::render::out::print(&format!(
-        "{}\n\nUse one with --cluster, e.g. `netpath trace --cluster demo:flannel-vxlan default/web-0 default/db-0`;\n`netpath demo NAME` prints its cluster file.\n",
+        "{}\nUse one with --cluster, e.g. `netpath trace --cluster demo:flannel-vxlan default/web-0 default/db-0`;\n`netpath demo NAME` prints its cluster file.\n",
         table::to_string(&t)
     ))?;
     Ok(Outcome::Clean)

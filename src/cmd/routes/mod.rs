@@ -19,6 +19,9 @@ use super::Ctx;
 
 /// Run `netpath routes`.
 pub fn run(args: RoutesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    if args.compat && ctx.json {
+        anyhow::bail!("--compat prints route -n's text and --json prints JSON: choose one");
+    }
     if let Some(RoutesCommand::Get(get)) = args.command {
         if args.table.is_some() || args.ipv4 || args.ipv6 || args.compat {
             anyhow::bail!(

@@ -251,9 +251,9 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         bail!("--json prints the trace as JSON and --format a picture of it: choose one");
     }
     if args.format == picture::Format::Dot {
-        print!("{}", picture::dot(&result));
+        crate::render::out::print(&picture::dot(&result))?;
     } else if args.format == picture::Format::Mermaid {
-        print!("{}", picture::mermaid(&result));
+        crate::render::out::print(&picture::mermaid(&result))?;
     } else if ctx.json {
         json::print_document(&TraceDoc {
             schema: json::schema("trace"),

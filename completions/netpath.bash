@@ -1406,7 +1406,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__trace)
-            opts="-c -n -h -V --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --underlay --net-conf --ippool --calico-version --flannel-version --all --proto --dport --size --snapshot --live --node --netns --timing --color --json --kubeconfig --context --namespace --request-timeout --help --version"
+            opts="-c -n -h -V --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --underlay --net-conf --ippool --calico-version --flannel-version --all --proto --dport --size --snapshot --live --node --netns --format --html --timing --color --json --kubeconfig --context --namespace --request-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1489,6 +1489,14 @@ _netpath() {
                     return 0
                     ;;
                 --netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text dot mermaid" -- "${cur}"))
+                    return 0
+                    ;;
+                --html)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -166,6 +166,10 @@ complete -c netpath -n "__fish_netpath_using_subcommand trace" -l size -d 'Total
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l snapshot -d 'Walk these nodes through their real state: snapshot files (`netpath snapshot -o`), text-dump directories, or directories holding one of either per node (matched by the snapshot\'s node name, else the file name). Other nodes use the plan' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l node -d 'With --live: the local node\'s name in the cluster (default: the host name)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l netns -d 'With --live: the local node\'s network namespace (default: the current one)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l format -d 'How to print the trace: text (hop by hop), or a picture of the path for runbooks and tickets: dot (Graphviz: `| dot -Tsvg > path.svg`) or mermaid (Markdown)' -r -f -a "text\t'Hop by hop, for people (the default)'
+dot\t'A Graphviz digraph (`netpath trace … --format dot | dot -Tsvg > path.svg`)'
+mermaid\t'A Mermaid flowchart (for Markdown that renders Mermaid: GitLab, GitHub, wikis)'"
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l html -d 'With --all: also write the node-pair matrix as a self-contained HTML page, each cell coloured by verdict with its reason code (the explanation on hover)' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"

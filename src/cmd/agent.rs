@@ -148,7 +148,8 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     } else {
         // One buffered writer: a log line per change would otherwise be a write(2) each
         // (stdout is line-buffered), 10,000 system calls for 10,000 routes.
-        let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+        let mut out =
+            std::io::BufWriter::with_capacity(64 * 1024, crate::render::out::Stdout::text());
         if args.dry_run {
             render::dry_run(&mut out, &pass, &node, netns.label(), proto)?;
         } else {
@@ -178,8 +179,7 @@ fn watch(
     let netns = settings.netns.clone();
     let node = args.source.node.clone().unwrap_or_default();
     let mut log = |event: Event<'_>| -> ControlFlow<()> {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
+        let mut out = crate::render::out::Stdout::for_json(ctx.json);
         let written = if ctx.json {
             json::write_line(&mut out, &render::event_doc(&event)).is_ok()
         } else {

@@ -172,11 +172,12 @@ impl EtcdArgs {
 
     /// `etcd:URL,URL/prefix`, naming the source in output.
     pub fn source(&self) -> String {
-        format!(
+        let source = format!(
             "etcd:{}{}",
             self.etcd_endpoints.join(","),
             self.etcd_prefix.trim_end_matches('/')
-        )
+        );
+        etcd::redact(&source).into_owned()
     }
 
     /// Read the cluster the leases describe (for `plan`, `trace`, `check`).

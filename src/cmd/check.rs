@@ -155,7 +155,7 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             &plan_label,
             &ctx.style,
         );
-        print!("{text}");
+        crate::render::out::print(&text)?;
     }
     Ok(Outcome::from_findings(summary.has_problems()))
 }
@@ -252,7 +252,7 @@ fn run_many(
     } else {
         let snapshots = dir.display().to_string();
         let text = render::check_many_text(&results, &wide, &total, spec, &snapshots, &ctx.style);
-        print!("{text}");
+        crate::render::out::print(&text)?;
     }
     Ok(Outcome::from_findings(total.has_problems()))
 }

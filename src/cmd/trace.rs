@@ -4,14 +4,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use serde::Serialize;
 
 use super::Ctx;
 use super::args::ClusterArgs;
 use crate::error::Outcome;
 use crate::plan;
-use crate::render::{json, trace as render};
+use crate::render::{json, picture, trace as render};
 use crate::scene::{self, LiveSource, Placed, RealSources};
 use crate::trace::{self, Probe, Proto, Verdict, all};
 
@@ -55,6 +55,20 @@ pub struct TraceArgs {
     /// With --live: the local node's network namespace (default: the current one).
     #[arg(long, value_name = "NETNS", requires = "live")]
     pub netns: Option<String>,
+    /// How to print the trace: text (hop by hop), or a picture of the path for runbooks and
+    /// tickets: dot (Graphviz: `| dot -Tsvg > path.svg`) or mermaid (Markdown).
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        value_name = "FORMAT",
+        conflicts_with = "all"
+    )]
+    pub format: picture::Format,
+    /// With --all: also write the node-pair matrix as a self-contained HTML page, each cell
+    /// coloured by verdict with its reason code (the explanation on hover).
+    #[arg(long, value_name = "FILE", requires = "all")]
+    pub html: Option<PathBuf>,
     /// Print load and trace timings to standard error (for benchmarks).
     #[arg(long, hide = true)]
     pub timing: bool,
@@ -166,6 +180,10 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             t.elapsed().as_secs_f64(),
             (cpu_time() - c).as_secs_f64()
         ));
+        if let Some(path) = &args.html {
+            std::fs::write(path, picture::matrix_page(&matrix, &cluster))
+                .with_context(|| format!("cannot write the matrix page to {}", path.display()))?;
+        }
         if ctx.json {
             json::print_document(&AllDoc {
                 schema: json::schema("trace-all"),
@@ -176,7 +194,7 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 matrix: &matrix,
             })?;
         } else {
-            print!("{}", render::matrix(&matrix, &cluster, &ctx.style));
+            crate::render::out::print(&render::matrix(&matrix, &cluster, &ctx.style))?;
         }
         return Ok(Outcome::from_findings(!matrix.all_ok()));
     }
@@ -229,7 +247,14 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             again_cpu.as_secs_f64() * 1e3
         ));
     }
-    if ctx.json {
+    if ctx.json && args.format != picture::Format::Text {
+        bail!("--json prints the trace as JSON and --format a picture of it: choose one");
+    }
+    if args.format == picture::Format::Dot {
+        crate::render::out::print(&picture::dot(&result))?;
+    } else if args.format == picture::Format::Mermaid {
+        crate::render::out::print(&picture::mermaid(&result))?;
+    } else if ctx.json {
         json::print_document(&TraceDoc {
             schema: json::schema("trace"),
             cluster: &cluster.source,
@@ -244,12 +269,13 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             }),
         })?;
     } else {
-        print!("{}", render::trace(&result, &cluster, probe, &ctx.style));
+        crate::render::out::print(&render::trace(&result, &cluster, probe, &ctx.style))?;
         if let Some(r) = &real_state {
-            print!(
-                "{}",
-                crate::render::real::summary(&r.placed, &result, plan_trace.as_ref())
-            );
+            crate::render::out::print(&crate::render::real::summary(
+                &r.placed,
+                &result,
+                plan_trace.as_ref(),
+            ))?;
         }
     }
     Ok(Outcome::from_findings(!result.ok()))

@@ -131,7 +131,7 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let mut writer = match &args.write {
         None => None,
         Some(_) if to_stdout => Some(PcapWriter::new(
-            Box::new(BufWriter::new(std::io::stdout())) as Box<dyn Write>,
+            Box::new(BufWriter::new(crate::render::out::Stdout::raw())) as Box<dyn Write>,
             cap.linktype(),
             args.snaplen,
         )?),
@@ -152,7 +152,7 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             names,
             args.mtu,
             ctx.style,
-            std::io::stdout().lock(),
+            crate::render::out::Stdout::raw(),
         );
         if args.local_time { p.local_time() } else { p }
     });

@@ -37,8 +37,7 @@ struct DemoEntry {
 /// Run `netpath demo`.
 pub fn run(args: &DemoArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     if let Some(&[nodes, pods]) = args.generate_kubectl.as_deref() {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, crate::render::out::Stdout::raw());
         crate::model::kubectl::write_synthetic(&mut out, nodes, pods)?;
         std::io::Write::flush(&mut out)?;
         return Ok(Outcome::Clean);
@@ -51,7 +50,7 @@ pub fn run(args: &DemoArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 "cluster": cluster,
             }))?;
         } else {
-            print!("{}", demo::text(name).unwrap_or_default());
+            crate::render::out::print(demo::text(name).unwrap_or_default())?;
         }
         return Ok(Outcome::Clean);
     }
@@ -82,11 +81,9 @@ pub fn run(args: &DemoArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             d.description.clone(),
         ]);
     }
-    print!("{}", table::to_string(&t));
-    println!();
-    println!(
-        "Use one with --cluster, e.g. `netpath trace --cluster demo:flannel-vxlan default/web-0 default/db-0`;"
-    );
-    println!("`netpath demo NAME` prints its cluster file.");
+    crate::render::out::print(&format!(
+        "{}\nUse one with --cluster, e.g. `netpath trace --cluster demo:flannel-vxlan default/web-0 default/db-0`;\n`netpath demo NAME` prints its cluster file.\n",
+        table::to_string(&t)
+    ))?;
     Ok(Outcome::Clean)
 }

@@ -49,7 +49,7 @@ pub fn run(args: &DumpArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
         }
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = crate::render::out::Stdout::raw();
             out.write_all(&fetched.document)?;
             out.flush()?;
             return Ok(Outcome::Clean);
@@ -73,8 +73,8 @@ pub fn run(args: &DumpArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             objects: counts,
         })?;
     } else {
-        println!(
-            "{}: {} from {} ({}), {:.1} MB",
+        crate::render::out::print(&format!(
+            "{}: {} from {} ({}), {:.1} MB\n",
             to_file.map(|p| p.display().to_string()).unwrap_or_default(),
             counts
                 .iter()
@@ -84,7 +84,7 @@ pub fn run(args: &DumpArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             fetched.origin.source(),
             fetched.origin.server,
             fetched.document.len() as f64 / 1e6
-        );
+        ))?;
     }
     Ok(Outcome::Clean)
 }

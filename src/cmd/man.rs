@@ -44,7 +44,7 @@ pub fn run(args: &ManArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     if ctx.json {
         bail!("a man page is roff, not JSON: drop --json");
     }
-    std::io::stdout().write_all(&page(args.command.as_deref())?)?;
+    crate::render::out::print_raw(&page(args.command.as_deref())?)?;
     Ok(Outcome::Clean)
 }
 

@@ -194,7 +194,7 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 matrix: &matrix,
             })?;
         } else {
-            print!("{}", render::matrix(&matrix, &cluster, &ctx.style));
+            crate::render::out::print(&render::matrix(&matrix, &cluster, &ctx.style))?;
         }
         return Ok(Outcome::from_findings(!matrix.all_ok()));
     }
@@ -251,9 +251,9 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         bail!("--json prints the trace as JSON and --format a picture of it: choose one");
     }
     if args.format == picture::Format::Dot {
-        print!("{}", picture::dot(&result));
+        crate::render::out::print(&picture::dot(&result))?;
     } else if args.format == picture::Format::Mermaid {
-        print!("{}", picture::mermaid(&result));
+        crate::render::out::print(&picture::mermaid(&result))?;
     } else if ctx.json {
         json::print_document(&TraceDoc {
             schema: json::schema("trace"),
@@ -269,12 +269,13 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             }),
         })?;
     } else {
-        print!("{}", render::trace(&result, &cluster, probe, &ctx.style));
+        crate::render::out::print(&render::trace(&result, &cluster, probe, &ctx.style))?;
         if let Some(r) = &real_state {
-            print!(
-                "{}",
-                crate::render::real::summary(&r.placed, &result, plan_trace.as_ref())
-            );
+            crate::render::out::print(&crate::render::real::summary(
+                &r.placed,
+                &result,
+                plan_trace.as_ref(),
+            ))?;
         }
     }
     Ok(Outcome::from_findings(!result.ok()))

@@ -9,6 +9,7 @@ pub mod findings;
 pub mod fmt;
 pub mod json;
 pub mod leases;
+pub mod out;
 pub mod picture;
 pub mod plan;
 pub mod pods;

@@ -5,6 +5,8 @@
 pub mod agent;
 pub mod clock;
 pub mod decode;
+pub mod demo;
+pub mod dump;
 pub mod findings;
 pub mod fmt;
 pub mod json;

@@ -964,7 +964,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__man)
-            opts="-n -h -V --color --json --kubeconfig --context --namespace --request-timeout --help --version"
+            opts="-n -h -V --color --json --kubeconfig --context --namespace --request-timeout --help --version routes pods decode capture trace plan demo snapshot check agent leases dump completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -125,7 +125,7 @@ pub enum Command {
     Dump(cmd::dump::DumpArgs),
     /// Print shell completions (bash, zsh, fish) to standard output.
     Completions(cmd::completions::CompletionsArgs),
-    /// Print the man page (roff) to standard output.
-    #[command(hide = true)]
-    Man,
+    /// Print a man page (roff) to standard output: netpath's, or one command's
+    /// (`netpath man trace | man -l -`).
+    Man(cmd::man::ManArgs),
 }

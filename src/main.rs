@@ -37,10 +37,7 @@ fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
         Command::Agent(args) => cmd::agent::run(&args, ctx),
         Command::Check(args) => cmd::check::run(&args, ctx),
         Command::Pods(args) => cmd::pods::run(&args, ctx),
-        Command::Completions(args) => {
-            std::io::stdout().write_all(&cmd::completions::script(args.shell))?;
-            Ok(Outcome::Clean)
-        }
+        Command::Completions(args) => cmd::completions::run(&args, ctx),
         Command::Capture(args) => cmd::capture::run(args, ctx),
         Command::Decode(args) => cmd::decode::run(args, ctx),
         Command::Demo(args) => cmd::demo::run(&args, ctx),
@@ -50,9 +47,6 @@ fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
         Command::Routes(args) => cmd::routes::run(args, ctx),
         Command::Leases(args) => cmd::lease::run(&args, ctx),
         Command::Snapshot(args) => cmd::snapshot::run(&args, ctx),
-        Command::Man => {
-            std::io::stdout().write_all(&cmd::completions::man_page()?)?;
-            Ok(Outcome::Clean)
-        }
+        Command::Man(args) => cmd::man::run(&args, ctx),
     }
 }

@@ -1,9 +1,14 @@
-//! `netpath completions SHELL` and `netpath man`.
+//! `netpath completions SHELL`.
+
+use std::io::Write;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::cli::Cli;
+use crate::error::Outcome;
+
+use super::Ctx;
 
 /// Arguments of `netpath completions`.
 #[derive(Debug, clap::Args)]
@@ -24,6 +29,15 @@ pub enum CompletionShell {
     Fish,
 }
 
+/// Run `netpath completions`.
+pub fn run(args: &CompletionsArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    if ctx.json {
+        anyhow::bail!("a completion script is shell code, not JSON: drop --json");
+    }
+    std::io::stdout().write_all(&script(args.shell))?;
+    Ok(Outcome::Clean)
+}
+
 /// The completion script for `shell`.
 pub fn script(shell: CompletionShell) -> Vec<u8> {
     let shell = match shell {
@@ -34,11 +48,4 @@ pub fn script(shell: CompletionShell) -> Vec<u8> {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "netpath", &mut out);
     out
-}
-
-/// The man page, in roff.
-pub fn man_page() -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
-    Ok(out)
 }

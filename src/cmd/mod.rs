@@ -9,6 +9,7 @@ pub mod decode;
 pub mod demo;
 pub mod dump;
 pub mod lease;
+pub mod man;
 pub mod plan;
 pub mod pods;
 pub mod routes;

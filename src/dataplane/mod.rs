@@ -11,6 +11,7 @@ pub mod link;
 pub mod mac;
 pub mod neigh;
 pub mod parse;
+pub mod predict;
 pub mod route;
 pub mod rule;
 pub mod state;

@@ -7,6 +7,7 @@ mod agent;
 mod capture;
 #[allow(dead_code)] // a reusable lab builder: not every scenario uses every part
 mod cluster_lab;
+mod damaged_dumps;
 mod edges;
 mod etcd;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
@@ -33,6 +34,7 @@ fn main() {
     trials.extend(netns::tests());
     trials.extend(agent::tests());
     trials.extend(routes::tests());
+    trials.extend(damaged_dumps::tests());
     trials.extend(capture::tests());
     trials.extend(neigh::tests());
     trials.extend(neigh::rule_tests());

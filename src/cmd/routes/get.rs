@@ -2,7 +2,8 @@
 //! and tables with the kernel model to explain the answer, and render the report.
 
 use crate::dataplane::kernel::{Kernel, KernelAnswer, Verdict, verdict};
-use crate::dataplane::{Family, NodeState, Rule, Table};
+use crate::dataplane::predict::Offline;
+use crate::dataplane::{Family, NodeState, Rule};
 use crate::error::Outcome;
 use crate::explain::explain;
 use crate::netlink::Netns;
@@ -58,67 +59,30 @@ pub(super) fn run_get_offline(
     path: &std::path::Path,
     ctx: Ctx,
 ) -> anyhow::Result<Outcome> {
-    let family = Family::of(&args.addr);
     let query = args.query();
     let dump = offline::read(path)?;
-    for w in &dump.warnings {
-        eprintln!("netpath: warning: {w}");
-    }
+    super::warn(&dump.warnings);
     let format = dump.format;
-    let snapshot = format == offline::SNAPSHOT;
-    let mut state = dump.state;
-    state.routes.retain(|r| r.family() == family);
-    let has_local = state.routes.iter().any(|r| r.table == Table::LOCAL);
-    let links = dump.has_links.then(|| state.links.clone());
-    if !snapshot {
-        // A route dump carries no rules: the kernel's defaults.
-        state.rules.clear();
-    }
-    let node = Kernel::new(state);
-    let resolution = node.resolve(&query);
-    let kernel = node.predict(&query, &resolution);
-    let verdict = verdict(&query, &resolution, &kernel);
-    let routable = matches!(verdict, Verdict::Routed);
-    let shown = if path.as_os_str() == "-" {
-        "standard input".to_string()
-    } else {
-        path.display().to_string()
-    };
-    let mut notes = vec![if snapshot {
-        format!(
-            "predicted from {shown} ({format}): no kernel was asked; the node's policy rules and sysctls are the snapshot's"
-        )
-    } else {
-        format!(
-            "predicted from {shown} ({format}): no kernel was asked; the default policy rules are assumed (a route dump carries none)"
-        )
-    }];
-    if !has_local {
-        notes.push(
-            "the dump has no local table (`ip route show table all` has it): the node's own addresses are not recognised as local"
-                .to_string(),
-        );
-    }
-    if query.iif.is_some() && !snapshot {
-        notes.push(
-            "--iif: ip_forward and rp_filter are not in a route dump, so their refusals cannot be predicted"
-                .to_string(),
-        );
-    }
+    let family = Family::of(&args.addr);
+    let node = Offline::new(dump, family, &offline::shown(path), query.iif.is_some());
+    let p = node.predict(&query);
+    let routable = matches!(p.verdict, Verdict::Routed);
     let report = GetReport {
         netns: "current",
         query: &query,
-        steps: &resolution.steps,
-        kernel: &kernel,
+        steps: &p.resolution.steps,
+        kernel: &p.kernel,
         offline: Some(view::Offline {
             path,
             format,
-            notes: &notes,
+            notes: &node.notes,
+            caveats: &p.caveats,
         }),
-        verdict,
-        explanation: resolution
+        verdict: p.verdict,
+        explanation: p
+            .resolution
             .winner()
-            .and_then(|r| explain(r, links.as_deref())),
+            .and_then(|r| explain(r, node.links.as_deref())),
     };
     print_get(&report, &ctx)?;
     Ok(Outcome::from_findings(!routable))

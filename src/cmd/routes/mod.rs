@@ -6,6 +6,7 @@ mod args;
 mod get;
 mod offline;
 
+use crate::dataplane::parse::ParseWarning;
 use crate::dataplane::{Family, Route, Table};
 use crate::error::Outcome;
 use crate::explain::explain;
@@ -19,6 +20,9 @@ use super::Ctx;
 
 /// Run `netpath routes`.
 pub fn run(args: RoutesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    if args.compat && ctx.json {
+        anyhow::bail!("--compat prints route -n's text and --json prints JSON: choose one");
+    }
     if let Some(RoutesCommand::Get(get)) = args.command {
         if args.table.is_some() || args.ipv4 || args.ipv6 || args.compat {
             anyhow::bail!(
@@ -105,10 +109,23 @@ pub fn run(args: RoutesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         view::write_table(&shown, &ctx.style, &mut out)?;
     }
     std::io::Write::flush(&mut out)?;
-    for w in &warnings {
+    warn(&warnings);
+    Ok(Outcome::Clean)
+}
+
+/// The parser's warnings on standard error, then (when lines were skipped) that the rest
+/// was read: a damaged dump is not a failed query.
+fn warn(warnings: &[ParseWarning]) {
+    for w in warnings {
         eprintln!("netpath: warning: {w}");
     }
-    Ok(Outcome::Clean)
+    let skipped = warnings.iter().filter(|w| w.skipped.is_some()).count();
+    if skipped > 0 {
+        eprintln!(
+            "netpath: warning: {skipped} damaged line{} skipped; the rest of the dump was read",
+            if skipped == 1 { "" } else { "s" }
+        );
+    }
 }
 
 /// The table (or `--compat`) view of the kernel's routes, written as the dump is read:

@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use anyhow::{Result, anyhow, bail};
 
 use super::Warnings;
-use super::text::{Line, Prompt, looks_like_dst, normalize, parse_dst};
+use super::text::{Line, Prompt, looks_like_dst, normalize, parse_dst, readable_dst};
 use crate::dataplane::{Family, Nexthop, Protocol, Route, RouteType, Scope, Table};
 
 /// Route metrics `ip route` prints after the flags (`mtu lock 1400 rtt 10ms advmss 1360`).
@@ -157,19 +157,62 @@ pub(crate) fn parse(lines: &[Line], w: &mut Warnings) -> Result<Vec<Route>> {
             }
         } else if looks_like(&toks) {
             groups.push((toks.iter().map(|t| (line.no, *t)).collect(), &line.prompt));
+        } else if super::route_n::looks_like_row(&toks) {
+            w.skipped_route(
+                line.no,
+                &line.text,
+                "a line of `route -n`, not of `ip route`".to_string(),
+                super::route_n::row_dst(&toks),
+            );
         } else {
             w.skipped(line.no, &line.text);
         }
     }
     let mut routes = Vec::with_capacity(groups.len());
     let mut last_family = None;
+    let mut first_error = None;
     for (toks, prompt) in &groups {
-        if let Some(r) = parse_route(toks, prompt, last_family, w)? {
-            last_family = Some(r.family());
-            routes.push(r);
+        match parse_route(toks, prompt, last_family, w) {
+            Ok(Some(r)) => {
+                last_family = Some(r.family());
+                routes.push(r);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                // A damaged line (cut off, a redacted address): skip it, say so, read the rest.
+                let no = toks.first().map_or(0, |t| t.0);
+                let text = lines
+                    .iter()
+                    .find(|l| l.no == no)
+                    .map_or(String::new(), |l| l.text.clone());
+                let msg = e.to_string();
+                let mut reason = msg
+                    .strip_prefix("line ")
+                    .and_then(|r| r.split_once(": "))
+                    .map_or(msg.as_str(), |(_, r)| r)
+                    .to_string();
+                if cut_off(&text, &reason) {
+                    reason.push_str(" (the line looks cut off)");
+                }
+                w.skipped_route(no, &text, reason, readable_dst(&text));
+                first_error.get_or_insert(e);
+            }
         }
     }
-    Ok(routes)
+    match first_error {
+        // Nothing readable at all: the input is not a damaged dump but a wrong one.
+        Some(e) if routes.is_empty() => Err(e),
+        _ => Ok(routes),
+    }
+}
+
+/// Whether the error is about the line's last token, or a keyword at its end without its
+/// value: what a line cut off in a paste looks like (`… proto bi`).
+fn cut_off(text: &str, reason: &str) -> bool {
+    let last = text.split_whitespace().last().unwrap_or("");
+    reason.contains("without its value")
+        || (!last.is_empty() && reason.contains(&format!("{last:?}")))
+        || last.ends_with('…')
 }
 
 /// The family a `default` destination belongs to: from the addresses on the line, then

@@ -12,9 +12,9 @@ use std::net::IpAddr;
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Map, Value};
 
-use super::Warnings;
 use super::json::{self, kind_of, text_of};
 use super::text::{Prompt, normalize, parse_dst};
+use super::{ParseWarning, SkippedRoute, Warnings};
 use crate::dataplane::{Family, Nexthop, NexthopFlags, Protocol, Route, RouteType, Scope, Table};
 
 /// Parse the JSON documents in `text` (prompt and comment lines already blanked, so that
@@ -23,12 +23,35 @@ pub(crate) fn parse(text: &str, prompt: &Prompt, w: &mut Warnings) -> Result<Vec
     let objs = json::objects(text, "ip -j route")?;
     let mut routes = Vec::with_capacity(objs.len());
     let mut last_family = None;
+    let mut first_error = None;
     for (i, obj) in objs.iter().enumerate() {
-        let r = route(obj, i + 1, prompt, last_family, w)?;
-        last_family = Some(r.family());
-        routes.push(r);
+        match route(obj, i + 1, prompt, last_family, w) {
+            Ok(r) => {
+                last_family = Some(r.family());
+                routes.push(r);
+            }
+            Err(e) => {
+                // A damaged object (a redacted address): skip it, say so, read the rest.
+                let dst = match obj.get("dst") {
+                    Some(Value::String(d)) if d != "default" => {
+                        parse_dst(d, Family::Inet).map(|n| normalize(n).0)
+                    }
+                    _ => None,
+                };
+                w.add(ParseWarning {
+                    line: None,
+                    text: serde_json::to_string(obj).ok(),
+                    reason: e.to_string(),
+                    skipped: Some(dst.map_or(SkippedRoute::Unreadable, SkippedRoute::Prefix)),
+                });
+                first_error.get_or_insert(e);
+            }
+        }
     }
-    Ok(routes)
+    match first_error {
+        Some(e) if routes.is_empty() => Err(e),
+        _ => Ok(routes),
+    }
 }
 
 struct Ctx<'a> {

@@ -31,6 +31,7 @@ mod text;
 use std::collections::HashSet;
 
 use anyhow::{Result, bail};
+use ipnetwork::IpNetwork;
 use serde::Serialize;
 
 use super::Route;
@@ -76,9 +77,69 @@ pub struct ParsedRoutes {
     pub format: RouteFormat,
     /// The routes, in input order.
     pub routes: Vec<Route>,
-    /// One message per skipped line or guessed field (`line 3: skipped, not understood: …`),
-    /// and once per format for what it cannot show (route -n has no proto, table, onlink).
-    pub warnings: Vec<String>,
+    /// One per skipped line or guessed field (`line 3: skipped, not understood: …`), and
+    /// once per format for what it cannot show (route -n has no proto, table, onlink).
+    pub warnings: Vec<ParseWarning>,
+}
+
+/// One thing a parser skipped or guessed, with the line it is about.
+///
+/// Its `Display` is the sentence shown on standard error (`line 5: skipped, via "x.y.72.193"
+/// is not an IP address: "10.244.2.0/24 via x.y.72.193 dev eth0"`, control characters
+/// escaped); its JSON is `{line, text, reason}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParseWarning {
+    /// The 1-based input line it is about, if it is about one.
+    pub line: Option<usize>,
+    /// That line as it was pasted (for `ip -j`: the route object), if it is about one.
+    pub text: Option<String>,
+    /// What was skipped or guessed, and why.
+    pub reason: String,
+    /// For a skipped line that may have been a route: what is known of its destination.
+    #[serde(skip)]
+    pub skipped: Option<SkippedRoute>,
+}
+
+/// What is known of a route line that was skipped: enough to tell whether it could have
+/// changed a lookup's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkippedRoute {
+    /// The destination was readable: only lookups it covers could differ.
+    Prefix(IpNetwork),
+    /// The destination could not be read: any lookup could differ.
+    Unreadable,
+}
+
+impl ParseWarning {
+    /// A warning about no line in particular (what a format cannot show).
+    pub fn note(reason: String) -> ParseWarning {
+        ParseWarning {
+            line: None,
+            text: None,
+            reason,
+            skipped: None,
+        }
+    }
+
+    /// Whether this warning is about a skipped line.
+    pub fn is_skipped_line(&self) -> bool {
+        self.skipped.is_some() || self.reason == NOT_UNDERSTOOD
+    }
+}
+
+/// The reason of a line none of the parsers understood.
+const NOT_UNDERSTOOD: &str = "not understood";
+
+impl std::fmt::Display for ParseWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(no) = self.line {
+            write!(f, "line {no}: ")?;
+        }
+        match (&self.text, self.is_skipped_line()) {
+            (Some(text), true) => write!(f, "skipped, {}: {:?}", self.reason, shown(text, 80)),
+            _ => f.write_str(&self.reason),
+        }
+    }
 }
 
 /// At most this many warnings are kept; the rest are counted.
@@ -87,16 +148,32 @@ const MAX_WARNINGS: usize = 100;
 /// Warnings collected while parsing, capped, with "say it once" keys.
 #[derive(Debug, Default)]
 pub(crate) struct Warnings {
-    list: Vec<String>,
+    list: Vec<ParseWarning>,
     keys: HashSet<&'static str>,
     dropped: usize,
 }
 
 impl Warnings {
-    /// Add a warning.
+    /// Add a warning; a leading `line N: ` names the line it is about.
     pub(crate) fn push(&mut self, msg: String) {
+        let parsed = msg.strip_prefix("line ").and_then(|r| {
+            let (n, rest) = r.split_once(": ")?;
+            Some((n.parse::<usize>().ok()?, rest.to_string()))
+        });
+        self.add(match parsed {
+            Some((no, reason)) => ParseWarning {
+                line: Some(no),
+                text: None,
+                reason,
+                skipped: None,
+            },
+            None => ParseWarning::note(msg),
+        });
+    }
+
+    pub(crate) fn add(&mut self, w: ParseWarning) {
         if self.list.len() < MAX_WARNINGS {
-            self.list.push(msg);
+            self.list.push(w);
         } else {
             self.dropped += 1;
         }
@@ -109,30 +186,86 @@ impl Warnings {
         }
     }
 
-    /// A line that was skipped.
+    /// A line that was skipped because no parser understood it. A line that starts like a
+    /// route (an address, `default`, a route type) is kept as a route whose destination
+    /// could not be read: a damaged copy of a route line.
     pub(crate) fn skipped(&mut self, no: usize, text: &str) {
-        let t = text.trim();
-        let shown: String = if t.chars().count() > 80 {
-            t.chars().take(77).chain("...".chars()).collect()
-        } else {
-            t.to_string()
-        };
-        self.push(format!("line {no}: skipped, not understood: {shown:?}"));
+        let first = text.split_whitespace().next().unwrap_or("");
+        let route_like = first == "default"
+            || crate::dataplane::RouteType::parse(first).is_some()
+            || first.starts_with(|c: char| c.is_ascii_digit())
+            || (first.contains(':')
+                && first
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || ":./".contains(c)));
+        self.add(ParseWarning {
+            line: Some(no),
+            text: Some(text.trim().to_string()),
+            reason: NOT_UNDERSTOOD.to_string(),
+            skipped: route_like.then_some(SkippedRoute::Unreadable),
+        });
+    }
+
+    /// A route line that could not be read (`reason` says which token), skipped; `dst` is its
+    /// destination when that part was readable.
+    pub(crate) fn skipped_route(
+        &mut self,
+        no: usize,
+        text: &str,
+        reason: String,
+        dst: Option<IpNetwork>,
+    ) {
+        self.add(ParseWarning {
+            line: Some(no),
+            text: Some(text.trim().to_string()),
+            reason,
+            skipped: Some(dst.map_or(SkippedRoute::Unreadable, SkippedRoute::Prefix)),
+        });
     }
 
     /// The warnings in line order (those about no line last), with a count of those left out.
-    pub(crate) fn finish(mut self) -> Vec<String> {
-        self.list.sort_by_key(|m| {
-            m.strip_prefix("line ")
-                .and_then(|r| r.split(':').next())
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(usize::MAX)
-        });
+    /// With the `input`, each warning about a line gets that line's text.
+    pub(crate) fn finish_with(mut self, input: Option<&str>) -> Vec<ParseWarning> {
+        self.list.sort_by_key(|w| w.line.unwrap_or(usize::MAX));
+        if let Some(input) = input {
+            let lines: Vec<&str> = if !input.contains('\n') {
+                input.split('\r').collect()
+            } else {
+                input.split('\n').collect()
+            };
+            for w in &mut self.list {
+                if let (Some(no), None) = (w.line, &w.text) {
+                    w.text = lines
+                        .get(no.wrapping_sub(1))
+                        .map(|l| l.trim_end_matches('\r').trim().to_string());
+                }
+            }
+        }
         if self.dropped > 0 {
-            self.list
-                .push(format!("… and {} more warnings not shown", self.dropped));
+            self.list.push(ParseWarning::note(format!(
+                "… and {} more warnings not shown",
+                self.dropped
+            )));
         }
         self.list
+    }
+
+    /// The warnings as the sentences shown on standard error.
+    pub(crate) fn finish(self) -> Vec<String> {
+        self.finish_with(None)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+}
+
+/// `s` trimmed, cut to `max` characters with `...`.
+fn shown(s: &str, max: usize) -> String {
+    let t = s.trim();
+    if t.chars().count() > max {
+        t.chars().take(max - 3).chain("...".chars()).collect()
+    } else {
+        t.to_string()
     }
 }
 
@@ -149,11 +282,11 @@ pub fn parse_routes(input: &str) -> Result<ParsedRoutes> {
     if input.trim().is_empty() {
         bail!("empty input: no routes to read ({EXPECTED})");
     }
-    let lines = text::clean_lines(input, true)?;
+    let mut w = Warnings::default();
+    let lines = text::clean_route_lines(input, &mut w)?;
     let Some(first) = lines.first() else {
         bail!("no routes: the input holds only comments, prompts and blank lines ({EXPECTED})");
     };
-    let mut w = Warnings::default();
     let t = first.text.trim_start();
     if t.starts_with('[') || t.starts_with('{') {
         let (json, prompt) = json::blank_non_json(input);
@@ -161,7 +294,7 @@ pub fn parse_routes(input: &str) -> Result<ParsedRoutes> {
         return Ok(ParsedRoutes {
             format: RouteFormat::IpRouteJson,
             routes,
-            warnings: w.finish(),
+            warnings: w.finish_with(Some(input)),
         });
     }
     let format = detect(&lines).ok_or_else(|| {
@@ -180,7 +313,7 @@ pub fn parse_routes(input: &str) -> Result<ParsedRoutes> {
     Ok(ParsedRoutes {
         format,
         routes,
-        warnings: w.finish(),
+        warnings: w.finish_with(Some(input)),
     })
 }
 
@@ -200,12 +333,7 @@ pub(crate) fn decode_text(input: &[u8]) -> Result<std::borrow::Cow<'_, str>> {
 }
 
 fn shorten(s: &str) -> String {
-    let t = s.trim();
-    if t.chars().count() > 60 {
-        t.chars().take(57).chain("...".chars()).collect()
-    } else {
-        t.to_string()
-    }
+    shown(s, 60)
 }
 
 /// The format most lines look like (headers count a lot), or `None` when no line is a route.

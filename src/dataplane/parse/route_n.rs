@@ -76,6 +76,14 @@ pub(crate) fn looks_like_row(t: &[&str]) -> bool {
         && is_flags(t[2])
 }
 
+/// The destination of a `route -n` row found among lines of another format (IPv4 rows:
+/// Destination and Genmask), when readable.
+pub(crate) fn row_dst(t: &[&str]) -> Option<IpNetwork> {
+    let addr: Ipv4Addr = t.first()?.parse().ok()?;
+    let len = mask_prefix(0, t.get(2)?).ok()?;
+    IpNetwork::new(IpAddr::V4(addr), len).ok()
+}
+
 fn mask_prefix(line: usize, m: &str) -> Result<u8> {
     let mask: Ipv4Addr = m
         .parse()

@@ -215,7 +215,7 @@ pub fn node_from_dumps(
             SnapshotFile::Routes => {
                 let p = parse_routes_bytes(&bytes).with_context(ctx)?;
                 for m in p.warnings {
-                    w.push(m);
+                    w.add(m);
                 }
                 push_unique(&mut state.routes, &mut seen_routes, p.routes);
             }

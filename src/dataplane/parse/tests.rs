@@ -209,7 +209,7 @@ fn calico_ipip_pasted_in_markdown() {
     // The prose line above the fence is reported with its number.
     assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
     assert!(
-        p.warnings[0].starts_with("line 1: skipped"),
+        p.warnings[0].to_string().starts_with("line 1: skipped"),
         "{:?}",
         p.warnings
     );
@@ -250,7 +250,10 @@ fn ip_route_get_output_is_not_a_route() {
     assert_eq!(p.routes.len(), 6);
     assert!(!p.routes.iter().any(|r| r.dst == net("10.244.2.7/32")));
     assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
-    assert!(p.warnings[0].contains("line 9") && p.warnings[0].contains("ip route get"));
+    assert!(
+        p.warnings[0].to_string().contains("line 9")
+            && p.warnings[0].to_string().contains("ip route get")
+    );
 }
 
 #[test]
@@ -290,7 +293,9 @@ fn route_n_reads_what_it_shows() {
         }
     }
     assert!(
-        p.warnings.iter().any(|w| w.contains("main table")),
+        p.warnings
+            .iter()
+            .any(|w| w.to_string().contains("main table")),
         "{:?}",
         p.warnings
     );
@@ -309,7 +314,11 @@ fn netstat_and_route_layouts_agree() {
         assert_eq!(a.nexthops, b.nexthops);
         assert_eq!(b.metric, None);
     }
-    assert!(ns.warnings.iter().any(|w| w.contains("no Metric")));
+    assert!(
+        ns.warnings
+            .iter()
+            .any(|w| w.to_string().contains("no Metric"))
+    );
     for (a, b) in n.routes.iter().zip(&nee.routes) {
         assert_eq!((a.dst, a.metric, a.kind), (b.dst, b.metric, b.kind));
         // route -nee cuts interface names to 6 characters.
@@ -328,10 +337,10 @@ fn route_n_annotated_without_title() {
     let ann: Vec<_> = p
         .warnings
         .iter()
-        .filter(|w| w.contains("ignored"))
+        .filter(|w| w.to_string().contains("ignored"))
         .collect();
     assert_eq!(ann.len(), 2, "{:?}", p.warnings);
-    assert!(ann[0].starts_with("line 3:"), "{ann:?}");
+    assert!(ann[0].to_string().starts_with("line 3:"), "{ann:?}");
 }
 
 #[test]
@@ -375,8 +384,11 @@ fn bad_input_is_a_clear_error() {
     assert!(e.contains("truncated JSON"), "{e}");
     let e = msg(parse_routes("[{\"dst\": 5}]"));
     assert!(e.contains("JSON route 1"), "{e}");
-    let e = msg(parse_routes(&fixture("bad-gateway.txt")));
-    assert!(e.contains("line 2") && e.contains("10.244.1.x"), "{e}");
+    // A route with a redacted gateway is skipped; when it is the only route, nothing is left.
+    let e = msg(parse_routes(
+        "10.244.1.0/24 via 10.244.1.x dev flannel.1 onlink\n",
+    ));
+    assert!(e.contains("line 1") && e.contains("10.244.1.x"), "{e}");
     let e = msg(parse_routes(&fixture("route-plain.txt")));
     assert!(
         e.contains("line 4") && e.contains("_gateway") && e.contains("route -n"),
@@ -412,10 +424,20 @@ fn lenient_where_the_meaning_is_clear() {
     assert_eq!(p.routes[1].dst, net("10.2.0.0/24"));
     assert_eq!(p.routes[2].dst, net("0.0.0.0/0"));
     assert_eq!(p.warnings.len(), 3, "{:?}", p.warnings);
-    assert!(p.warnings[0].contains("line 1"), "{:?}", p.warnings);
-    assert!(p.warnings[0].contains("line 1") && p.warnings[0].contains("frobnicate"));
-    assert!(p.warnings[1].contains("line 2"));
-    assert!(p.warnings[2].contains("line 3") && p.warnings[2].contains("host bits"));
+    assert!(
+        p.warnings[0].to_string().contains("line 1"),
+        "{:?}",
+        p.warnings
+    );
+    assert!(
+        p.warnings[0].to_string().contains("line 1")
+            && p.warnings[0].to_string().contains("frobnicate")
+    );
+    assert!(p.warnings[1].to_string().contains("line 2"));
+    assert!(
+        p.warnings[2].to_string().contains("line 3")
+            && p.warnings[2].to_string().contains("host bits")
+    );
     // A nexthop line that lost its indentation, and one-line `ip route add` syntax.
     let p = parse_routes(
         "10.3.0.0/16 proto static\nnexthop via 10.0.0.1 dev eth0 weight 2\nnexthop via 10.0.0.2 dev eth0\n\
@@ -449,7 +471,7 @@ fn localized_and_coloured() {
     assert_eq!(p.routes.len(), 2);
     assert_eq!(p.routes[0].metric, Some(100));
     assert!(
-        !p.warnings.iter().any(|w| w.contains("skipped")),
+        !p.warnings.iter().any(|w| w.to_string().contains("skipped")),
         "{:?}",
         p.warnings
     );
@@ -464,7 +486,7 @@ fn localized_and_coloured() {
     assert_eq!(p.format, RouteFormat::IpRoute);
     assert_eq!(p.routes.len(), 2);
     assert!(
-        p.warnings[0].starts_with("line 3: skipped"),
+        p.warnings[0].to_string().starts_with("line 3: skipped"),
         "{:?}",
         p.warnings
     );
@@ -628,4 +650,83 @@ proptest! {
         }
         let _ = parse_routes_bytes(&bytes);
     }
+}
+
+#[test]
+fn damaged_route_lines_are_skipped_and_named() {
+    let input = "[root@node-a ~]# ip route\n\
+        default via 10.0.0.1 dev eth0\n\
+        10.244.2.0/24 via x.y.72.193 dev eth0 proto bird\n\
+        10.244.3.0/24 via 10.0.0.3 dev eth0 proto bi\n\
+        10.244.4.0/24\tvia  10.0.0.4\u{a0}dev eth0 proto bird\n\
+        10.244.5.0/24 via 10.0.0.5 dev eth0\u{7} proto bird\n\
+        10.244.9.0      10.0.0.9        255.255.255.0   UG    0      0        0 eth0\n";
+    let p = parse_routes(input).unwrap();
+    let dsts: Vec<String> = p.routes.iter().map(|r| r.dst.to_string()).collect();
+    assert_eq!(dsts, ["0.0.0.0/0", "10.244.4.0/24"]);
+    let lines: Vec<Option<usize>> = p.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(
+        lines,
+        [Some(3), Some(4), Some(6), Some(7)],
+        "{:?}",
+        p.warnings
+    );
+    let shown: Vec<String> = p.warnings.iter().map(ToString::to_string).collect();
+    assert!(shown[0].contains("x.y.72.193"), "{shown:?}");
+    assert!(shown[1].contains("cut off"), "{shown:?}");
+    // Control characters are escaped where the line is shown.
+    assert!(
+        shown[2].contains("\\u{7}") && !shown[2].contains('\u{7}'),
+        "{shown:?}"
+    );
+    assert!(shown[3].contains("route -n"), "{shown:?}");
+    let prefixes: Vec<Option<SkippedRoute>> = p.warnings.iter().map(|w| w.skipped).collect();
+    assert_eq!(
+        prefixes,
+        [
+            Some(SkippedRoute::Prefix(net("10.244.2.0/24"))),
+            Some(SkippedRoute::Prefix(net("10.244.3.0/24"))),
+            Some(SkippedRoute::Prefix(net("10.244.5.0/24"))),
+            Some(SkippedRoute::Prefix(net("10.244.9.0/24"))),
+        ]
+    );
+    let json = serde_json::to_value(&p.warnings[0]).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"line": 3, "text": "10.244.2.0/24 via x.y.72.193 dev eth0 proto bird",
+            "reason": "via \"x.y.72.193\" is not an IP address"})
+    );
+}
+
+#[test]
+fn damaged_json_route_is_skipped_with_its_destination() {
+    let p = parse_routes(
+        r#"[{"dst":"default","gateway":"10.0.0.1","dev":"eth0"},
+            {"dst":"10.244.2.0/24","gateway":"x.y.72.193","dev":"eth0"}]"#,
+    )
+    .unwrap();
+    assert_eq!(p.routes.len(), 1);
+    assert_eq!(
+        p.warnings[0].skipped,
+        Some(SkippedRoute::Prefix(net("10.244.2.0/24")))
+    );
+}
+
+#[test]
+fn damaged_route_file_in_a_text_dump_is_a_warning() {
+    let files = vec![DumpFile {
+        kind: SnapshotFile::Routes,
+        name: "ip-route.txt".into(),
+        path: "dump/ip-route.txt".into(),
+        bytes: b"default via 10.0.0.1 dev eth0\n10.244.3.0/24 via 10.0.0.3 dev eth0 proto bi\n"
+            .to_vec(),
+    }];
+    let (state, warnings) = node_from_dumps("n".into(), files, vec![], "dump").unwrap();
+    assert_eq!(state.routes.len(), 1);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("ip-route.txt: line 2: skipped")),
+        "{warnings:?}"
+    );
 }

@@ -272,17 +272,41 @@ fn strip_ansi(s: &str) -> std::borrow::Cow<'_, str> {
 ///
 /// Fails on binary input (NUL or other control bytes).
 pub(crate) fn clean_lines(input: &str, trailing_comments: bool) -> Result<Vec<Line>> {
+    clean(input, trailing_comments, None)
+}
+
+/// [`clean_lines`] for a route dump pasted from a ticket: a line with a stray control
+/// character (a terminal's bell or backspace, a mangled paste) is skipped with a warning
+/// instead of refusing the input, unless most lines have one (binary data).
+pub(crate) fn clean_route_lines(input: &str, w: &mut super::Warnings) -> Result<Vec<Line>> {
+    clean(input, true, Some(w))
+}
+
+fn clean(
+    input: &str,
+    trailing_comments: bool,
+    mut lenient: Option<&mut super::Warnings>,
+) -> Result<Vec<Line>> {
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
     let mut out = Vec::new();
     let mut prompt = std::rc::Rc::new(Prompt::default());
     // Old Mac line endings (a lone CR) count as line breaks too.
     let lone_cr = !input.contains('\n') && input.contains('\r');
-    let lines: Box<dyn Iterator<Item = &str>> = if lone_cr {
-        Box::new(input.split('\r'))
+    let lines: Vec<&str> = if lone_cr {
+        input.split('\r').collect()
     } else {
-        Box::new(input.split('\n'))
+        input.split('\n').collect()
     };
-    for (idx, raw) in lines.enumerate() {
+    let is_odd = |c: char| c.is_control() && !matches!(c, '\t' | '\u{0c}' | '\u{0b}' | '\r');
+    let damaged = lines
+        .iter()
+        .filter(|l| strip_ansi(l).chars().any(is_odd))
+        .count();
+    let nonblank = lines.iter().filter(|l| !l.trim().is_empty()).count();
+    if damaged * 2 > nonblank {
+        lenient = None;
+    }
+    for (idx, raw) in lines.into_iter().enumerate() {
         let no = idx + 1;
         let raw = raw.trim_end_matches('\r');
         let text = strip_ansi(raw);
@@ -290,6 +314,15 @@ pub(crate) fn clean_lines(input: &str, trailing_comments: bool) -> Result<Vec<Li
             .chars()
             .find(|c| c.is_control() && !matches!(c, '\t' | '\u{0c}' | '\u{0b}'))
         {
+            if let Some(w) = lenient.as_deref_mut() {
+                w.skipped_route(
+                    no,
+                    &text,
+                    format!("control character {:#04x} in the line", c as u32),
+                    readable_dst(&text),
+                );
+                continue;
+            }
             bail!(
                 "line {no}: control character {:#04x}: this looks like binary data, not command output",
                 c as u32
@@ -375,6 +408,21 @@ pub(crate) fn host_net(addr: IpAddr) -> IpNetwork {
 pub(crate) fn normalize(net: IpNetwork) -> (IpNetwork, bool) {
     let n = IpNetwork::new(net.network(), net.prefix()).unwrap_or(net);
     (n, n.ip() != net.ip())
+}
+
+/// The destination of a damaged route line, when that part is readable: the first token
+/// after `Deleted` and the route type, if it is an address or prefix (`default` needs the
+/// family, which a damaged line may not tell: `None`).
+pub(crate) fn readable_dst(line: &str) -> Option<IpNetwork> {
+    let mut toks = line.split_whitespace().skip_while(|t| *t == "Deleted");
+    let mut first = toks.next()?;
+    if RouteType::parse(first).is_some() {
+        first = toks.next()?;
+    }
+    if first == "default" || first == "any" || first == "all" || first.starts_with("0/") {
+        return None;
+    }
+    parse_dst(first, Family::Inet).map(|n| normalize(n).0)
 }
 
 /// True when the token could start a route line of `ip route` (a type, `default`, an

@@ -14,6 +14,7 @@ use super::{Paint, Row};
 use crate::dataplane::kernel::{
     KernelAnswer, RouteLookup, RouteQuery, Step, StepEnd, Verdict, errno_text,
 };
+use crate::dataplane::predict::SkippedCaveat;
 use crate::dataplane::{Route, Table};
 use crate::explain::Explanation;
 use crate::render::Style;
@@ -28,6 +29,8 @@ pub struct Offline<'a> {
     pub format: &'static str,
     /// What was assumed, in words.
     pub notes: &'a [String],
+    /// The dump's skipped lines that could change the answer.
+    pub caveats: &'a [SkippedCaveat],
 }
 
 /// Everything `routes get` shows.
@@ -97,6 +100,9 @@ pub fn write_get(r: &GetReport<'_>, style: &Style, out: &mut impl Write) -> io::
     if let Some(off) = &r.offline {
         for n in off.notes {
             writeln!(out, "{}", paint(Paint::Yellow, &format!("note: {n}")))?;
+        }
+        for c in off.caveats {
+            writeln!(out, "{}", paint(Paint::Yellow, &format!("warning: {c}")))?;
         }
     } else {
         writeln!(out)?;
@@ -417,7 +423,12 @@ pub fn write_get_json(r: &GetReport<'_>, out: &mut impl Write) -> anyhow::Result
         "kernel": r.offline.is_none().then(|| json_answer(&r.kernel.resolved, r.kernel.route_error)),
         "fib_entry": r.offline.is_none().then(|| json_answer(&r.kernel.fib_entry, None)),
         "source": match &r.offline {
-            Some(o) => serde_json::json!({"file": o.path.display().to_string(), "format": o.format, "notes": o.notes}),
+            Some(o) => serde_json::json!({
+                "file": o.path.display().to_string(),
+                "format": o.format,
+                "notes": o.notes,
+                "skipped_lines": o.caveats,
+            }),
             None => serde_json::json!("kernel"),
         },
         "steps": steps,

@@ -16,6 +16,7 @@ pub use table::{TableBuilder, write_table};
 
 use std::path::Path;
 
+use crate::dataplane::parse::ParseWarning;
 use crate::dataplane::{Route, RouteFlags};
 use crate::explain::Explanation;
 
@@ -57,7 +58,7 @@ pub struct RoutesView<'a> {
     /// The routes, in the kernel's (or the file's) order.
     pub rows: Vec<Row<'a>>,
     /// Parser warnings (offline input).
-    pub warnings: &'a [String],
+    pub warnings: &'a [ParseWarning],
 }
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Paint {

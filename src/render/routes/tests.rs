@@ -126,6 +126,7 @@ fn get_report_layout_live_and_offline() {
         path: Path::new("dump.txt"),
         format: "ip route",
         notes: &notes,
+        caveats: &[],
     });
     report.verdict = Verdict::NotRoutable {
         errno: libc::EINVAL,

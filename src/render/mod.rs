@@ -11,6 +11,7 @@ pub mod findings;
 pub mod fmt;
 pub mod json;
 pub mod leases;
+pub mod man;
 pub mod plan;
 pub mod pods;
 pub mod real;

@@ -166,6 +166,10 @@ complete -c netpath -n "__fish_netpath_using_subcommand trace" -l size -d 'Total
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l snapshot -d 'Walk these nodes through their real state: snapshot files (`netpath snapshot -o`), text-dump directories, or directories holding one of either per node (matched by the snapshot\'s node name, else the file name). Other nodes use the plan' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l node -d 'With --live: the local node\'s name in the cluster (default: the host name)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l netns -d 'With --live: the local node\'s network namespace (default: the current one)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l format -d 'How to print the trace: text (hop by hop), or a picture of the path for runbooks and tickets: dot (Graphviz: `| dot -Tsvg > path.svg`) or mermaid (Markdown)' -r -f -a "text\t'Hop by hop, for people (the default)'
+dot\t'A Graphviz digraph (`netpath trace … --format dot | dot -Tsvg > path.svg`)'
+mermaid\t'A Mermaid flowchart (for Markdown that renders Mermaid: GitLab, GitHub, wikis)'"
+complete -c netpath -n "__fish_netpath_using_subcommand trace" -l html -d 'With --all: also write the node-pair matrix as a self-contained HTML page, each cell coloured by verdict with its reason code (the explanation on hover)' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand trace" -l color -d 'When to colour the output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour when standard output is a terminal and `NO_COLOR` is unset or empty'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -245,6 +249,8 @@ complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-username 
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-password -d 'etcd password; prefer the NETPATH_ETCD_PASSWORD environment variable (a command line is visible to every user of the machine). Never printed' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l public-ip -d 'This node\'s public IP (flanneld\'s --public-ip): its lease is found again by it after a restart, and the device holding it is the uplink' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l node -d 'The node (required with --cluster; picks one from a plan or snapshot file that holds several)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l calico-version -d 'calico/node\'s version (`v3.32.0`): BIRD\'s route metric and source, Felix\'s workload route metric, the VXLAN route MTU and who programs IPIP routes depend on it' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l flannel-version -d 'flanneld\'s version (`v0.28.9`)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l netns -d 'Read the live state of this network namespace: a name under /run/netns or a path such as /proc/PID/ns/net (default: the current one)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l snapshot -d 'Compare with a snapshot instead of the live kernel: a JSON file (netpath.snapshot/v1 or NodeState), a directory of text dumps (ip route, ip -d link, ip addr …), or a directory holding one of those per node (with --cluster: all nodes at once)' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l proto -d 'The agent\'s route protocol: its routes count as the CNI\'s' -r
@@ -269,6 +275,8 @@ complete -c netpath -n "__fish_netpath_using_subcommand agent" -l etcd-username 
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -l etcd-password -d 'etcd password; prefer the NETPATH_ETCD_PASSWORD environment variable (a command line is visible to every user of the machine). Never printed' -r
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -l public-ip -d 'This node\'s public IP (flanneld\'s --public-ip): its lease is found again by it after a restart, and the device holding it is the uplink' -r
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -l node -d 'The node (required with --cluster; picks one from a plan file that holds several)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l calico-version -d 'calico/node\'s version (`v3.32.0`): BIRD\'s route metric and source, Felix\'s workload route metric, the VXLAN route MTU and who programs IPIP routes depend on it' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l flannel-version -d 'flanneld\'s version (`v0.28.9`)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -l netns -d 'The network namespace to program: a name under /run/netns or a path such as /proc/PID/ns/net (default: the current one)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -l interval -d 'How often --watch re-checks the kernel (500ms, 10s, 1m)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -l proto -d 'The route protocol number (or name) that marks the agent\'s routes; it only ever changes or deletes routes with this protocol' -r

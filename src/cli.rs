@@ -77,17 +77,21 @@ impl KubeArgs {
 pub const PLUGIN_NAME: &str = "kubectl-netpath";
 
 /// Parse the command line; started as `kubectl-netpath`, help and usage say `kubectl netpath`.
-pub fn parse() -> Cli {
+/// `--help`, `--version` and usage errors come back as the clap error (for `main` to print,
+/// checked).
+pub fn try_parse() -> Result<Cli, clap::Error> {
     let plugin = std::env::args_os()
         .next()
         .map(std::path::PathBuf::from)
         .and_then(|p| p.file_name().map(|n| n == PLUGIN_NAME))
         .unwrap_or(false);
     if !plugin {
-        return Cli::parse();
+        return Cli::try_parse();
     }
-    let matches = Cli::command().bin_name("kubectl netpath").get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    let matches = Cli::command()
+        .bin_name("kubectl netpath")
+        .try_get_matches()?;
+    Cli::from_arg_matches(&matches)
 }
 
 /// netpath's commands.

@@ -57,11 +57,18 @@ pub fn refused(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(Refused(msg.into()))
 }
 
-/// Exit code for an error: 3 when anything in its chain is [`Refused`] (or an
-/// OS permission error), 2 otherwise.
+/// Exit code for an error: 3 when anything in its chain is [`Refused`], an OS permission
+/// error or an unreachable etcd; 2 otherwise (a failed write to standard output included).
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if cause.downcast_ref::<Refused>().is_some() {
+            return 3;
+        }
+        // An etcd nobody answers for is the environment, like an unreachable API server.
+        if cause
+            .downcast_ref::<crate::etcd::Error>()
+            .is_some_and(|e| e.is_unreachable())
+        {
             return 3;
         }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {

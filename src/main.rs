@@ -1,38 +1,87 @@
 //! The `netpath` binary: parse arguments, run one command, map the result to an exit code.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use netpath::cli::Command;
 use netpath::cmd::{self, Ctx};
 use netpath::error::{Outcome, exit_code};
 use netpath::render::Style;
+use netpath::render::out;
+
+/// Runs before the standard library starts (which reopens a closed stdout on /dev/null):
+/// notes whether netpath was started with standard output closed, so writes to it fail
+/// with a message instead of vanishing.
+extern "C" fn note_closed_stdout() {
+    // SAFETY: F_GETFD only queries the descriptor's flags.
+    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
+        out::mark_started_closed();
+    }
+}
+
+#[used]
+#[unsafe(link_section = ".init_array")]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
 
 fn main() -> ExitCode {
-    // `netpath … | head`: die quietly on a closed pipe like other Unix tools, instead of
-    // panicking inside print!.
-    // SAFETY: resetting a signal disposition at start-up, before any thread exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-    let cli = netpath::cli::parse();
+    // SIGPIPE stays ignored (Rust's default): a reader that went away (`netpath … | head`)
+    // shows up as EPIPE on the next write, which ends the command quietly below.
+    let cli = match netpath::cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     netpath::kube::configure(cli.kube.options());
     let ctx = Ctx {
         style: Style::decide(cli.color),
         json: cli.json,
     };
-    match run(cli.command, ctx) {
+    match run(cli.command, ctx).and_then(|outcome| {
+        // Whatever is still buffered must reach its reader, or the command failed.
+        out::Stdout::raw().flush()?;
+        Ok(outcome)
+    }) {
         Ok(outcome) => ExitCode::from(outcome.code()),
+        Err(err) if out::is_closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let _ = std::io::stdout().flush();
-            eprintln!("netpath: {err:#}");
+            report(&err);
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+/// Print an error as one line on stderr: credentials in URLs redacted, control characters
+/// escaped (an error may quote a name read from input).
+fn report(err: &anyhow::Error) {
+    let message = format!("{err:#}");
+    let text = netpath::etcd::redact(&message);
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "netpath: {}", out::escape(&text));
+}
+
+/// `--help`, `--version` (standard output, checked) and usage errors (stderr, exit 2).
+fn usage(e: &clap::Error) -> ExitCode {
+    if e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    }
+    let rendered = e.render();
+    let text = if std::io::stdout().is_terminal() {
+        rendered.ansi().to_string()
+    } else {
+        rendered.to_string()
+    };
+    match out::print_raw(text.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if out::is_closed_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            report(&err);
             ExitCode::from(exit_code(&err))
         }
     }
 }
 
 fn run(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
-    let _ = ctx;
     match command {
         Command::Agent(args) => cmd::agent::run(&args, ctx),
         Command::Check(args) => cmd::check::run(&args, ctx),

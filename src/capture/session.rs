@@ -63,7 +63,7 @@ pub fn pcap_writer(
     snaplen: u32,
 ) -> anyhow::Result<PcapWriter<Box<dyn Write>>> {
     let out: Box<dyn Write> = if path == Path::new("-") {
-        Box::new(BufWriter::new(std::io::stdout()))
+        Box::new(BufWriter::new(crate::render::out::Stdout::raw()))
     } else {
         let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
         Box::new(BufWriter::new(file))

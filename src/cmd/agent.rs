@@ -65,7 +65,13 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         proto,
         adopt: args.adopt,
         networks: match &args.source.cluster_spec() {
-            Some(c) => pod_networks(&cluster_args(c).load()?),
+            Some(c) => {
+                let cluster = cluster_args(c, &args.source.versions).load()?;
+                if let Some(n) = super::args::unknown_version_note(&cluster) {
+                    eprintln!("netpath agent: note: {n}");
+                }
+                pod_networks(&cluster)
+            }
             None => Vec::new(),
         },
     };
@@ -88,6 +94,7 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             args.source.plan.as_deref(),
             args.source.cluster_spec().as_deref(),
             args.source.node.as_deref(),
+            &args.source.versions,
         )?;
         (input, settings)
     };
@@ -101,7 +108,7 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     // plan's invented names), pods the node does not have are left out, and cni0's MAC is
     // the bridge plugin's. Only what flanneld or Felix/BIRD own is the agent's to program.
     if let (Some(c), Some(n)) = (&args.source.cluster, &args.source.node) {
-        let cluster = cluster_args(c).load()?;
+        let cluster = cluster_args(c, &args.source.versions).load()?;
         if let Ok(np) = crate::plan::node(&cluster, n) {
             let mut pods = np.pods;
             if !pods.is_empty() {
@@ -141,7 +148,8 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     } else {
         // One buffered writer: a log line per change would otherwise be a write(2) each
         // (stdout is line-buffered), 10,000 system calls for 10,000 routes.
-        let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+        let mut out =
+            std::io::BufWriter::with_capacity(64 * 1024, crate::render::out::Stdout::text());
         if args.dry_run {
             render::dry_run(&mut out, &pass, &node, netns.label(), proto)?;
         } else {
@@ -171,8 +179,7 @@ fn watch(
     let netns = settings.netns.clone();
     let node = args.source.node.clone().unwrap_or_default();
     let mut log = |event: Event<'_>| -> ControlFlow<()> {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
+        let mut out = crate::render::out::Stdout::for_json(ctx.json);
         let written = if ctx.json {
             json::write_line(&mut out, &render::event_doc(&event)).is_ok()
         } else {

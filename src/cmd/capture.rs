@@ -103,7 +103,7 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             names,
             args.mtu,
             ctx.style,
-            std::io::stdout().lock(),
+            crate::render::out::Stdout::raw(),
         );
         if args.local_time { p.local_time() } else { p }
     });

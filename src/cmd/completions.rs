@@ -1,7 +1,5 @@
 //! `netpath completions SHELL`.
 
-use std::io::Write;
-
 use clap::CommandFactory;
 use clap_complete::Shell;
 
@@ -34,7 +32,7 @@ pub fn run(args: &CompletionsArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     if ctx.json {
         anyhow::bail!("a completion script is shell code, not JSON: drop --json");
     }
-    std::io::stdout().write_all(&script(args.shell))?;
+    crate::render::out::print_raw(&script(args.shell))?;
     Ok(Outcome::Clean)
 }
 

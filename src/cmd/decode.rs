@@ -78,14 +78,13 @@ pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let cap = Capture::open(&args.file)?;
     let name = cap.name().to_string();
     let mut frames = cap.frames().map_err(|e| anyhow!("{name}: {e}"))?;
-    let stdout = std::io::stdout();
     let mut printer = Printer::new(
         view,
         options_from_flags(&args.vxlan_ports, args.no_checksums),
         names,
         args.mtu,
         ctx.style,
-        stdout.lock(),
+        crate::render::out::Stdout::raw(),
     );
     if args.local_time {
         printer = printer.local_time();

@@ -19,8 +19,7 @@ pub struct DemoArgs {
 /// Run `netpath demo`.
 pub fn run(args: &DemoArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     if let Some(&[nodes, pods]) = args.generate_kubectl.as_deref() {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, crate::render::out::Stdout::raw());
         crate::model::kubectl::write_synthetic(&mut out, nodes, pods)?;
         std::io::Write::flush(&mut out)?;
         return Ok(Outcome::Clean);
@@ -33,14 +32,14 @@ pub fn run(args: &DemoArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 "cluster": cluster,
             }))?;
         } else {
-            print!("{}", demo::text(name).unwrap_or_default());
+            crate::render::out::print(demo::text(name).unwrap_or_default())?;
         }
         return Ok(Outcome::Clean);
     }
     if ctx.json {
         json::print_document(&render::demo::document(demo::all()?))?;
     } else {
-        print!("{}", render::demo::text(demo::all()?, &ctx.style));
+        render::out::print(&render::demo::text(demo::all()?, &ctx.style))?;
     }
     Ok(Outcome::Clean)
 }

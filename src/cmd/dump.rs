@@ -31,7 +31,7 @@ pub fn run(args: &DumpArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
         }
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = crate::render::out::Stdout::raw();
             out.write_all(&fetched.document)?;
             out.flush()?;
             return Ok(Outcome::Clean);
@@ -48,7 +48,7 @@ pub fn run(args: &DumpArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     if ctx.json {
         json::print_document(&render::dump::document(&written))?;
     } else {
-        println!("{}", render::dump::text(&written));
+        render::out::print(&format!("{}\n", render::dump::text(&written)))?;
     }
     Ok(Outcome::Clean)
 }

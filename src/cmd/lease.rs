@@ -62,7 +62,7 @@ pub fn run(args: &LeasesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             &findings,
             &ctx.style,
         );
-        print!("{text}");
+        crate::render::out::print(&text)?;
     }
     Ok(Outcome::from_findings(!findings.is_empty()))
 }
@@ -82,10 +82,10 @@ fn delete(registry: &Registry, subnet: &Ipv4Network) -> anyhow::Result<Outcome> 
         );
     };
     registry.delete(lease)?;
-    println!(
-        "deleted {} ({}); every node removes its routes to {subnet} now",
+    crate::render::out::print(&format!(
+        "deleted {} ({}); every node removes its routes to {subnet} now\n",
         lease.key, lease.attrs.public_ip
-    );
+    ))?;
     Ok(Outcome::Clean)
 }
 
@@ -98,7 +98,7 @@ fn now() -> f64 {
 
 fn watch(registry: Registry, source: &str, ctx: Ctx) -> anyhow::Result<Outcome> {
     let mut m = Manager::new(registry, Settings::default())?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::render::out::Stdout::for_json(ctx.json);
     let known: BTreeMap<_, _> = m.leases().map(|l| (l.subnet, l.clone())).collect();
     render::watch_start(
         &mut out,

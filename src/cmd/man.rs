@@ -1,8 +1,6 @@
 //! `netpath man [COMMAND]`: netpath's man pages, in roff, generated from the command line
 //! definition (`crate::render::man`).
 
-use std::io::Write;
-
 use anyhow::bail;
 use clap::CommandFactory;
 
@@ -42,7 +40,7 @@ pub fn run(args: &ManArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     if ctx.json {
         bail!("a man page is roff, not JSON: drop --json");
     }
-    std::io::stdout().write_all(&page(args.command.as_deref())?)?;
+    crate::render::out::print_raw(&page(args.command.as_deref())?)?;
     Ok(Outcome::Clean)
 }
 

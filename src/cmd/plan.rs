@@ -67,9 +67,10 @@ pub fn run(args: &PlanArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         "{what} {} ({address}) of {}: {}",
         args.node, cluster.source, cluster.mode
     );
-    print!("{}", render::commands(&plan, &uplink, &title));
+    let mut text = render::commands(&plan, &uplink, &title);
     for a in &cluster.assumptions {
-        println!("# assumed: {a}");
+        text.push_str(&format!("# assumed: {a}\n"));
     }
+    crate::render::out::print(&text)?;
     Ok(Outcome::Clean)
 }

@@ -14,7 +14,7 @@ pub fn run(args: &PodsArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     if ctx.json {
         json::print_document(&render::pods::document(&report))?;
     } else {
-        print!("{}", render::pods::text(&report, &ctx.style));
+        crate::render::out::print(&render::pods::text(&report, &ctx.style))?;
     }
     Ok(Outcome::from_findings(report.has_findings()))
 }

@@ -70,10 +70,10 @@ pub fn run(args: &SnapshotArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("cannot write {}", path.display()))?;
             let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             if !ctx.json {
-                print!(
-                    "{}",
-                    render::summary(&snap, Some((&path.display().to_string(), size)))
-                );
+                crate::render::out::print(&render::summary(
+                    &snap,
+                    Some((&path.display().to_string(), size)),
+                ))?;
             }
         }
         None => {

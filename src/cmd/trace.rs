@@ -7,11 +7,11 @@ use super::Ctx;
 use super::args::ClusterArgs;
 use crate::error::Outcome;
 use crate::plan;
-use crate::render::{json, trace as render};
+use crate::render::{json, picture, trace as render};
 use crate::scene::{self, LiveSource, RealSources};
 use crate::trace::timing::Stopwatch;
 use crate::trace::{self, Probe, Proto, all};
-use anyhow::bail;
+use anyhow::{Context, bail};
 
 /// Arguments of `netpath trace`.
 #[derive(Debug, clap::Args)]
@@ -53,6 +53,20 @@ pub struct TraceArgs {
     /// With --live: the local node's network namespace (default: the current one).
     #[arg(long, value_name = "NETNS", requires = "live")]
     pub netns: Option<String>,
+    /// How to print the trace: text (hop by hop), or a picture of the path for runbooks and
+    /// tickets: dot (Graphviz: `| dot -Tsvg > path.svg`) or mermaid (Markdown).
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        value_name = "FORMAT",
+        conflicts_with = "all"
+    )]
+    pub format: picture::Format,
+    /// With --all: also write the node-pair matrix as a self-contained HTML page, each cell
+    /// coloured by verdict with its reason code (the explanation on hover).
+    #[arg(long, value_name = "FILE", requires = "all")]
+    pub html: Option<PathBuf>,
     /// Print load and trace timings to standard error (for benchmarks).
     #[arg(long, hide = true)]
     pub timing: bool,
@@ -111,10 +125,14 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             spent.wall.as_secs_f64(),
             spent.cpu.as_secs_f64()
         ));
+        if let Some(path) = &args.html {
+            std::fs::write(path, picture::matrix_page(&matrix, &cluster))
+                .with_context(|| format!("cannot write the matrix page to {}", path.display()))?;
+        }
         if ctx.json {
             json::print_document(&render::matrix_document(&matrix, &cluster))?;
         } else {
-            print!("{}", render::matrix(&matrix, &cluster, &ctx.style));
+            crate::render::out::print(&render::matrix(&matrix, &cluster, &ctx.style))?;
         }
         return Ok(Outcome::from_findings(!matrix.all_ok()));
     }
@@ -162,7 +180,14 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             "first trace {fw:.3} ms wall, {fc:.3} ms CPU (plans the hosts it crosses), then {aw:.3} ms wall, {ac:.3} ms CPU per trace"
         ));
     }
-    if ctx.json {
+    if ctx.json && args.format != picture::Format::Text {
+        bail!("--json prints the trace as JSON and --format a picture of it: choose one");
+    }
+    if args.format == picture::Format::Dot {
+        crate::render::out::print(&picture::dot(&result))?;
+    } else if args.format == picture::Format::Mermaid {
+        crate::render::out::print(&picture::mermaid(&result))?;
+    } else if ctx.json {
         json::print_document(&render::document(
             &result,
             &cluster,
@@ -170,12 +195,13 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             plan_trace.as_ref(),
         ))?;
     } else {
-        print!("{}", render::trace(&result, &cluster, probe, &ctx.style));
+        crate::render::out::print(&render::trace(&result, &cluster, probe, &ctx.style))?;
         if let Some(r) = &real_state {
-            print!(
-                "{}",
-                crate::render::real::summary(&r.placed, &result, plan_trace.as_ref())
-            );
+            crate::render::out::print(&crate::render::real::summary(
+                &r.placed,
+                &result,
+                plan_trace.as_ref(),
+            ))?;
         }
     }
     Ok(Outcome::from_findings(!result.ok()))

@@ -42,10 +42,15 @@ pub(super) fn diff_links(
             .expected(link_text(e))
             .fix(fix);
             if !creatable(&e.kind) {
-                f.actual = Some(format!(
-                    "no such device ({} devices are made by the CNI plugin or the machine)",
-                    e.kind.name()
-                ));
+                f.actual = Some(match e.kind.name() {
+                    // A plain device has no kind word of its own ("device devices …").
+                    "device" => {
+                        "no such device (it is made by the CNI plugin or the machine)".to_string()
+                    }
+                    kind => format!(
+                        "no such device ({kind} devices are made by the CNI plugin or the machine)"
+                    ),
+                });
             }
             let changes = if managed {
                 vec![Change::CreateLink(e.clone())]

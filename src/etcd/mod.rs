@@ -137,6 +137,55 @@ pub enum Create {
     Exists(Option<KeyValue>),
 }
 
+/// Hide the credentials of every URL in `text` (`http://root:S3cr3t@host` becomes
+/// `http://***@host`): for messages and output that quote endpoints.
+pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("://") || !text.contains('@') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        // The authority ends at the first '/', '?', '#', space, comma or quote.
+        let end = tail
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | ',' | '"' | '\'' | ')') || c.is_whitespace()
+            })
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+/// Take `user[:password]@` out of a URL: the URL without it, and the credentials.
+fn split_userinfo(url: &str) -> (String, Option<(String, Option<String>)>) {
+    let Some(i) = url.find("://") else {
+        return (url.to_string(), None);
+    };
+    let (scheme, rest) = url.split_at(i + 3);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..end].rfind('@') else {
+        return (url.to_string(), None);
+    };
+    let info = &rest[..at];
+    let creds = match info.split_once(':') {
+        Some((u, p)) => (u.to_string(), Some(p.to_string())),
+        None => (info.to_string(), None),
+    };
+    (format!("{scheme}{}", &rest[at + 1..]), Some(creds))
+}
+
 /// An etcd v3 client (cheap to clone; clones share the endpoint choice and token).
 #[derive(Clone)]
 pub struct Client {
@@ -181,6 +230,7 @@ impl Client {
             return Err(Error::Config("no etcd endpoint given".into()));
         }
         let mut endpoints = Vec::new();
+        let mut url_user = None;
         for e in &options.endpoints {
             let e = e.trim().trim_end_matches('/');
             if e.is_empty() {
@@ -193,10 +243,22 @@ impl Client {
             };
             if !(e.starts_with("http://") || e.starts_with("https://")) {
                 return Err(Error::Config(format!(
-                    "etcd endpoint {e:?}: expected http://HOST:PORT or https://HOST:PORT"
+                    "etcd endpoint {:?}: expected http://HOST:PORT or https://HOST:PORT",
+                    redact(&e)
                 )));
             }
+            // Credentials in the URL are taken out of it, so no message can show them.
+            let (e, user) = split_userinfo(&e);
+            if user.is_some() {
+                url_user = user;
+            }
             endpoints.push(e);
+        }
+        if endpoints.is_empty() {
+            return Err(Error::Config(
+                "--etcd-endpoints is empty: give at least one etcd URL, e.g. http://10.0.0.1:2379"
+                    .into(),
+            ));
         }
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some(ca) = &options.ca_file {
@@ -259,7 +321,11 @@ impl Client {
             .user_agent("netpath")
             .build()
             .into();
-        let user = match (&options.username, &options.password) {
+        let (username, password) = match (&options.username, url_user) {
+            (None, Some((u, p))) => (Some(u), p.map(Secret::new).or(options.password.clone())),
+            _ => (options.username.clone(), options.password.clone()),
+        };
+        let user = match (&username, &password) {
             (Some(u), Some(p)) => Some((u.clone(), p.clone())),
             (Some(u), None) => Some((u.clone(), Secret::default())),
             (None, Some(_)) => {
@@ -746,6 +812,32 @@ impl Iterator for Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redact_hides_url_credentials() {
+        assert_eq!(
+            redact("etcd unreachable (http://root:S3cr3t@10.0.0.1:2379,http://b:2379): x"),
+            "etcd unreachable (http://***@10.0.0.1:2379,http://b:2379): x"
+        );
+        assert_eq!(redact("http://h:2379/v3"), "http://h:2379/v3");
+        assert_eq!(redact("mail a@b"), "mail a@b");
+    }
+
+    #[test]
+    fn credentials_in_an_endpoint_leave_the_url() {
+        let (url, creds) = split_userinfo("http://root:S3cr3t@10.0.0.1:2379");
+        assert_eq!(url, "http://10.0.0.1:2379");
+        assert_eq!(creds, Some(("root".into(), Some("S3cr3t".into()))));
+        let c = Client::new(&Options::new(vec!["http://root:S3cr3t@127.0.0.1:1".into()])).unwrap();
+        assert_eq!(c.endpoints(), ["http://127.0.0.1:1"]);
+        assert!(!format!("{c:?}").contains("S3cr3t"));
+    }
+
+    #[test]
+    fn empty_endpoints_are_a_sentence() {
+        let e = Client::new(&Options::new(vec![String::new()])).unwrap_err();
+        assert!(e.to_string().contains("at least one etcd URL"), "{e}");
+    }
 
     #[test]
     fn prefix_end_increments_the_last_byte() {

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use colored::Colorize;
+use comfy_table::{Attribute, Cell, Color};
 use serde::Serialize;
 
 use super::Style;
@@ -14,7 +15,12 @@ use crate::diff::cluster::ClusterFinding;
 use crate::findings::{Finding, Kind, Severity};
 
 /// The findings as a table (SEVERITY, KIND, OBJECT, EXPECTED, ACTUAL, FIX), each row
-/// after its node's name when `with_node`. Empty when there are none.
+/// after its node's name when `with_node`, then the fixes. Empty when there are none.
+///
+/// The FIX column only numbers the fixes (`#1`); the commands follow the table, each whole
+/// on its own line under a `# fix N` comment, so that they can be pasted into a shell
+/// however narrow the terminal (a table cell would wrap them, inside a MAC address).
+/// Colour goes through the table library, which measures the text and not the escape codes.
 pub fn table<K: Kind>(rows: &[(&str, &Finding<K>)], style: &Style, with_node: bool) -> String {
     if rows.is_empty() {
         return String::new();
@@ -24,40 +30,71 @@ pub fn table<K: Kind>(rows: &[(&str, &Finding<K>)], style: &Style, with_node: bo
         headers.insert(0, "NODE");
     }
     let mut t = table::new_table(style, &headers);
+    let mut fixes = String::new();
+    let mut numbered = 0;
     for (node, f) in rows {
         let word = f.severity.word();
-        let sev = if style.color {
-            match f.severity {
-                Severity::Error => word.red().bold().to_string(),
-                Severity::Warning => word.yellow().to_string(),
-                Severity::Info => word.dimmed().to_string(),
-            }
-        } else {
-            word.to_string()
-        };
+        let mut sev = Cell::new(word);
+        if style.color {
+            sev = match f.severity {
+                Severity::Error => sev.fg(Color::Red).add_attribute(Attribute::Bold),
+                Severity::Warning => sev.fg(Color::Yellow),
+                Severity::Info => sev.add_attribute(Attribute::Dim),
+            };
+        }
         let kind = if f.attributes.len() > 1 {
             format!("{} ({})", f.kind.word(), f.attributes.join(", "))
         } else {
             f.kind.word().to_string()
         };
+        let fix = if f.fix.is_empty() {
+            "-".to_string()
+        } else {
+            numbered += 1;
+            let on = if node.is_empty() {
+                String::new()
+            } else {
+                format!(" on {node}")
+            };
+            let comment = format!("# fix {numbered}{on}: {} {}", f.kind.word(), f.object);
+            let _ = writeln!(fixes, "{}", clip(&comment, COMMENT_WIDTH));
+            for command in &f.fix {
+                let _ = writeln!(fixes, "{command}");
+            }
+            format!("#{numbered}")
+        };
         let mut row = vec![
             sev,
-            kind,
-            f.object.clone(),
-            f.expected.clone().unwrap_or_else(|| "-".into()),
-            f.actual.clone().unwrap_or_else(|| "-".into()),
-            if f.fix.is_empty() {
-                "-".into()
-            } else {
-                f.fix.join(" && ")
-            },
+            Cell::new(kind),
+            Cell::new(&f.object),
+            Cell::new(f.expected.as_deref().unwrap_or("-")),
+            Cell::new(f.actual.as_deref().unwrap_or("-")),
+            Cell::new(fix),
         ];
         if with_node {
-            row.insert(0, node.to_string());
+            row.insert(0, Cell::new(node));
         }
         t.add_row(row);
     }
-    table::to_string(&t)
+    let mut out = table::to_string(&t);
+    if !fixes.is_empty() {
+        out.push('\n');
+        out.push_str(&fixes);
+    }
+    out
+}
+
+/// The widest a fix's comment line gets (the commands themselves are never cut).
+const COMMENT_WIDTH: usize = 80;
+
+/// `s` cut to `width` characters, ending in `…` when cut.
+fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 fn plural(n: usize, w: &str) -> String {

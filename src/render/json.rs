@@ -8,7 +8,7 @@ use serde::Serialize;
 /// Print `value` as one pretty JSON document, followed by a newline.
 /// `value` must serialize to an object whose first field is `schema`.
 pub fn print_document<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, super::out::Stdout::raw());
     serde_json::to_writer_pretty(&mut out, value)?;
     out.write_all(b"\n")?;
     out.flush()?;

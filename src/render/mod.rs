@@ -12,6 +12,8 @@ pub mod fmt;
 pub mod json;
 pub mod leases;
 pub mod man;
+pub mod out;
+pub mod picture;
 pub mod plan;
 pub mod pods;
 pub mod real;

@@ -12,6 +12,10 @@ pub fn new_table(style: &Style, header: &[&str]) -> Table {
     t.load_style(presets::NOTHING);
     if style.tty {
         t.set_content_arrangement(ContentArrangement::Dynamic);
+        // COLUMNS, when set, says the width as it does for other tools (and for tests).
+        if let Some(w) = columns() {
+            t.set_width(w);
+        }
         if t.width().is_none_or(|w| w < 20) {
             // Unknown or absurd terminal width: do not squeeze columns to nothing.
             t.set_content_arrangement(ContentArrangement::Disabled);
@@ -29,6 +33,11 @@ pub fn new_table(style: &Style, header: &[&str]) -> Table {
         col.set_padding((0, 2));
     }
     t
+}
+
+/// The terminal width `COLUMNS` says, if it is a number.
+fn columns() -> Option<u16> {
+    std::env::var("COLUMNS").ok()?.trim().parse().ok()
 }
 
 /// Render a table to a string with trailing spaces trimmed on every line.

@@ -113,9 +113,38 @@ fn hop(out: &mut String, h: &Hop) {
     } else {
         String::new()
     };
+    let Some((word, text)) = hop_words(h) else {
+        return;
+    };
+    let mut extra = Vec::new();
+    if matches!(h.action, Action::Route) {
+        extra.push(format!("ttl {}", h.ttl));
+    }
+    if let Some(m) = h.mtu.filter(|_| matches!(h.action, Action::Route)) {
+        extra.push(format!("mtu {m}"));
+    }
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!("  {}", format!("[{}]", extra.join(", ")).dimmed())
+    };
+    let word = format!("{word:<8}");
+    let word = match h.action {
+        Action::Drop | Action::Refused { .. } => word.red().bold().to_string(),
+        Action::Deliver | Action::Exit { .. } => word.green().to_string(),
+        Action::Encap | Action::Decap => word.magenta().to_string(),
+        _ => word,
+    };
+    let _ = writeln!(out, "    {word} {}{text}{extra}", outer.dimmed());
+    super::real::hop_lines(out, h);
+}
+
+/// What happens at a hop in the text output's words: the word (`route`, `arp`, `encap` …)
+/// and the rest of the line; none for the sender's own `send` hop.
+pub(super) fn hop_words(h: &Hop) -> Option<(&'static str, String)> {
     let dev = h.device.as_deref().unwrap_or("-");
-    let (word, text) = match &h.action {
-        Action::Send => return,
+    Some(match &h.action {
+        Action::Send => return None,
         Action::Receive { bridge } => (
             "in",
             match bridge {
@@ -229,28 +258,7 @@ fn hop(out: &mut String, h: &Hop) {
             format!("destination {from} → {to} (connection tracking of the masqueraded request)"),
         ),
         Action::Drop => ("drop", dev.to_string()),
-    };
-    let mut extra = Vec::new();
-    if matches!(h.action, Action::Route) {
-        extra.push(format!("ttl {}", h.ttl));
-    }
-    if let Some(m) = h.mtu.filter(|_| matches!(h.action, Action::Route)) {
-        extra.push(format!("mtu {m}"));
-    }
-    let extra = if extra.is_empty() {
-        String::new()
-    } else {
-        format!("  {}", format!("[{}]", extra.join(", ")).dimmed())
-    };
-    let word = format!("{word:<8}");
-    let word = match h.action {
-        Action::Drop | Action::Refused { .. } => word.red().bold().to_string(),
-        Action::Deliver | Action::Exit { .. } => word.green().to_string(),
-        Action::Encap | Action::Decap => word.magenta().to_string(),
-        _ => word,
-    };
-    let _ = writeln!(out, "    {word} {}{text}{extra}", outer.dimmed());
-    super::real::hop_lines(out, h);
+    })
 }
 
 fn summary(p: &Path) -> String {

@@ -90,8 +90,7 @@ pub(super) fn run_get_offline(
 
 /// Write the `routes get` report (table or JSON) to standard output.
 fn print_get(report: &GetReport<'_>, ctx: &Ctx) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(crate::render::out::Stdout::for_json(ctx.json));
     if ctx.json {
         view::write_get_json(report, &mut out)?;
     } else {

@@ -99,8 +99,10 @@ pub fn run(args: RoutesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         rows,
         warnings: &warnings,
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut out = std::io::BufWriter::with_capacity(
+        64 * 1024,
+        crate::render::out::Stdout::for_json(ctx.json),
+    );
     if ctx.json {
         view::write_json(&shown, &mut out)?;
     } else if args.compat {
@@ -143,8 +145,7 @@ fn stream(
         TableFilter::All => None,
     };
     let admits = |r: &Route| table.admits(r) && family.is_none_or(|f| r.family() == f);
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = crate::render::out::Stdout::text();
     if compat {
         let mut buf = Vec::with_capacity(72 * 1024);
         buf.extend_from_slice(view::COMPAT_HEADER);

@@ -49,6 +49,11 @@ pub fn analyze(snap: &Snapshot) -> Report {
         if row.status == VethStatus::Pod && !uplink {
             findings.extend(checks::host_routes(&mut row, link, &paired.pod_ips, &table));
             findings.extend(checks::host_veth_down(&row, link));
+            let entry = paired
+                .cache_index
+                .and_then(|i| snap.cache.get(i))
+                .and_then(|(f, _)| f.entry.as_ref().ok());
+            findings.extend(checks::hairpin_off(&row, link, entry));
             findings.extend(checks::mtu(&mut row, link, &limit));
         }
         if row.status == VethStatus::Leaked {

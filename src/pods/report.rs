@@ -274,6 +274,9 @@ pub enum FindingKind {
     MtuTooLarge,
     /// A Calico-prefixed veth whose name does not match its pod.
     CalicoNameMismatch,
+    /// A pod's bridge port has hairpin off though its CNI config asks for it: the pod
+    /// cannot reach itself through a Service.
+    HairpinOff,
 }
 
 impl FindingKind {
@@ -289,6 +292,7 @@ impl FindingKind {
             FindingKind::HostVethDown => "host-veth-down",
             FindingKind::MtuTooLarge => "mtu-too-large",
             FindingKind::CalicoNameMismatch => "calico-name-mismatch",
+            FindingKind::HairpinOff => "hairpin-off",
         }
     }
 }

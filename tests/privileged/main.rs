@@ -10,6 +10,7 @@ mod cluster_lab;
 mod damaged_dumps;
 mod edges;
 mod etcd;
+mod hardening;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
 mod lab_scenarios;
@@ -40,6 +41,7 @@ fn main() {
     trials.extend(offline::tests());
     trials.extend(pods::tests());
     trials.extend(etcd::tests());
+    trials.extend(hardening::tests());
     trials.extend(snapshot::tests());
     trials.extend(lab_scenarios::tests());
     trials.extend(netlink::tests());

@@ -166,7 +166,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__agent)
-            opts="-c -n -h -V --plan --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --public-ip --node --netns --dry-run --once --watch --interval --proto --adopt --color --json --kubeconfig --context --namespace --request-timeout --help --version"
+            opts="-c -n -h -V --plan --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --public-ip --node --calico-version --flannel-version --netns --dry-run --once --watch --interval --proto --adopt --color --json --kubeconfig --context --namespace --request-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -217,6 +217,14 @@ _netpath() {
                     return 0
                     ;;
                 --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --calico-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flannel-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -362,7 +370,7 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__check)
-            opts="-c -n -h -V --plan --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --public-ip --node --netns --snapshot --proto --color --json --kubeconfig --context --namespace --request-timeout --help --version"
+            opts="-c -n -h -V --plan --cluster --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --public-ip --node --calico-version --flannel-version --netns --snapshot --proto --color --json --kubeconfig --context --namespace --request-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -413,6 +421,14 @@ _netpath() {
                     return 0
                     ;;
                 --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --calico-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flannel-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -249,6 +249,8 @@ complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-username 
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l etcd-password -d 'etcd password; prefer the NETPATH_ETCD_PASSWORD environment variable (a command line is visible to every user of the machine). Never printed' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l public-ip -d 'This node\'s public IP (flanneld\'s --public-ip): its lease is found again by it after a restart, and the device holding it is the uplink' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l node -d 'The node (required with --cluster; picks one from a plan or snapshot file that holds several)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l calico-version -d 'calico/node\'s version (`v3.32.0`): BIRD\'s route metric and source, Felix\'s workload route metric, the VXLAN route MTU and who programs IPIP routes depend on it' -r
+complete -c netpath -n "__fish_netpath_using_subcommand check" -l flannel-version -d 'flanneld\'s version (`v0.28.9`)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l netns -d 'Read the live state of this network namespace: a name under /run/netns or a path such as /proc/PID/ns/net (default: the current one)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l snapshot -d 'Compare with a snapshot instead of the live kernel: a JSON file (netpath.snapshot/v1 or NodeState), a directory of text dumps (ip route, ip -d link, ip addr …), or a directory holding one of those per node (with --cluster: all nodes at once)' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand check" -l proto -d 'The agent\'s route protocol: its routes count as the CNI\'s' -r
@@ -273,6 +275,8 @@ complete -c netpath -n "__fish_netpath_using_subcommand agent" -l etcd-username 
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -l etcd-password -d 'etcd password; prefer the NETPATH_ETCD_PASSWORD environment variable (a command line is visible to every user of the machine). Never printed' -r
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -l public-ip -d 'This node\'s public IP (flanneld\'s --public-ip): its lease is found again by it after a restart, and the device holding it is the uplink' -r
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -l node -d 'The node (required with --cluster; picks one from a plan file that holds several)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l calico-version -d 'calico/node\'s version (`v3.32.0`): BIRD\'s route metric and source, Felix\'s workload route metric, the VXLAN route MTU and who programs IPIP routes depend on it' -r
+complete -c netpath -n "__fish_netpath_using_subcommand agent" -l flannel-version -d 'flanneld\'s version (`v0.28.9`)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -l netns -d 'The network namespace to program: a name under /run/netns or a path such as /proc/PID/ns/net (default: the current one)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -l interval -d 'How often --watch re-checks the kernel (500ms, 10s, 1m)' -r
 complete -c netpath -n "__fish_netpath_using_subcommand agent" -l proto -d 'The route protocol number (or name) that marks the agent\'s routes; it only ever changes or deletes routes with this protocol' -r

@@ -307,3 +307,72 @@ fn a_directory_of_snapshots_needs_the_cluster_and_known_nodes() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("which cluster"), "{err}");
 }
+
+/// `--calico-version` on check (and agent) plans the shapes that version programs: a node
+/// whose BIRD and Felix routes carry v3.32's `metric 1024 src <node IP>` is clean when the
+/// version is given; without it the version is said to be unknown, once, and each such
+/// route is one "shape differs" note, never a missing plus an unexpected route.
+#[test]
+fn check_plans_route_shapes_by_the_calico_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = "demo:calico-bgp";
+    let (code, snap, err) = run(&[
+        "--json",
+        "plan",
+        "--cluster",
+        c,
+        "--node",
+        "node-1",
+        "--calico-version",
+        "v3.32.0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let s = dir.path().join("node-1.json");
+    std::fs::write(&s, snap).unwrap();
+    let s = s.to_str().unwrap();
+    let base = [
+        "--json",
+        "check",
+        "--cluster",
+        c,
+        "--node",
+        "node-1",
+        "--snapshot",
+        s,
+    ];
+
+    let mut with = base.to_vec();
+    with.extend(["--calico-version", "v3.32.0"]);
+    let (code, out, err) = run(&with);
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["findings"], json!([]), "{doc:#}");
+    assert!(!err.contains("not known"), "{err}");
+
+    let (code, out, err) = run(&base);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(err.matches("version is not known").count(), 1, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let kinds: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert!(!kinds.is_empty(), "{doc:#}");
+    assert!(kinds.iter().all(|k| *k == "shape_differs"), "{kinds:?}");
+
+    // The agent reads the same options (a bad version is a usage error, exit 2).
+    let (code, _, err) = run(&[
+        "agent",
+        "--dry-run",
+        "--cluster",
+        c,
+        "--node",
+        "node-1",
+        "--calico-version",
+        "3",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a version"), "{err}");
+}

@@ -355,6 +355,7 @@ fn vxlan_fix(
         up: true,
         oper_state: None,
         master: None,
+        hairpin: None,
     });
     st.addrs.push(Addr {
         dev: "flannel.1".into(),

@@ -67,7 +67,13 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         proto,
         adopt: args.adopt,
         networks: match &args.source.cluster_spec() {
-            Some(c) => pod_networks(&cluster_args(c).load()?),
+            Some(c) => {
+                let cluster = cluster_args(c, &args.source.versions).load()?;
+                if let Some(n) = super::args::unknown_version_note(&cluster) {
+                    eprintln!("netpath agent: note: {n}");
+                }
+                pod_networks(&cluster)
+            }
             None => Vec::new(),
         },
     };
@@ -90,6 +96,7 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             args.source.plan.as_deref(),
             args.source.cluster_spec().as_deref(),
             args.source.node.as_deref(),
+            &args.source.versions,
         )?;
         (input, settings)
     };
@@ -103,7 +110,7 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     // plan's invented names), pods the node does not have are left out, and cni0's MAC is
     // the bridge plugin's. Only what flanneld or Felix/BIRD own is the agent's to program.
     if let (Some(c), Some(n)) = (&args.source.cluster, &args.source.node) {
-        let cluster = cluster_args(c).load()?;
+        let cluster = cluster_args(c, &args.source.versions).load()?;
         if let Ok(np) = crate::plan::node(&cluster, n) {
             let mut pods = np.pods;
             if !pods.is_empty() {

@@ -14,6 +14,20 @@ use crate::etcd::{self, Client, Secret};
 use crate::lease::{DEFAULT_PREFIX, Registry, cluster};
 use crate::model::{Cluster, Version, Versions};
 
+/// The note said once when the cluster's CNI decides route shapes by its version and the
+/// input does not say the version: what is planned instead, and that the comparison is
+/// tolerant.
+pub fn unknown_version_note(cluster: &Cluster) -> Option<String> {
+    (matches!(cluster.mode, crate::model::Mode::Calico(_)) && cluster.versions.calico.is_none())
+        .then(|| {
+            "calico/node's version is not known (no calico-node image tag in the input, no \
+             --calico-version): the long-standing route shapes are planned (BGP routes without \
+             metric or src, BIRD's IPIP routes, VXLAN routes without mtu), and a route that \
+             differs only in metric or src is one \"shape differs\" note"
+                .to_string()
+        })
+}
+
 /// Where the cluster description comes from (shared by `plan` and `trace`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClusterArgs {
@@ -230,6 +244,10 @@ pub struct PlanSourceArgs {
     /// The node (required with --cluster; picks one from a plan file that holds several).
     #[arg(long, value_name = "NODE")]
     pub node: Option<String>,
+    /// The CNI's versions, which decide some route shapes (overriding the image tags of a
+    /// kubectl dump).
+    #[command(flatten)]
+    pub versions: VersionArgs,
 }
 
 impl PlanSourceArgs {

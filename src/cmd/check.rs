@@ -71,7 +71,7 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let proto = parse_proto(&args.proto).map_err(anyhow::Error::msg)?;
     if let (Some(dir), Some(cluster)) = (&args.snapshot, &args.source.cluster_spec()) {
         if dir.is_dir() && !is_text_dump(dir) {
-            return run_many(dir, cluster, args.source.node.as_deref(), proto, &ctx);
+            return run_many(dir, cluster, args, proto, &ctx);
         }
     }
     let (plan, networks, plan_label) = plan(args)?;
@@ -117,7 +117,7 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let mut plan = plan;
     let mut absent = Vec::new();
     if let (Some(c), Some(n)) = (&args.source.cluster, &args.source.node) {
-        let cluster = source::cluster_args(c).load()?;
+        let cluster = source::cluster_args(c, &args.source.versions).load()?;
         if let Ok(np) = crate::plan::node(&cluster, n) {
             let mut pods = np.pods;
             absent = crate::diff::facts::resolve_state(
@@ -170,10 +170,12 @@ fn plan(args: &CheckArgs) -> anyhow::Result<(NodeState, Vec<IpNetwork>, String)>
             p.display().to_string(),
         ),
         (None, Some(c), Some(n)) => {
-            let mut input = source::plan_input(None, Some(c), Some(n))?;
+            let mut input = source::plan_input(None, Some(c), Some(n), &src.versions)?;
             let label = input.describe();
             // The cluster's pod networks make Flannel host-gw routes (proto boot) the CNI's.
-            let networks = pod_networks(&source::cluster_args(c).load()?);
+            let cluster = source::cluster_args(c, &src.versions).load()?;
+            note_version(&cluster);
+            let networks = pod_networks(&cluster);
             (input.load()?, networks, label)
         }
         (None, None, node) if src.etcd.is_set() => {
@@ -190,6 +192,13 @@ fn plan(args: &CheckArgs) -> anyhow::Result<(NodeState, Vec<IpNetwork>, String)>
     })
 }
 
+/// Say once, on standard error, that the CNI's version is unknown (and what that means).
+fn note_version(cluster: &crate::model::Cluster) {
+    if let Some(n) = super::args::unknown_version_note(cluster) {
+        eprintln!("netpath check: note: {n}");
+    }
+}
+
 /// The node states at `path`, with the text dumps' warnings on standard error.
 fn load(path: &Path, node: Option<&str>) -> anyhow::Result<Vec<Loaded>> {
     let snaps = snapshot::load_states(path, Accept::NodeStates, node)?;
@@ -204,11 +213,13 @@ fn load(path: &Path, node: Option<&str>) -> anyhow::Result<Vec<Loaded>> {
 fn run_many(
     dir: &Path,
     spec: &str,
-    only: Option<&str>,
+    args: &CheckArgs,
     proto: Protocol,
     ctx: &Ctx,
 ) -> anyhow::Result<Outcome> {
-    let cluster = source::cluster_args(spec).load()?;
+    let only = args.source.node.as_deref();
+    let cluster = source::cluster_args(spec, &args.source.versions).load()?;
+    note_version(&cluster);
     if let Some(n) = only
         && cluster.node_index(n).is_none()
         && !cluster.underlay.routers.iter().any(|r| r.name == n)

@@ -45,15 +45,15 @@ pub fn parse_proto(s: &str) -> Result<Protocol, String> {
     })
 }
 
-/// A cluster given by `--cluster` alone.
-pub fn cluster_args(spec: &str) -> super::args::ClusterArgs {
+/// A cluster given by `--cluster` (and the versions, when given).
+pub fn cluster_args(spec: &str, versions: &super::args::VersionArgs) -> super::args::ClusterArgs {
     super::args::ClusterArgs {
         cluster: spec.to_string(),
         etcd: Default::default(),
         underlay: Vec::new(),
         net_conf: None,
         ippool: Vec::new(),
-        versions: Default::default(),
+        versions: versions.clone(),
     }
 }
 
@@ -62,11 +62,12 @@ pub fn plan_input(
     plan: Option<&std::path::Path>,
     cluster: Option<&str>,
     node: Option<&str>,
+    versions: &super::args::VersionArgs,
 ) -> anyhow::Result<Box<dyn PlanInput>> {
     match (plan, cluster, node) {
         (Some(p), _, node) => Ok(Box::new(PlanFile::new(p, node))),
         (None, Some(c), Some(n)) => {
-            let args = cluster_args(c);
+            let args = cluster_args(c, versions);
             Ok(Box::new(ClusterPlan::new(
                 if c.is_empty() {
                     "from the Kubernetes API"

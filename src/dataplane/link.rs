@@ -30,6 +30,11 @@ pub struct Link {
     /// The bridge (or other master) this device is enslaved to, by name.
     #[serde(default)]
     pub master: Option<String>,
+    /// A bridge port's hairpin mode (`bridge_slave … hairpin on`, IFLA_BRPORT_MODE): whether
+    /// the bridge sends a frame back out of the port it came in on, which a pod reaching
+    /// itself through a Service needs. `None` when not a bridge port, or not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hairpin: Option<bool>,
 }
 
 impl Link {
@@ -45,6 +50,7 @@ impl Link {
             up: true,
             oper_state: None,
             master: None,
+            hairpin: None,
         }
     }
 }

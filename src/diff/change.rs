@@ -503,6 +503,7 @@ mod tests {
             up: true,
             oper_state: None,
             master: None,
+            hairpin: None,
         };
         assert_eq!(
             link_add_command(&link),

@@ -33,21 +33,39 @@ pub struct Resolution {
     pub located: Vec<(String, String)>,
     /// Pods of the plan the node has no interface for (`namespace/name`, their IP).
     pub absent: Vec<(String, Option<IpAddr>)>,
+    /// Bridge-plugin pods whose port of cni0 has hairpin off (`namespace/name`, host veth):
+    /// kube-flannel's CNI config sets `hairpinMode: true`, so the bridge plugin turns it on.
+    pub hairpin_off: Vec<(String, String)>,
 }
 
 impl Resolution {
     /// Information naming each planned pod the node does not have: pods are the CNI
     /// plugin's and the kubelet's, so this is never an error of the node.
+    /// And a warning naming each pod whose bridge port has hairpin off.
     pub fn findings(&self) -> Vec<Finding> {
-        self.absent
-            .iter()
-            .map(|(key, ip)| {
-                let addr = ip.map(|ip| format!(" ({ip})")).unwrap_or_default();
-                Finding::new(Severity::Info, FindingKind::Missing, format!("pod {key}"))
-                    .expected(format!("a veth to pod {key}{addr}"))
-                    .actual("no veth of the node leads to it: its sandbox is gone, or not made yet")
-            })
-            .collect()
+        let absent = self.absent.iter().map(|(key, ip)| {
+            let addr = ip.map(|ip| format!(" ({ip})")).unwrap_or_default();
+            Finding::new(Severity::Info, FindingKind::Missing, format!("pod {key}"))
+                .expected(format!("a veth to pod {key}{addr}"))
+                .actual("no veth of the node leads to it: its sandbox is gone, or not made yet")
+        });
+        let hairpin = self.hairpin_off.iter().map(|(key, veth)| {
+            Finding::new(
+                Severity::Warning,
+                FindingKind::HairpinOff,
+                format!("pod {key}"),
+            )
+            .expected(format!(
+                "{veth} port of {BRIDGE} with hairpin on (kube-flannel's hairpinMode)"
+            ))
+            .actual(format!(
+                "hairpin off on {veth}: the pod cannot reach itself through a Service"
+            ))
+            .fix(vec![format!(
+                "ip link set dev {veth} type bridge_slave hairpin on"
+            )])
+        });
+        absent.chain(hairpin).collect()
     }
 }
 
@@ -124,6 +142,20 @@ pub fn resolve_state(
             {
                 n.lladdr = mac;
             }
+        }
+        // The bridge plugin sets hairpin on the pod's port when the CNI config asks
+        // (kube-flannel's does): a port of cni0 with hairpin off breaks a pod reaching
+        // itself through a Service. Only a pod the plan puts on cni0 (a bridge-plugin pod).
+        let bridged = state
+            .links
+            .iter()
+            .any(|l| l.name == host && l.master.as_deref() == Some(BRIDGE));
+        if bridged
+            && actual
+                .link(&host)
+                .is_some_and(|a| a.master.as_deref() == Some(BRIDGE) && a.hairpin == Some(false))
+        {
+            out.hairpin_off.push((key.clone(), host.clone()));
         }
         if let Some(pp) = planned_pods
             .iter_mut()

@@ -58,6 +58,9 @@ pub enum FindingKind {
     Down,
     /// The device is enslaved to another bridge (or none).
     WrongMaster,
+    /// A pod's bridge port has hairpin off where the CNI config turns it on: the pod
+    /// cannot reach itself through a Service.
+    HairpinOff,
     /// A forwarding sysctl that drops pod traffic.
     Sysctl,
     /// Two nodes claim the same (or overlapping) pod CIDRs.
@@ -99,6 +102,7 @@ impl FindingKind {
             FindingKind::WrongMac => "wrong MAC",
             FindingKind::Down => "down",
             FindingKind::WrongMaster => "wrong master",
+            FindingKind::HairpinOff => "hairpin off",
             FindingKind::Sysctl => "sysctl",
             FindingKind::DuplicatePodCidr => "duplicate pod CIDR",
             FindingKind::Shadowed => "shadowed",

@@ -14,8 +14,8 @@ use ipnetwork::IpNetwork;
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoIpTunnel, InfoKind, InfoVxlan, LinkAttribute, LinkExtentMask, LinkFlags,
-    LinkInfo, LinkMessage,
+    InfoBridgePort, InfoData, InfoIpTunnel, InfoKind, InfoPortData, InfoVxlan, LinkAttribute,
+    LinkExtentMask, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 
@@ -212,6 +212,7 @@ pub fn link_from_message(msg: &LinkMessage, names: &HashMap<u32, String>) -> Lin
     let mut link_netnsid = None;
     let mut kind: Option<&InfoKind> = None;
     let mut data: Option<&InfoData> = None;
+    let mut hairpin = None;
     for a in &msg.attributes {
         match a {
             LinkAttribute::IfName(n) => name = n.clone(),
@@ -226,6 +227,12 @@ pub fn link_from_message(msg: &LinkMessage, names: &HashMap<u32, String>) -> Lin
                     match info {
                         LinkInfo::Kind(k) => kind = Some(k),
                         LinkInfo::Data(d) => data = Some(d),
+                        LinkInfo::PortData(InfoPortData::BridgePort(port)) => {
+                            hairpin = port.iter().find_map(|p| match p {
+                                InfoBridgePort::HairpinMode(on) => Some(*on),
+                                _ => None,
+                            });
+                        }
                         _ => {}
                     }
                 }
@@ -260,6 +267,7 @@ pub fn link_from_message(msg: &LinkMessage, names: &HashMap<u32, String>) -> Lin
         up: flags.contains(LinkFlags::Up),
         oper_state,
         master: master.and_then(|i| names.get(&i).cloned()),
+        hairpin,
     }
 }
 

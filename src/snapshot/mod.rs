@@ -304,6 +304,7 @@ mod tests {
             up: true,
             oper_state: Some("unknown".into()),
             master: None,
+            hairpin: None,
         });
         st.routes.push(Route::unicast(
             "10.244.2.0/24".parse().unwrap(),

@@ -463,7 +463,15 @@ impl ClusterLab {
                         pod.key
                     );
                 }
+                // The bridge plugin with kube-flannel's `hairpinMode: true` turns hairpin
+                // on for the pod's port once it is on the bridge.
+                let port = (words.get(..3) == Some(&["ip", "link", "set"][..])
+                    && words.contains(&"master"))
+                .then(|| words.get(3))
+                .flatten()
+                .map(|dev| format!("ip link set dev {dev} type bridge_slave hairpin on"));
                 out.push(l);
+                out.extend(port);
             }
         }
         Ok(out)

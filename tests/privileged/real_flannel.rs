@@ -37,6 +37,7 @@ pub fn tests() -> Vec<Trial> {
             "real_flannel_vxlan_leaked_pod_still_answers",
             leaked_pod_answers,
         ),
+        t("real_flannel_vxlan_pod_port_hairpin_off", hairpin_off),
     ]
 }
 
@@ -483,5 +484,65 @@ fn leaked_pod_answers() -> anyhow::Result<()> {
     if !errs.is_empty() {
         bail!("{}", errs.join("\n"));
     }
+    Ok(())
+}
+
+/// kube-flannel's CNI config sets `hairpinMode: true`, so the bridge plugin turns hairpin on
+/// for each pod's port of cni0: clean. With hairpin turned off on one port (the pod cannot
+/// reach itself through a Service), `check` names that pod, and its fix turns it back on.
+fn hairpin_off() -> anyhow::Result<()> {
+    let fl = FlannelLab::build("rfhp", "vxlan")?;
+    let web0 = fl.pod("default/web-0")?;
+    let veth = &web0.host_veth;
+    let mode = |v: &str| -> anyhow::Result<String> {
+        Ok(fl
+            .lab
+            .exec(
+                "node-1",
+                &format!("cat /sys/class/net/{v}/brport/hairpin_mode"),
+            )?
+            .trim()
+            .to_string())
+    };
+    ensure!(
+        mode(veth)? == "1",
+        "the bridge plugin left hairpin off on {veth}"
+    );
+    fl.lab.snapshot_all()?;
+    let clean = fl.check()?;
+    ensure!(
+        clean.code == Some(0) && clean.problems().is_empty(),
+        "check with hairpin on everywhere: exit {:?}\n{}",
+        clean.code,
+        clean.listing()
+    );
+    fl.lab.exec(
+        "node-1",
+        &format!("ip link set dev {veth} type bridge_slave hairpin off"),
+    )?;
+    fl.lab.snapshot_all()?;
+    let check = fl.check()?;
+    let fix = format!("ip link set dev {veth} type bridge_slave hairpin on");
+    ensure!(
+        check.code == Some(1) && check.names(&["default/web-0", "hairpin", &fix]),
+        "check does not name web-0's hairpin: exit {:?}\n{}",
+        check.code,
+        check.listing()
+    );
+    ensure!(
+        check.problems().len() == 1,
+        "hairpin off on one port is one finding:\n{}",
+        check.listing()
+    );
+    fl.lab.exec("node-1", &fix)?;
+    ensure!(mode(veth)? == "1", "the fix did not turn hairpin on");
+    fl.lab.snapshot_all()?;
+    let after = fl.check()?;
+    ensure!(
+        after.code == Some(0),
+        "check after the fix: exit {:?}\n{}",
+        after.code,
+        after.listing()
+    );
     Ok(())
 }

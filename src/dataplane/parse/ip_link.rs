@@ -169,9 +169,17 @@ pub(crate) fn link_of(b: &Block, w: &mut Warnings) -> Result<Link> {
     let mut link_type = None;
     let mut netnsid = None;
     let mut kind_line: Option<&(usize, Vec<String>)> = None;
+    let mut hairpin = None;
     for entry in &b.rest {
         let (lno, t) = entry;
         let Some(first) = t.first() else { continue };
+        if first == "bridge_slave" {
+            hairpin = match value_after(t, "hairpin") {
+                Some("on") => Some(true),
+                Some("off") => Some(false),
+                _ => None,
+            };
+        }
         if let Some(ty) = first.strip_prefix("link/") {
             link_type = Some(ty.to_string());
             if let Some(m) = t.get(1) {
@@ -249,6 +257,7 @@ pub(crate) fn link_of(b: &Block, w: &mut Warnings) -> Result<Link> {
         up,
         oper_state,
         master,
+        hairpin,
     })
 }
 
@@ -437,6 +446,11 @@ pub(crate) fn link_from_json(o: &Map<String, Value>) -> Result<(Link, Option<Str
         up: flags.contains(&"UP"),
         oper_state: ob.str("operstate").map(|s| s.to_ascii_lowercase()),
         master: ob.str("master"),
+        hairpin: info
+            .filter(|i| i.get("info_slave_kind").and_then(Value::as_str) == Some("bridge"))
+            .and_then(|i| i.get("info_slave_data"))
+            .and_then(|d| d.get("hairpin"))
+            .and_then(Value::as_bool),
     };
     // A peer in the same netns is named in "link".
     Ok((link, ob.str("link")))

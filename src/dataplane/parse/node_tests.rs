@@ -443,3 +443,16 @@ fn sosreport_layout() {
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(w[0].contains("missing: no `ip neigh`"), "{w:?}");
 }
+
+#[test]
+fn bridge_port_hairpin_is_read_from_text_and_json() {
+    let text = "5: veth1a2b3c4d@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue master cni0 state UP mode DEFAULT group default\n    link/ether 3a:1f:00:00:00:02 brd ff:ff:ff:ff:ff:ff link-netnsid 0 promiscuity 1\n    veth\n    bridge_slave state forwarding priority 32 cost 2 hairpin on guard off root_block off fastleave off learning on flood on\n6: veth5e6f7a8b@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue master cni0 state UP mode DEFAULT group default\n    link/ether 3a:1f:00:00:00:04 brd ff:ff:ff:ff:ff:ff link-netnsid 1 promiscuity 1\n    veth\n    bridge_slave state forwarding priority 32 cost 2 hairpin off guard off\n";
+    let (links, _) = parse_links(text).unwrap();
+    let hp: Vec<Option<bool>> = links.iter().map(|l| l.hairpin).collect();
+    assert_eq!(hp, [Some(true), Some(false)]);
+    let json = r#"[{"ifindex":5,"ifname":"veth1a2b3c4d","flags":["UP"],"mtu":1450,"master":"cni0","operstate":"UP","address":"3a:1f:00:00:00:02","linkinfo":{"info_kind":"veth","info_slave_kind":"bridge","info_slave_data":{"state":"forwarding","hairpin":false}}},
+        {"ifindex":1,"ifname":"lo","flags":["UP"],"mtu":65536,"link_type":"loopback"}]"#;
+    let (links, _) = parse_links(json).unwrap();
+    assert_eq!(links[0].hairpin, Some(false));
+    assert_eq!(links[1].hairpin, None);
+}

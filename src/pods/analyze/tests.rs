@@ -20,6 +20,7 @@ fn link(ifindex: u32, name: &str, kind: LinkKind, master: Option<&str>) -> Link 
         up: true,
         oper_state: Some("up".into()),
         master: master.map(str::to_string),
+        hairpin: None,
     }
 }
 

@@ -28,10 +28,10 @@ pub fn open(path: &Path, what: &str) -> anyhow::Result<File> {
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
-        .with_context(|| format!("cannot open {what} {}", path.display()))?;
+        .with_context(|| format!("cannot read {} ({what})", path.display()))?;
     let meta = file
         .metadata()
-        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+        .with_context(|| format!("cannot read {} ({what})", path.display()))?;
     let ft = meta.file_type();
     if !ft.is_file() {
         bail!(
@@ -52,10 +52,10 @@ pub fn open_any(path: &Path, what: &str) -> anyhow::Result<(File, std::fs::Metad
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
-        .with_context(|| format!("cannot open {what} {}", path.display()))?;
+        .with_context(|| format!("cannot read {} ({what})", path.display()))?;
     let meta = file
         .metadata()
-        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+        .with_context(|| format!("cannot read {} ({what})", path.display()))?;
     blocking(&file);
     Ok((file, meta))
 }

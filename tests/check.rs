@@ -376,3 +376,37 @@ fn check_plans_route_shapes_by_the_calico_version() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not a version"), "{err}");
 }
+
+/// A text dump whose route file was damaged in a paste: `check` reads the rest and names
+/// the skipped line on standard error, instead of failing the whole directory.
+#[test]
+fn check_over_a_damaged_text_dump_reads_the_rest_and_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "plan.json",
+        &json!({"schema": "netpath.plan/v1", "node": "node1", "plan": {"state": plan(), "pods": []}}),
+    );
+    let dump = dir.path().join("node1");
+    std::fs::create_dir(&dump).unwrap();
+    std::fs::write(
+        dump.join("ip-route.txt"),
+        "10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink\n10.244.3.0/24 via 10.244.3.0 dev flannel.1 onl\u{7}\n10.244.9.0/24 via x.y.9.0 dev eth0 proto bi\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["check", "--plan", &p, "--snapshot", dump.to_str().unwrap()]);
+    assert_ne!(code, 2, "{out}{err}");
+    assert!(err.contains("line 2: skipped"), "{err}");
+    assert!(
+        err.contains("line 3: skipped") && err.contains("x.y.9.0"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\\u{7}"),
+        "control characters are escaped: {err}"
+    );
+    assert!(
+        !out.contains("route 10.244.2.0/24"),
+        "the intact route is read: {out}"
+    );
+}

@@ -10,7 +10,6 @@ use super::pair::{Index, note_unread};
 use super::report::{Report, VethStatus};
 use super::{Snapshot, Unread};
 use crate::dataplane::{Link, LinkKind, RouteTable, Table};
-use crate::render::json::schema;
 
 /// Pair, identify, check, and list findings.
 pub fn analyze(snap: &Snapshot) -> Report {
@@ -50,6 +49,11 @@ pub fn analyze(snap: &Snapshot) -> Report {
         if row.status == VethStatus::Pod && !uplink {
             findings.extend(checks::host_routes(&mut row, link, &paired.pod_ips, &table));
             findings.extend(checks::host_veth_down(&row, link));
+            let entry = paired
+                .cache_index
+                .and_then(|i| snap.cache.get(i))
+                .and_then(|(f, _)| f.entry.as_ref().ok());
+            findings.extend(checks::hairpin_off(&row, link, entry));
             findings.extend(checks::mtu(&mut row, link, &limit));
         }
         if row.status == VethStatus::Leaked {
@@ -86,7 +90,6 @@ pub fn analyze(snap: &Snapshot) -> Report {
     // Most severe kinds first; within a kind, in the order found.
     findings.sort_by_key(|f| f.kind);
     Report {
-        schema: schema("pods"),
         netns: snap.node.clone(),
         veths: rows,
         cni_cache_dir: snap.cache_dir.as_ref().map(|d| d.display().to_string()),

@@ -140,6 +140,34 @@ pub(super) fn host_veth_down(row: &VethRow, link: &Link) -> Option<Finding> {
     })
 }
 
+/// The pod's port of its bridge with hairpin off, though the pod's CNI config (its libcni
+/// cache entry) asks for `hairpinMode` (kube-flannel's does).
+pub(super) fn hairpin_off(
+    row: &VethRow,
+    link: &Link,
+    entry: Option<&crate::pods::cni::CacheEntry>,
+) -> Option<Finding> {
+    let bridge = link.master.as_deref()?;
+    if link.hairpin != Some(false) || entry?.hairpin_mode != Some(true) {
+        return None;
+    }
+    Some(
+        Finding::new(
+            Severity::Warning,
+            FindingKind::HairpinOff,
+            format!("{} ({})", link.name, who(row)),
+        )
+        .expected(format!(
+            "hairpin on for the port of {bridge} (the CNI config's hairpinMode)"
+        ))
+        .actual("hairpin off: the pod cannot reach itself through a Service")
+        .fix_one(format!(
+            "ip link set dev {} type bridge_slave hairpin on",
+            link.name
+        )),
+    )
+}
+
 /// The pod's MTU against the node's `limit`: recorded in the row, and a finding when it
 /// does not fit.
 pub(super) fn mtu(

@@ -66,6 +66,10 @@ pub struct CacheEntry {
     pub interfaces: Vec<CniInterface>,
     /// `result.ips` (or the legacy `ip4`/`ip6`).
     pub ips: Vec<CniIp>,
+    /// The network config's `hairpinMode` (kube-flannel's delegate config sets it true: the
+    /// bridge plugin then turns hairpin on for the pod's port), when the config says it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hairpin_mode: Option<bool>,
 }
 
 impl CacheEntry {
@@ -116,6 +120,28 @@ struct RawEntry {
     netns: Option<String>,
     cni_args: Option<Vec<Vec<String>>>,
     result: Option<RawResult>,
+    config: Option<String>,
+}
+
+/// `hairpinMode` in a cached network config (base64 JSON: a plugin's config, a conflist,
+/// or flannel's with a `delegate`), wherever it is; `None` when unreadable or absent.
+fn hairpin_mode(config: &str) -> Option<bool> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(config.trim())
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    fn find(v: &serde_json::Value) -> Option<bool> {
+        match v {
+            serde_json::Value::Object(m) => m
+                .get("hairpinMode")
+                .and_then(serde_json::Value::as_bool)
+                .or_else(|| m.values().find_map(find)),
+            serde_json::Value::Array(a) => a.iter().find_map(find),
+            _ => None,
+        }
+    }
+    find(&v)
 }
 
 #[derive(Deserialize, Default)]
@@ -198,6 +224,7 @@ pub fn parse(text: &str) -> Result<CacheEntry, ParseError> {
         args,
         interfaces: result.interfaces,
         ips,
+        hairpin_mode: raw.config.as_deref().and_then(hairpin_mode),
     })
 }
 
@@ -280,6 +307,21 @@ pub fn io_reason(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hairpin_mode_is_read_from_the_cached_config_wherever_it_is() {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let flannel =
+            r#"{"name":"cbr0","plugins":[{"type":"flannel","delegate":{"hairpinMode":true}}]}"#;
+        assert_eq!(hairpin_mode(&b64(flannel)), Some(true));
+        assert_eq!(
+            hairpin_mode(&b64(r#"{"type":"bridge","hairpinMode":false}"#)),
+            Some(false)
+        );
+        assert_eq!(hairpin_mode(&b64(r#"{"type":"calico"}"#)), None);
+        assert_eq!(hairpin_mode("not base64!"), None);
+    }
 
     const FLANNEL: &str = r#"{"kind":"cniCacheV1","containerId":"3f6940ab5ab4","config":"eyJ9","ifName":"eth0","networkName":"cbr0","netns":"/var/run/netns/cni-8b8677c8-8929-4746-8206-514069760f6e","cniArgs":[["IgnoreUnknown","true"],["K8S_POD_NAMESPACE","default"],["K8S_POD_NAME","web-0"],["K8S_POD_INFRA_CONTAINER_ID","3f6940ab5ab4"],["K8S_POD_UID","9d1c"]],"result":{"cniVersion":"1.0.0","interfaces":[{"name":"cni0","mac":"3a:1f:00:00:00:01"},{"name":"veth1a2b3c4d","mac":"3a:1f:00:00:00:02"},{"name":"eth0","mac":"3a:1f:00:00:00:03","sandbox":"/var/run/netns/cni-8b8677c8-8929-4746-8206-514069760f6e"}],"ips":[{"interface":2,"address":"10.244.1.5/24","gateway":"10.244.1.1"}],"routes":[{"dst":"0.0.0.0/0"}],"dns":{}}}"#;
 

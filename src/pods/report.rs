@@ -274,6 +274,9 @@ pub enum FindingKind {
     MtuTooLarge,
     /// A Calico-prefixed veth whose name does not match its pod.
     CalicoNameMismatch,
+    /// A pod's bridge port has hairpin off though its CNI config asks for it: the pod
+    /// cannot reach itself through a Service.
+    HairpinOff,
 }
 
 impl FindingKind {
@@ -289,6 +292,7 @@ impl FindingKind {
             FindingKind::HostVethDown => "host-veth-down",
             FindingKind::MtuTooLarge => "mtu-too-large",
             FindingKind::CalicoNameMismatch => "calico-name-mismatch",
+            FindingKind::HairpinOff => "hairpin-off",
         }
     }
 }
@@ -326,11 +330,10 @@ fn findings_doc<S: serde::Serializer>(findings: &[Finding], s: S) -> Result<S::O
     }))
 }
 
-/// The result of `netpath pods`.
+/// The result of `netpath pods` (its JSON document is this behind a `schema` field, which
+/// `crate::render::pods::document` adds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
-    /// `netpath.pods/v1`.
-    pub schema: String,
     /// The node's netns.
     pub netns: String,
     /// Every veth of the node, by ifindex.

@@ -5,8 +5,10 @@ use std::fmt::Write as _;
 
 use colored::Colorize;
 use comfy_table::{Attribute, Cell, Color};
+use serde::Serialize;
 
 use super::Style;
+use super::json::schema;
 use super::table;
 use crate::diff::check::{NodeResult, Summary};
 use crate::diff::cluster::ClusterFinding;
@@ -239,4 +241,64 @@ pub fn line<K: Kind>(f: &Finding<K>) -> String {
         let _ = write!(s, "; actual {a}");
     }
     s
+}
+
+/// The JSON document of `netpath check` for one node (`netpath.check/v1`).
+#[derive(Serialize)]
+pub struct CheckDoc<'a> {
+    schema: String,
+    node: &'a str,
+    plan: &'a str,
+    actual: &'a str,
+    summary: Summary,
+    findings: &'a [crate::diff::Finding],
+}
+
+/// One node's check as its JSON document: the findings, the node, their summary, and
+/// where the real state (`actual`) and the plan came from.
+pub fn check_document<'a>(
+    findings: &'a [crate::diff::Finding],
+    node: &'a str,
+    summary: Summary,
+    actual: &'a str,
+    plan: &'a str,
+) -> CheckDoc<'a> {
+    CheckDoc {
+        schema: schema("check"),
+        node,
+        plan,
+        actual,
+        summary,
+        findings,
+    }
+}
+
+/// The JSON document of `netpath check` over a cluster's snapshots (`netpath.check/v1`).
+#[derive(Serialize)]
+pub struct ManyDoc<'a> {
+    schema: String,
+    cluster: &'a str,
+    snapshots: &'a str,
+    summary: Summary,
+    nodes: &'a [NodeResult],
+    cluster_findings: &'a [ClusterFinding],
+}
+
+/// The check of every node of `cluster` with a snapshot in `snapshots` as its JSON
+/// document: each node's result, the findings across nodes, and their summary.
+pub fn check_many_document<'a>(
+    nodes: &'a [NodeResult],
+    cluster_findings: &'a [ClusterFinding],
+    summary: Summary,
+    cluster: &'a str,
+    snapshots: &'a str,
+) -> ManyDoc<'a> {
+    ManyDoc {
+        schema: schema("check"),
+        cluster,
+        snapshots,
+        summary,
+        nodes,
+        cluster_findings,
+    }
 }

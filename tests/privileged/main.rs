@@ -25,6 +25,7 @@ mod real_flannel;
 mod real_lab;
 mod routes;
 mod snapshot;
+mod trace_rules;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -43,6 +44,7 @@ fn main() {
     trials.extend(etcd::tests());
     trials.extend(hardening::tests());
     trials.extend(snapshot::tests());
+    trials.extend(trace_rules::tests());
     trials.extend(lab_scenarios::tests());
     trials.extend(netlink::tests());
     trials.extend(edges::tests());

@@ -534,8 +534,23 @@ fn hairpin_off() -> anyhow::Result<()> {
         "hairpin off on one port is one finding:\n{}",
         check.listing()
     );
+    // `pods` reads the pod's CNI config from the libcni cache (hairpinMode) and says it too.
+    let (code, doc) = fl.lab.pods_of("node-1")?;
+    let hairpin: Vec<&Value> = doc["findings"]
+        .as_array()
+        .map(|a| a.iter().filter(|f| f["kind"] == "hairpin-off").collect())
+        .unwrap_or_default();
+    ensure!(
+        code == Some(1)
+            && hairpin.len() == 1
+            && hairpin[0].to_string().contains("web-0")
+            && hairpin[0].to_string().contains(&fix),
+        "pods on node-1 does not name web-0's hairpin: exit {code:?}: {doc}"
+    );
     fl.lab.exec("node-1", &fix)?;
     ensure!(mode(veth)? == "1", "the fix did not turn hairpin on");
+    let (code, doc) = fl.lab.pods_of("node-1")?;
+    ensure!(code == Some(0), "pods after the fix: exit {code:?}: {doc}");
     fl.lab.snapshot_all()?;
     let after = fl.check()?;
     ensure!(

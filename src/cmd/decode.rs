@@ -22,7 +22,17 @@ use crate::wire::LinkType;
 #[derive(Debug, clap::Args)]
 pub struct DecodeArgs {
     /// The capture file (pcap or pcapng), or `-` to read standard input.
-    pub file: PathBuf,
+    #[arg(required_unless_present = "read", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// The capture file, as tcpdump's -r (the same as giving it without a flag).
+    #[arg(
+        short = 'r',
+        long = "read",
+        value_name = "FILE",
+        conflicts_with = "file"
+    )]
+    pub read: Option<PathBuf>,
 
     /// Show every layer and field, indented outer to inner, instead of one line per packet.
     #[arg(long, conflicts_with = "stats")]
@@ -33,7 +43,8 @@ pub struct DecodeArgs {
     #[arg(long)]
     pub stats: bool,
 
-    /// Only packets matching this libpcap filter (`udp port 8472`, `host 10.244.1.5`).
+    /// Only packets matching this libpcap filter (`udp port 8472`, `host 10.244.1.5`). It
+    /// sees the outer headers, as tcpdump: on VXLAN and IPIP, the node-to-node packet.
     #[arg(long, short = 'f', value_name = "EXPR")]
     pub filter: Option<String>,
 
@@ -75,7 +86,10 @@ pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let view = View::from_flags(args.tree, args.stats, ctx.json)?;
     let names = names(args.cluster.as_deref())?;
     let mut filter = args.filter.as_deref().map(Filter::new).transpose()?;
-    let mut cap = Capture::open(&args.file)?;
+    let Some(file) = args.read.as_ref().or(args.file.as_ref()) else {
+        anyhow::bail!("decode needs a capture file: FILE, -r FILE, or - for standard input");
+    };
+    let mut cap = Capture::open(file)?;
     let stream = cap.take_stream();
     let name = cap.name().to_string();
     let mut printer = Printer::new(
@@ -285,6 +299,12 @@ fn read_frames<'s, 'a: 's, W: Write>(
         eprintln!("netpath: {name}: warning: {w}");
     }
     printer.finish()?;
+    if let Some(f) = filter.filter(|_| shown == 0) {
+        eprintln!(
+            "netpath: {name}: no packet matched --filter {:?}: it sees the outer headers, as tcpdump (of VXLAN and IPIP packets, the node-to-node packet, not the pod-to-pod one inside)",
+            f.expr()
+        );
+    }
     match broken {
         Some(e) => Err(anyhow!(
             "{name}: {e} ({} packets before it were shown)",

@@ -609,3 +609,36 @@ fn netns_and_snapshot_flags_misused() {
         assert!(matches!(code(&out), 0 | 1), "{args:?}: {}", stderr(&out));
     }
 }
+
+/// A pod name with an OSC 52 clipboard write, given to `decode --cluster`: shown escaped.
+#[test]
+fn decode_names_from_input_are_escaped() {
+    let mut d: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(testdata("clusters/flannel-kubectl.json")).unwrap())
+            .unwrap();
+    for it in d["items"].as_array_mut().unwrap() {
+        if it["kind"] == "Pod" && it["metadata"]["name"] == "api-0" {
+            it["metadata"]["name"] = "evil\x1b]52;c;aGk=\x07".into();
+            it["status"]["podIP"] = "10.244.1.5".into();
+            it["status"].as_object_mut().unwrap().remove("podIPs");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("evil.json");
+    std::fs::write(&f, d.to_string()).unwrap();
+    for extra in [&[][..], &["--stats"]] {
+        let out = netpath()
+            .args(["decode", "--cluster"])
+            .arg(&f)
+            .args(extra)
+            .arg(testdata("flannel-vxlan-8472.pcap"))
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert!(!out.stdout.contains(&0x1b), "{extra:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("evil\\x1b]52"),
+            "{extra:?}"
+        );
+    }
+}

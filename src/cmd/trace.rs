@@ -41,7 +41,7 @@ pub struct TraceArgs {
     /// Walk these nodes through their real state: snapshot files (`netpath snapshot -o`),
     /// text-dump directories, or directories holding one of either per node (matched by the
     /// snapshot's node name, else the file name). Other nodes use the plan.
-    #[arg(long, num_args = 1.., value_name = "FILE_OR_DIR")]
+    #[arg(long, value_delimiter = ',', value_name = "FILE_OR_DIR")]
     pub snapshot: Vec<PathBuf>,
     /// Walk the local node through the local kernel's state (snapshot it now), and show the
     /// kernel's own answer for each route lookup there (`ip route get … iif …`).

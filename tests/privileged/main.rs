@@ -10,6 +10,7 @@ mod cluster_lab;
 mod damaged_dumps;
 mod edges;
 mod etcd;
+mod hardening;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
 mod lab_scenarios;
@@ -41,6 +42,7 @@ fn main() {
     trials.extend(offline::tests());
     trials.extend(pods::tests());
     trials.extend(etcd::tests());
+    trials.extend(hardening::tests());
     trials.extend(snapshot::tests());
     trials.extend(trace_rules::tests());
     trials.extend(lab_scenarios::tests());

@@ -7,11 +7,14 @@ use serde::Serialize;
 
 use super::Ctx;
 use super::source::{self, mut_arg_in_place, parse_proto};
+use crate::agent::PlanInput;
+use crate::agent::input::ClusterPlan;
 use crate::dataplane::{NodeState, Protocol};
-use crate::diff::check::{NodeResult, Summary, check, check_many};
+use crate::diff::check::{NodeResult, Summary, check, check_many, shape_unknown};
 use crate::diff::cluster::ClusterFinding;
 use crate::diff::{AGENT_PROTO, Finding, pod_networks};
 use crate::error::Outcome;
+use crate::model::Cluster;
 use crate::netlink::Netns;
 use crate::render::{findings as render, json};
 use crate::snapshot::text_dump::is_text_dump;
@@ -53,6 +56,8 @@ struct CheckDoc<'a> {
     plan: &'a str,
     actual: &'a str,
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
     findings: &'a [Finding],
 }
 
@@ -62,6 +67,8 @@ struct ManyDoc<'a> {
     cluster: &'a str,
     snapshots: String,
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
     nodes: &'a [NodeResult],
     cluster_findings: &'a [ClusterFinding],
 }
@@ -74,7 +81,13 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             return run_many(dir, cluster, args, proto, &ctx);
         }
     }
-    let (plan, networks, plan_label) = plan(args)?;
+    let Planned {
+        state: plan,
+        networks,
+        label: plan_label,
+        cluster,
+    } = plan(args)?;
+    let note = cluster.as_ref().and_then(note_version);
     let (actual, pod_map, actual_label) = match &args.snapshot {
         Some(path) => {
             let node = args
@@ -116,9 +129,8 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     // pods' MACs), and a note for each planned pod the node does not have.
     let mut plan = plan;
     let mut absent = Vec::new();
-    if let (Some(c), Some(n)) = (&args.source.cluster, &args.source.node) {
-        let cluster = source::cluster_args(c, &args.source.versions).load()?;
-        if let Ok(np) = crate::plan::node(&cluster, n) {
+    if let (Some(_), Some(cluster), Some(n)) = (&args.source.cluster, &cluster, &args.source.node) {
+        if let Ok(np) = crate::plan::node(cluster, n) {
             let mut pods = np.pods;
             absent = crate::diff::facts::resolve_state(
                 &mut plan,
@@ -129,7 +141,8 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             .findings();
         }
     }
-    let mut findings = check(&plan, &actual, proto, networks);
+    let unknown = cluster.as_ref().is_some_and(shape_unknown);
+    let mut findings = check(&plan, &actual, proto, networks, unknown);
     findings.extend(absent);
     let node = if plan.node.is_empty() {
         args.source.node.clone().unwrap_or_default()
@@ -144,6 +157,7 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             plan: &plan_label,
             actual: &actual_label,
             summary,
+            note: note.as_deref(),
             findings: &findings,
         })?;
     } else {
@@ -160,30 +174,58 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     Ok(Outcome::from_findings(summary.has_problems()))
 }
 
-/// The node's plan, the cluster's pod networks (when known) and where the plan came from.
-fn plan(args: &CheckArgs) -> anyhow::Result<(NodeState, Vec<IpNetwork>, String)> {
+/// A node's plan and what came with it.
+struct Planned {
+    /// The plan.
+    state: NodeState,
+    /// The cluster's pod networks (when known).
+    networks: Vec<IpNetwork>,
+    /// Where the plan came from.
+    label: String,
+    /// The cluster it was planned from (not with `--plan FILE` or etcd).
+    cluster: Option<Cluster>,
+}
+
+/// The node's plan. The cluster is loaded once (it may come from the Kubernetes API).
+fn plan(args: &CheckArgs) -> anyhow::Result<Planned> {
     let src = &args.source;
     Ok(match (&src.plan, &src.cluster_spec(), &src.node) {
-        (Some(p), _, node) => (
-            PlanFile::new(p, node.as_deref()).load()?,
-            Vec::new(),
-            p.display().to_string(),
-        ),
+        (Some(p), _, node) => Planned {
+            state: PlanFile::new(p, node.as_deref()).load()?,
+            networks: Vec::new(),
+            label: p.display().to_string(),
+            cluster: None,
+        },
         (None, Some(c), Some(n)) => {
-            let mut input = source::plan_input(None, Some(c), Some(n), &src.versions)?;
+            let cluster = source::cluster_args(c, &src.versions).load()?;
+            let loaded = cluster.clone();
+            let spec = if c.is_empty() {
+                "from the Kubernetes API"
+            } else {
+                c
+            };
+            let mut input = ClusterPlan::new(spec, n, Box::new(move || Ok(loaded.clone())));
             let label = input.describe();
             // The cluster's pod networks make Flannel host-gw routes (proto boot) the CNI's.
-            let cluster = source::cluster_args(c, &src.versions).load()?;
-            note_version(&cluster);
             let networks = pod_networks(&cluster);
-            (input.load()?, networks, label)
+            Planned {
+                state: input.load()?,
+                networks,
+                label,
+                cluster: Some(cluster),
+            }
         }
         (None, None, node) if src.etcd.is_set() => {
             let netns = Netns::from_arg(args.netns.as_deref());
             let (mut input, networks) =
                 source::lease_input(&src.etcd, node.as_deref(), &netns, true)?;
             let label = input.describe();
-            (input.load()?, networks, label)
+            Planned {
+                state: input.load()?,
+                networks,
+                label,
+                cluster: None,
+            }
         }
         (None, Some(_), None) => anyhow::bail!(
             "--cluster needs --node N (or --snapshot DIR holding one snapshot per node, to check them all)"
@@ -192,11 +234,12 @@ fn plan(args: &CheckArgs) -> anyhow::Result<(NodeState, Vec<IpNetwork>, String)>
     })
 }
 
-/// Say once, on standard error, that the CNI's version is unknown (and what that means).
-fn note_version(cluster: &crate::model::Cluster) {
-    if let Some(n) = super::args::unknown_version_note(cluster) {
-        eprintln!("netpath check: note: {n}");
-    }
+/// Say once, on standard error, that the CNI's version is unknown (and what that means);
+/// the note, for the JSON document.
+fn note_version(cluster: &Cluster) -> Option<String> {
+    let n = super::args::unknown_version_note(cluster)?;
+    eprintln!("netpath check: note: {n}");
+    Some(n)
 }
 
 /// The node states at `path`, with the text dumps' warnings on standard error.
@@ -219,7 +262,7 @@ fn run_many(
 ) -> anyhow::Result<Outcome> {
     let only = args.source.node.as_deref();
     let cluster = source::cluster_args(spec, &args.source.versions).load()?;
-    note_version(&cluster);
+    let note = note_version(&cluster);
     if let Some(n) = only
         && cluster.node_index(n).is_none()
         && !cluster.underlay.routers.iter().any(|r| r.name == n)
@@ -246,6 +289,7 @@ fn run_many(
             cluster: spec,
             snapshots: dir.display().to_string(),
             summary: total,
+            note: note.as_deref(),
             nodes: &results,
             cluster_findings: &wide,
         })?;

@@ -29,9 +29,9 @@ if ! need tcpdump || ! need tshark; then
     apt-get install -y -qq tcpdump tshark >/dev/null
 fi
 
-cargo build --release --quiet --bin netpath --example gen_capture
-NETPATH="$ROOT/target/release/netpath"
-GEN="$ROOT/target/release/examples/gen_capture"
+cargo build --profile profiling --quiet --bin netpath --example gen_capture
+NETPATH="$ROOT/target/profiling/netpath"
+GEN="$ROOT/target/profiling/examples/gen_capture"
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

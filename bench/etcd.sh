@@ -24,8 +24,8 @@ cleanup() {
 trap cleanup EXIT
 
 command -v etcd >/dev/null || { echo "bench/etcd.sh needs etcd (apt-get install etcd-server)" >&2; exit 1; }
-cargo build --release --quiet
-BIN=$PWD/target/release/netpath
+cargo build --profile profiling --quiet
+BIN=$PWD/target/profiling/netpath
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 CP=$(port); PP=$(port)

@@ -25,8 +25,8 @@ cleanup() {
 trap cleanup EXIT
 command -v kubectl >/dev/null || { echo "bench/kube.sh needs kubectl (kubernetes-client)" >&2; exit 1; }
 
-cargo build --release --quiet
-BIN=$PWD/target/release/netpath
+cargo build --profile profiling --quiet
+BIN=$PWD/target/profiling/netpath
 
 echo "== a $NODES-node / $PODS-pod cluster behind the API server double"
 $BIN demo --generate-kubectl "$NODES" "$PODS" > "$WORK/list.json"

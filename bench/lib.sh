@@ -10,12 +10,13 @@ cleanup() {
   rm -rf "$WORK"
 }
 
-# Refuse to run without root (naming the script, $1), then build the release binary.
+# Refuse to run without root (naming the script, $1), then build the binary (the
+# `profiling` profile: release optimisations with debug info, for perf and callgrind).
 need_root_and_build() {
   [ "$(id -u)" = 0 ] || { echo "$1 needs root" >&2; exit 1; }
-  cargo build --release --quiet
+  cargo build --profile profiling --quiet
 }
-BIN=target/release/netpath
+BIN=target/profiling/netpath
 
 # The "node" netns $NODE: lo up and a cni0 bridge at 10.244.0.1/16.
 make_node() {

@@ -27,8 +27,8 @@ cd "$(dirname "$0")/.."
 if [ -n "${NETPATH:-}" ]; then
     BIN=$NETPATH
 else
-    cargo build --release --quiet
-    BIN=$PWD/target/release/netpath
+    cargo build --profile profiling --quiet
+    BIN=$PWD/target/profiling/netpath
 fi
 
 NS=np-bench-$$

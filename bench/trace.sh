@@ -19,8 +19,8 @@ ALL_NODES=${3:-1000}
 WORK=${NETPATH_BENCH_DIR:-$(mktemp -d)}
 trap '[ -z "${NETPATH_BENCH_DIR:-}" ] && rm -rf "$WORK"' EXIT
 
-cargo build --release --quiet
-BIN=target/release/netpath
+cargo build --profile profiling --quiet
+BIN=target/profiling/netpath
 TIMEFORMAT='%R %U %S'
 
 cpu() { # run "$@" quietly; print "wall cpu" seconds

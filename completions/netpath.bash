@@ -514,12 +514,20 @@ _netpath() {
             return 0
             ;;
         netpath__subcmd__decode)
-            opts="-f -c -n -h -V --tree --stats --filter --vxlan-port --cluster --count --mtu --no-checksums --local-time --threads --color --json --kubeconfig --context --namespace --request-timeout --help --version"
+            opts="-r -f -c -n -h -V --read --tree --stats --filter --vxlan-port --cluster --count --mtu --no-checksums --local-time --threads --color --json --kubeconfig --context --namespace --request-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --read)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -100,7 +100,8 @@ complete -c netpath -n "__fish_netpath_using_subcommand pods" -l request-timeout
 complete -c netpath -n "__fish_netpath_using_subcommand pods" -l json -d 'Print JSON for scripts instead of a table (one document with a "schema" field; streams print one object per line)'
 complete -c netpath -n "__fish_netpath_using_subcommand pods" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netpath -n "__fish_netpath_using_subcommand pods" -s V -l version -d 'Print version'
-complete -c netpath -n "__fish_netpath_using_subcommand decode" -s f -l filter -d 'Only packets matching this libpcap filter (`udp port 8472`, `host 10.244.1.5`)' -r
+complete -c netpath -n "__fish_netpath_using_subcommand decode" -s r -l read -d 'The capture file, as tcpdump\'s -r (the same as giving it without a flag)' -r -F
+complete -c netpath -n "__fish_netpath_using_subcommand decode" -s f -l filter -d 'Only packets matching this libpcap filter (`udp port 8472`, `host 10.244.1.5`). It sees the outer headers, as tcpdump: on VXLAN and IPIP, the node-to-node packet' -r
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -l vxlan-port -d 'Decode this UDP destination port as VXLAN too (besides 4789 and 8472); repeatable' -r
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -l cluster -d 'Name addresses from a `kubectl get nodes,pods -A -o json` dump: outer IPs as nodes, inner IPs as namespace/pod; `--cluster` alone reads them from the Kubernetes API' -r -F
 complete -c netpath -n "__fish_netpath_using_subcommand decode" -s c -l count -d 'Stop after this many packets (after the filter)' -r

@@ -15,6 +15,8 @@ pub mod error;
 pub mod etcd;
 pub mod explain;
 pub mod findings;
+pub mod fuzzing;
+pub mod input;
 pub mod kube;
 pub mod lease;
 pub mod model;

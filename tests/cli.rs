@@ -399,3 +399,88 @@ fn docs_name_every_known_conflict() {
         );
     }
 }
+
+/// `decode -r FILE` reads as tcpdump's -r does, the same as the bare FILE.
+#[test]
+fn decode_reads_a_file_with_r_as_tcpdump() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/flannel-vxlan-8472.pcap");
+    let bare = netpath().arg("decode").arg(&file).output().unwrap();
+    let r = netpath()
+        .args(["decode", "-r"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(bare.status.success() && !bare.stdout.is_empty());
+    assert_eq!(bare.stdout, r.stdout);
+    assert_eq!(r.status.code(), Some(0));
+    let both = netpath()
+        .args(["decode", "-r"])
+        .arg(&file)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    let none = netpath().arg("decode").output().unwrap();
+    assert_eq!(none.status.code(), Some(2));
+}
+
+/// A filter that matches nothing says which layer it saw: the outer one, on a tunnel.
+#[test]
+fn decode_says_the_filter_sees_the_outer_packet() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/flannel-vxlan-8472.pcap");
+    let out = netpath()
+        .args(["decode", "--filter", "icmp"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no packet matched") && err.contains("outer headers"),
+        "{err}"
+    );
+}
+
+/// Every schema an offline command prints is in README's schema table, as printed.
+#[test]
+fn readme_names_the_schemas_the_commands_print() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let routes = root.join("testdata/routes/calico-ipip-bird.md");
+    let routes = routes.to_str().unwrap();
+    let pcap = root.join("testdata/flannel-vxlan-8472.pcap");
+    let pcap = pcap.to_str().unwrap();
+    let dumps = root.join("testdata/snapshot-text/node-a");
+    let dumps = dumps.to_str().unwrap();
+    let c = "demo:flannel-vxlan";
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["demo"],
+        vec!["demo", "flannel-vxlan"],
+        vec!["plan", "-c", c, "--node", "node-1"],
+        vec!["trace", "-c", c, "default/web-0", "default/db-0"],
+        vec!["trace", "-c", c, "--all"],
+        vec!["routes", "--from", routes],
+        vec!["routes", "--from", routes, "get", "172.27.199.5"],
+        vec!["decode", pcap, "-c", "1"],
+        vec!["snapshot", "--from-dir", dumps],
+    ];
+    for args in runs {
+        let out = netpath().arg("--json").args(&args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let first = text
+            .lines()
+            .find(|l| l.contains("\"schema\""))
+            .unwrap_or("");
+        let Some(schema) = first
+            .split("\"schema\"")
+            .nth(1)
+            .and_then(|r| r.split('"').nth(1))
+        else {
+            panic!("netpath --json {args:?} printed no schema: {text}");
+        };
+        assert!(
+            readme.contains(&format!("`{schema}`")),
+            "README's schema table does not name {schema} (netpath --json {args:?})"
+        );
+    }
+}

@@ -8,6 +8,7 @@
 //! recomputed from the kernel each pass, so a crash at any point followed by a restart
 //! converges.
 
+pub mod guard;
 pub mod input;
 pub mod lock;
 
@@ -32,6 +33,8 @@ pub struct Settings {
     /// The cluster's pod networks, when known: planned routes inside them are the CNI's
     /// (and the agent's) even on the machine's devices (Flannel host-gw).
     pub networks: Vec<ipnetwork::IpNetwork>,
+    /// Told what `--adopt` is about to destroy, before it is (the command logs it).
+    pub announce: Option<fn(&str)>,
 }
 
 /// Reads a node's actual state (the live kernel; tests may read something else).
@@ -50,6 +53,9 @@ pub struct Pass {
     pub elapsed: Duration,
     /// Where the time went.
     pub timings: Timings,
+    /// What `--adopt` took over and lost doing it (a device recreated, with the routes
+    /// through it), said before the change was made.
+    pub warnings: Vec<String>,
 }
 
 /// Where a pass spent its time.
@@ -96,6 +102,10 @@ pub fn reconcile(
     dry_run: bool,
 ) -> anyhow::Result<Pass> {
     let start = Instant::now();
+    // Checked before anything is read or changed: whose routes it would own, and whether
+    // the plan makes sense as a whole.
+    guard::check_proto(settings.proto, settings.adopt)?;
+    guard::check_plan(plan)?;
     let mut timings = Timings::default();
     let t = Instant::now();
     let actual = read(&settings.netns)?;
@@ -103,6 +113,8 @@ pub fn reconcile(
     let t = Instant::now();
     let before = changes(plan, &actual, settings);
     timings.diff_ms = ms(t);
+    // What the changes build on, and what they would destroy, before making any.
+    let warnings = guard::check_changes(plan, &actual, &before, settings.adopt)?;
     if dry_run || before.changes.is_empty() {
         return Ok(Pass {
             before,
@@ -110,7 +122,13 @@ pub fn reconcile(
             after: None,
             elapsed: start.elapsed(),
             timings,
+            warnings,
         });
+    }
+    if let Some(announce) = settings.announce {
+        for w in &warnings {
+            announce(w);
+        }
     }
     let t = Instant::now();
     let applied = write::apply(&settings.netns, &before.changes)?;
@@ -132,6 +150,7 @@ pub fn reconcile(
         after: Some(after),
         elapsed: start.elapsed(),
         timings,
+        warnings,
     })
 }
 
@@ -221,6 +240,7 @@ pub fn watch(
     mut on: impl FnMut(Event<'_>) -> ControlFlow<()>,
 ) -> anyhow::Result<()> {
     let mut plan = input.load()?;
+    guard::check_plan(&plan)?;
     if on(Event::PlanLoaded {
         input: input.describe(),
     })
@@ -233,7 +253,7 @@ pub fn watch(
     let mut due = Instant::now();
     loop {
         if input.changed() {
-            match input.load() {
+            match input.load().and_then(|p| guard::check_plan(&p).map(|()| p)) {
                 Ok(p) => {
                     plan = p;
                     due = Instant::now();

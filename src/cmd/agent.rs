@@ -60,7 +60,9 @@ pub struct AgentArgs {
 pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let netns = Netns::from_arg(args.netns.as_deref());
     let proto = parse_proto(&args.proto).map_err(anyhow::Error::msg)?;
+    crate::agent::guard::check_proto(proto, args.adopt)?;
     let settings = Settings {
+        announce: Some(|w| eprintln!("netpath: warning: --adopt: {w}")),
         netns: netns.clone(),
         proto,
         adopt: args.adopt,
@@ -142,6 +144,11 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         Some(NetnsLock::acquire(&netns)?)
     };
     let pass = agent::reconcile(&plan, &settings, read_state, args.dry_run)?;
+    if args.dry_run {
+        for w in &pass.warnings {
+            eprintln!("netpath: warning: --adopt: {w}");
+        }
+    }
     if ctx.json {
         let doc = render::pass_doc(&pass, &node, netns.label(), proto, args.dry_run);
         json::print_document(&doc)?;

@@ -1,21 +1,19 @@
 //! `netpath capture`: live capture through libpcap, in any network namespace, shown with
 //! the same views as `netpath decode`, optionally written to a pcap file as well.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 
-use crate::capture::{CaptureStats, LiveCapture, LiveOptions, stop};
+use crate::capture::{Limits, LiveCapture, LiveOptions, parse_duration, session, stop};
 use crate::cmd::Ctx;
 use crate::decode::pipeline::options_from_flags;
 use crate::error::Outcome;
 use crate::netlink::Netns;
 use crate::pcapfile::Timestamp;
-use crate::pcapwrite::{DEFAULT_SNAPLEN, PcapWriter};
+use crate::pcapwrite::DEFAULT_SNAPLEN;
 use crate::render::decode::{Printer, View};
 use crate::wire::LinkType;
 
@@ -76,41 +74,6 @@ pub struct CaptureArgs {
     pub local_time: bool,
 }
 
-/// Why a capture ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopReason {
-    /// `-c N` packets were captured.
-    Count,
-    /// `--duration` elapsed.
-    Duration,
-    /// Ctrl-C or SIGTERM.
-    Interrupted,
-}
-
-/// Parse `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds (fractions allowed).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("not a duration: {s:?} (try 30s, 500ms, 2m, 1h)"))?;
-    let scale = match unit.trim() {
-        "" | "s" | "sec" => 1.0,
-        "ms" => 0.001,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {s:?} (use ms, s, m or h)"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(value * scale).map_err(|e| format!("bad duration {s:?}: {e}"))
-}
-
 /// Run `netpath capture`.
 pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let view = View::from_flags(args.tree, args.stats, ctx.json)?;
@@ -128,23 +91,11 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
 
     // `-w -`: standard output carries the pcap, nothing else.
     let to_stdout = args.write.as_deref() == Some(Path::new("-"));
-    let mut writer = match &args.write {
-        None => None,
-        Some(_) if to_stdout => Some(PcapWriter::new(
-            Box::new(BufWriter::new(crate::render::out::Stdout::raw())) as Box<dyn Write>,
-            cap.linktype(),
-            args.snaplen,
-        )?),
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("creating {}", path.display()))?;
-            Some(PcapWriter::new(
-                Box::new(BufWriter::new(file)) as Box<dyn Write>,
-                cap.linktype(),
-                args.snaplen,
-            )?)
-        }
-    };
+    let mut writer = args
+        .write
+        .as_deref()
+        .map(|p| session::pcap_writer(p, cap.linktype(), args.snaplen))
+        .transpose()?;
     let mut printer = (!to_stdout).then(|| {
         let p = Printer::new(
             view,
@@ -157,37 +108,29 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         if args.local_time { p.local_time() } else { p }
     });
 
+    let interface = cap.interface().to_string();
     eprintln!(
-        "netpath: capturing on {} (netns {}), link-type {}; Ctrl-C to stop",
-        cap.interface(),
+        "netpath: capturing on {interface} (netns {}), link-type {link}; Ctrl-C to stop",
         opts.netns.label(),
-        link
     );
     // On a terminal each packet shows at once; into a pipe, output goes out in chunks and
     // whenever the interface is idle.
     let flush_each = ctx.style.tty;
-    let deadline = args.duration.map(|d| Instant::now() + d);
-    let mut captured: u64 = 0;
-    let reason = loop {
-        if stop::requested() {
-            break StopReason::Interrupted;
-        }
-        if args.count.is_some_and(|n| captured >= n) {
-            break StopReason::Count;
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            break StopReason::Duration;
-        }
-        let Some(packet) = cap.next_packet()? else {
+    let limits = Limits {
+        count: args.count,
+        duration: args.duration,
+    };
+    let (captured, reason) = session::run(&mut cap, limits, |number, packet| {
+        let Some(packet) = packet else {
+            // Idle: show what is buffered.
             if let Some(w) = writer.as_mut() {
                 w.flush().context("writing the pcap file")?;
             }
             if let Some(p) = printer.as_mut() {
                 p.flush()?;
             }
-            continue;
+            return Ok(());
         };
-        captured += 1;
         if let Some(w) = writer.as_mut() {
             w.write_packet(packet.ts, packet.data, packet.orig_len)
                 .context("writing the pcap file")?;
@@ -197,16 +140,16 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 sec: i64::try_from(packet.ts.as_secs()).unwrap_or(i64::MAX),
                 nsec: packet.ts.subsec_nanos(),
             };
-            let warning = p.packet(captured, ts, link, packet.data, packet.orig_len)?;
-            if let Some(w) = warning {
+            if let Some(w) = p.packet(number, ts, link, packet.data, packet.orig_len)? {
                 p.flush()?;
-                eprintln!("netpath: {}: warning: {w}", cap.interface());
+                eprintln!("netpath: {interface}: warning: {w}");
             }
             if flush_each {
                 p.flush()?;
             }
         }
-    };
+        Ok(())
+    })?;
     if let Some(w) = writer {
         w.into_inner().context("writing the pcap file")?;
     }
@@ -214,51 +157,6 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         p.finish()?;
     }
     let stats = cap.stats().unwrap_or_default();
-    eprintln!("netpath: {}", summary(captured, &stats, reason));
+    eprintln!("netpath: {}", session::summary(captured, &stats, reason));
     Ok(Outcome::Clean)
-}
-
-/// The closing line, like tcpdump's: packets captured, received by the filter, dropped by
-/// the kernel, and why the capture stopped.
-pub fn summary(captured: u64, stats: &CaptureStats, reason: StopReason) -> String {
-    format!(
-        "{captured} packets captured, {} received by filter, {} dropped by kernel ({})",
-        stats.received,
-        stats.dropped,
-        match reason {
-            StopReason::Count => "count reached",
-            StopReason::Duration => "duration elapsed",
-            StopReason::Interrupted => "interrupted",
-        }
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("3d").is_err());
-        assert!(parse_duration("").is_err());
-    }
-
-    #[test]
-    fn summary_line() {
-        let stats = CaptureStats {
-            received: 12,
-            dropped: 1,
-            if_dropped: 0,
-        };
-        assert_eq!(
-            summary(10, &stats, StopReason::Interrupted),
-            "10 packets captured, 12 received by filter, 1 dropped by kernel (interrupted)"
-        );
-    }
 }

@@ -2,23 +2,20 @@
 
 use std::path::{Path, PathBuf};
 
-use ipnetwork::IpNetwork;
-use serde::Serialize;
-
 use super::Ctx;
 use super::source::{self, mut_arg_in_place, parse_proto};
 use crate::agent::PlanInput;
 use crate::agent::input::ClusterPlan;
 use crate::dataplane::{NodeState, Protocol};
-use crate::diff::check::{NodeResult, Summary, check, check_many, shape_unknown};
-use crate::diff::cluster::ClusterFinding;
-use crate::diff::{AGENT_PROTO, Finding, pod_networks};
+use crate::diff::check::{Summary, check, check_many, shape_unknown};
+use crate::diff::{AGENT_PROTO, pod_networks};
 use crate::error::Outcome;
 use crate::model::Cluster;
 use crate::netlink::Netns;
 use crate::render::{findings as render, json};
 use crate::snapshot::text_dump::is_text_dump;
 use crate::snapshot::{self, Accept, Loaded, PlanFile};
+use ipnetwork::IpNetwork;
 
 /// Arguments of `netpath check`.
 #[derive(Debug, clap::Args)]
@@ -47,30 +44,6 @@ pub struct CheckArgs {
     /// The agent's route protocol: its routes count as the CNI's.
     #[arg(long, value_name = "PROTO", default_value_t = AGENT_PROTO.0.to_string())]
     pub proto: String,
-}
-
-#[derive(Serialize)]
-struct CheckDoc<'a> {
-    schema: String,
-    node: &'a str,
-    plan: &'a str,
-    actual: &'a str,
-    summary: Summary,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<&'a str>,
-    findings: &'a [Finding],
-}
-
-#[derive(Serialize)]
-struct ManyDoc<'a> {
-    schema: String,
-    cluster: &'a str,
-    snapshots: String,
-    summary: Summary,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<&'a str>,
-    nodes: &'a [NodeResult],
-    cluster_findings: &'a [ClusterFinding],
 }
 
 /// Run `netpath check`.
@@ -151,15 +124,10 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     };
     let summary = Summary::of(&findings);
     if ctx.json {
-        json::print_document(&CheckDoc {
-            schema: json::schema("check"),
-            node: &node,
-            plan: &plan_label,
-            actual: &actual_label,
-            summary,
-            note: note.as_deref(),
-            findings: &findings,
-        })?;
+        json::print_document(
+            &render::check_document(&findings, &node, summary, &actual_label, &plan_label)
+                .with_note(note.as_deref()),
+        )?;
     } else {
         let text = render::check_text(
             &findings,
@@ -283,18 +251,13 @@ fn run_many(
             .flat_map(|r| r.findings.iter())
             .chain(wide.iter().map(|f| &f.finding)),
     );
+    let snapshots = dir.display().to_string();
     if ctx.json {
-        json::print_document(&ManyDoc {
-            schema: json::schema("check"),
-            cluster: spec,
-            snapshots: dir.display().to_string(),
-            summary: total,
-            note: note.as_deref(),
-            nodes: &results,
-            cluster_findings: &wide,
-        })?;
+        json::print_document(
+            &render::check_many_document(&results, &wide, total, spec, &snapshots)
+                .with_note(note.as_deref()),
+        )?;
     } else {
-        let snapshots = dir.display().to_string();
         let text = render::check_many_text(&results, &wide, &total, spec, &snapshots, &ctx.style);
         crate::render::out::print(&text)?;
     }

@@ -22,7 +22,17 @@ use crate::wire::LinkType;
 #[derive(Debug, clap::Args)]
 pub struct DecodeArgs {
     /// The capture file (pcap or pcapng), or `-` to read standard input.
-    pub file: PathBuf,
+    #[arg(required_unless_present = "read", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// The capture file, as tcpdump's -r (the same as giving it without a flag).
+    #[arg(
+        short = 'r',
+        long = "read",
+        value_name = "FILE",
+        conflicts_with = "file"
+    )]
+    pub read: Option<PathBuf>,
 
     /// Show every layer and field, indented outer to inner, instead of one line per packet.
     #[arg(long, conflicts_with = "stats")]
@@ -33,7 +43,8 @@ pub struct DecodeArgs {
     #[arg(long)]
     pub stats: bool,
 
-    /// Only packets matching this libpcap filter (`udp port 8472`, `host 10.244.1.5`).
+    /// Only packets matching this libpcap filter (`udp port 8472`, `host 10.244.1.5`). It
+    /// sees the outer headers, as tcpdump: on VXLAN and IPIP, the node-to-node packet.
     #[arg(long, short = 'f', value_name = "EXPR")]
     pub filter: Option<String>,
 
@@ -75,9 +86,12 @@ pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let view = View::from_flags(args.tree, args.stats, ctx.json)?;
     let names = names(args.cluster.as_deref())?;
     let mut filter = args.filter.as_deref().map(Filter::new).transpose()?;
-    let cap = Capture::open(&args.file)?;
+    let Some(file) = args.read.as_ref().or(args.file.as_ref()) else {
+        anyhow::bail!("decode needs a capture file: FILE, -r FILE, or - for standard input");
+    };
+    let mut cap = Capture::open(file)?;
+    let stream = cap.take_stream();
     let name = cap.name().to_string();
-    let mut frames = cap.frames().map_err(|e| anyhow!("{name}: {e}"))?;
     let mut printer = Printer::new(
         view,
         options_from_flags(&args.vxlan_ports, args.no_checksums),
@@ -89,6 +103,10 @@ pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     if args.local_time {
         printer = printer.local_time();
     }
+    if let Some(stream) = stream {
+        return read_stream(stream, filter.as_mut(), &mut printer, &args);
+    }
+    let mut frames = cap.frames().map_err(|e| anyhow!("{name}: {e}"))?;
     let opts = printer.options().clone();
     let threads = match view {
         View::Stats | View::StatsJson => args.threads.map_or_else(default_threads, usize::from),
@@ -106,6 +124,85 @@ pub fn run(args: DecodeArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             &opts,
         )
     })
+}
+
+/// The reading loop for a stream (standard input, a pipe, a FIFO): each packet is shown as
+/// soon as it has arrived; the output is flushed whenever the next one is not here yet.
+fn read_stream<W: Write>(
+    mut stream: crate::pcapfile::Stream,
+    mut filter: Option<&mut Filter>,
+    printer: &mut Printer<W>,
+    args: &DecodeArgs,
+) -> anyhow::Result<Outcome> {
+    let name = stream.name().to_string();
+    let mut shown = 0u64;
+    let mut reported_filter = 0usize;
+    let mut broken = None;
+    loop {
+        if !stream.next_is_buffered() {
+            printer.flush()?;
+        }
+        let Some(item) = stream.next_frame() else {
+            break;
+        };
+        let frame = match item {
+            Ok(f) => f,
+            Err(e) => {
+                broken = Some(e);
+                break;
+            }
+        };
+        if let Some(f) = filter.as_deref_mut() {
+            let pass = f.matches(frame.link, frame.data);
+            if f.uncompilable.len() > reported_filter {
+                printer.flush()?;
+                for (link, e) in &f.uncompilable[reported_filter..] {
+                    eprintln!(
+                        "netpath: {name}: warning: the filter does not apply to link type {} ({e}); those packets are skipped",
+                        link.0
+                    );
+                }
+                reported_filter = f.uncompilable.len();
+            }
+            if !pass {
+                continue;
+            }
+        }
+        let warning = printer.packet(
+            frame.number,
+            frame.ts,
+            frame.link,
+            frame.data,
+            frame.orig_len,
+        )?;
+        if let Some(w) = warning {
+            printer.flush()?;
+            eprintln!("netpath: {name}: warning: {w}");
+        }
+        let warnings = stream.take_warnings();
+        if !warnings.is_empty() {
+            printer.flush()?;
+            for w in warnings {
+                eprintln!("netpath: {name}: warning: {w}");
+            }
+        }
+        shown += 1;
+        if args.count.is_some_and(|c| shown >= c) {
+            break;
+        }
+    }
+    for w in stream.take_warnings() {
+        eprintln!("netpath: {name}: warning: {w}");
+    }
+    printer.finish()?;
+    match broken {
+        Some(e) if e.packet == 0 => Err(anyhow!("{name}: {e}")),
+        Some(e) => Err(anyhow!(
+            "{name}: {e} ({} packets before it were shown)",
+            e.packet.saturating_sub(1)
+        )),
+        None => Ok(Outcome::Clean),
+    }
 }
 
 /// The CPUs this process may use, at most 8 (the default of `--threads`).
@@ -202,6 +299,12 @@ fn read_frames<'s, 'a: 's, W: Write>(
         eprintln!("netpath: {name}: warning: {w}");
     }
     printer.finish()?;
+    if let Some(f) = filter.filter(|_| shown == 0) {
+        eprintln!(
+            "netpath: {name}: no packet matched --filter {:?}: it sees the outer headers, as tcpdump (of VXLAN and IPIP packets, the node-to-node packet, not the pod-to-pod one inside)",
+            f.expr()
+        );
+    }
     match broken {
         Some(e) => Err(anyhow!(
             "{name}: {e} ({} packets before it were shown)",

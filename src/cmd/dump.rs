@@ -4,12 +4,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
-use serde::Serialize;
-
 use super::Ctx;
 use crate::error::Outcome;
-use crate::render::json;
+use crate::render::{self, json};
+use anyhow::Context;
 
 /// Arguments of `netpath dump`.
 #[derive(Debug, clap::Args)]
@@ -17,22 +15,6 @@ pub struct DumpArgs {
     /// Write the List to FILE (default: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-}
-
-#[derive(Serialize)]
-struct DumpDoc<'a> {
-    schema: String,
-    cluster: String,
-    server: &'a str,
-    output: Option<String>,
-    bytes: usize,
-    objects: Vec<Count<'a>>,
-}
-
-#[derive(Serialize)]
-struct Count<'a> {
-    kind: &'a str,
-    count: usize,
 }
 
 /// Run `netpath dump`.
@@ -55,52 +37,18 @@ pub fn run(args: &DumpArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             return Ok(Outcome::Clean);
         }
     }
-    let counts = fetched
-        .counts
-        .iter()
-        .map(|(kind, count)| Count {
-            kind,
-            count: *count,
-        })
-        .collect::<Vec<_>>();
+    let origin = fetched.origin.source();
+    let written = render::dump::Written {
+        output: to_file.map(PathBuf::as_path),
+        cluster: &origin,
+        server: &fetched.origin.server,
+        bytes: fetched.document.len(),
+        counts: &fetched.counts,
+    };
     if ctx.json {
-        json::print_document(&DumpDoc {
-            schema: json::schema("dump"),
-            cluster: fetched.origin.source(),
-            server: &fetched.origin.server,
-            output: to_file.map(|p| p.display().to_string()),
-            bytes: fetched.document.len(),
-            objects: counts,
-        })?;
+        json::print_document(&render::dump::document(&written))?;
     } else {
-        crate::render::out::print(&format!(
-            "{}: {} from {} ({}), {:.1} MB\n",
-            to_file.map(|p| p.display().to_string()).unwrap_or_default(),
-            counts
-                .iter()
-                .map(|c| format!("{} {}", c.count, plural(c.kind, c.count)))
-                .collect::<Vec<_>>()
-                .join(", "),
-            fetched.origin.source(),
-            fetched.origin.server,
-            fetched.document.len() as f64 / 1e6
-        ))?;
+        render::out::print(&format!("{}\n", render::dump::text(&written)))?;
     }
     Ok(Outcome::Clean)
-}
-
-fn plural(kind: &str, n: usize) -> String {
-    let word = match kind {
-        "Node" => "node",
-        "Pod" => "pod",
-        "IPPool" => "IPPool",
-        "BlockAffinity" => "BlockAffinity",
-        "ConfigMap" => "ConfigMap",
-        other => other,
-    };
-    match (n, word) {
-        (1, w) => w.to_string(),
-        (_, "BlockAffinity") => "BlockAffinities".to_string(),
-        (_, w) => format!("{w}s"),
-    }
 }

@@ -16,7 +16,7 @@ use crate::lease::Registry;
 use crate::lease::check;
 use crate::lease::manager::{Manager, Settings};
 use crate::render::json;
-use crate::render::leases::{self as render, LeaseRow, WatchLine};
+use crate::render::leases as render;
 
 /// Arguments of `netpath leases`.
 #[derive(Debug, clap::Args)]
@@ -100,45 +100,19 @@ fn watch(registry: Registry, source: &str, ctx: Ctx) -> anyhow::Result<Outcome> 
     let mut m = Manager::new(registry, Settings::default())?;
     let mut out = crate::render::out::Stdout::for_json(ctx.json);
     let known: BTreeMap<_, _> = m.leases().map(|l| (l.subnet, l.clone())).collect();
-    if ctx.json {
-        json::write_line(
-            &mut out,
-            &WatchLine {
-                time: now(),
-                event: "ready",
-                lease: None,
-                detail: Some(format!("{} lease(s) under {source}", known.len())),
-                revision: m.revision(),
-            },
-        )?;
-    } else {
-        writeln!(
-            out,
-            "# {source}: {} lease(s) at revision {}; following changes",
-            known.len(),
-            m.revision()
-        )?;
-        for l in known.values() {
-            writeln!(out, "= {}", render::watch_text(l))?;
-        }
-    }
+    render::watch_start(
+        &mut out,
+        ctx.json,
+        source,
+        known.values(),
+        m.revision(),
+        now(),
+    )?;
     out.flush()?;
     loop {
         let changes = m.poll(Duration::from_secs(3600))?;
         for c in &changes {
-            let (event, lease, detail) = render::change_event(c);
-            if ctx.json {
-                let line = WatchLine {
-                    time: now(),
-                    event,
-                    lease: lease.map(LeaseRow::new),
-                    detail,
-                    revision: m.revision(),
-                };
-                json::write_line(&mut out, &line)?;
-            } else {
-                writeln!(out, "{}", render::change_text(event, lease, detail))?;
-            }
+            render::watch_change(&mut out, ctx.json, c, m.revision(), now())?;
         }
         out.flush()?;
     }

@@ -12,7 +12,7 @@ pub fn run(args: &PodsArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let snapshot = pods::gather(&opts)?;
     let report = pods::analyze(&snapshot);
     if ctx.json {
-        json::print_document(&report)?;
+        json::print_document(&render::pods::document(&report))?;
     } else {
         crate::render::out::print(&render::pods::text(&report, &ctx.style))?;
     }

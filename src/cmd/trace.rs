@@ -2,18 +2,16 @@
 //! hop; `netpath trace --all --cluster C`: every node pair.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
-use anyhow::{Context, bail};
-use serde::Serialize;
 
 use super::Ctx;
 use super::args::ClusterArgs;
 use crate::error::Outcome;
 use crate::plan;
 use crate::render::{json, picture, trace as render};
-use crate::scene::{self, LiveSource, Placed, RealSources};
-use crate::trace::{self, Probe, Proto, Verdict, all};
+use crate::scene::{self, LiveSource, RealSources};
+use crate::trace::timing::Stopwatch;
+use crate::trace::{self, Probe, Proto, all};
+use anyhow::{Context, bail};
 
 /// Arguments of `netpath trace`.
 #[derive(Debug, clap::Args)]
@@ -43,7 +41,7 @@ pub struct TraceArgs {
     /// Walk these nodes through their real state: snapshot files (`netpath snapshot -o`),
     /// text-dump directories, or directories holding one of either per node (matched by the
     /// snapshot's node name, else the file name). Other nodes use the plan.
-    #[arg(long, num_args = 1.., value_name = "FILE_OR_DIR")]
+    #[arg(long, value_delimiter = ',', value_name = "FILE_OR_DIR")]
     pub snapshot: Vec<PathBuf>,
     /// Walk the local node through the local kernel's state (snapshot it now), and show the
     /// kernel's own answer for each route lookup there (`ip route get … iif …`).
@@ -74,44 +72,6 @@ pub struct TraceArgs {
     pub timing: bool,
 }
 
-#[derive(Serialize)]
-struct TraceDoc<'a> {
-    schema: String,
-    cluster: &'a str,
-    mode: String,
-    assumptions: &'a [String],
-    /// Where the cluster contradicts itself (absent when it does not).
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    warnings: &'a [String],
-    #[serde(flatten)]
-    trace: &'a trace::Trace,
-    /// Hosts walked through real state (absent without --snapshot/--live).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    snapshots: Option<&'a [Placed]>,
-    /// The plan's verdicts, for comparison with the real ones (with --snapshot/--live).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    plan: Option<PlanVerdicts<'a>>,
-}
-
-#[derive(Serialize)]
-struct PlanVerdicts<'a> {
-    request: &'a Verdict,
-    reply: Option<&'a Verdict>,
-}
-
-#[derive(Serialize)]
-struct AllDoc<'a> {
-    schema: String,
-    cluster: &'a str,
-    mode: String,
-    assumptions: &'a [String],
-    /// Where the cluster contradicts itself (absent when it does not).
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    warnings: &'a [String],
-    #[serde(flatten)]
-    matrix: &'a all::Matrix,
-}
-
 impl TraceArgs {
     /// The real state to walk instead of the plan (`--snapshot`, `--live`).
     fn real_sources(&self) -> RealSources {
@@ -125,28 +85,15 @@ impl TraceArgs {
     }
 }
 
-/// CPU time (user + system) of this process so far: on a shared machine, wall time
-/// measures the neighbours too.
-fn cpu_time() -> Duration {
-    // SAFETY: getrusage only writes the struct we pass.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return Duration::ZERO;
-    }
-    let tv =
-        |t: libc::timeval| Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000);
-    tv(ru.ru_utime) + tv(ru.ru_stime)
-}
-
 /// Run `netpath trace`.
 pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
-    let (t0, c0) = (Instant::now(), cpu_time());
+    let watch = Stopwatch::start();
     let cluster = args.cluster.load()?;
-    let (t_load, c_load) = (t0.elapsed(), cpu_time() - c0);
-    let (t1, c1) = (Instant::now(), cpu_time());
+    let load = watch.spent();
+    let watch = Stopwatch::start();
     let mut world = plan::world(&cluster);
     let real_state = scene::place_real(&mut world, &cluster, &args.real_sources())?;
-    let (t_world, c_world) = (t1.elapsed(), cpu_time() - c1);
+    let built = watch.spent();
     let probe = Probe {
         proto: args.proto,
         dport: Some(args.dport),
@@ -158,41 +105,32 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 .map(|m| m.len())
                 .unwrap_or(0);
             let mb = size as f64 / 1e6;
+            let ((lw, lc), (ww, wc)) = (load.ms(), built.ms());
             eprintln!(
-                "timing: load {:.1} ms wall, {:.1} ms CPU ({mb:.1} MB, {:.0} MB/s of CPU; {} nodes, {} pods); world {:.1} ms wall, {:.1} ms CPU; {what}",
-                t_load.as_secs_f64() * 1e3,
-                c_load.as_secs_f64() * 1e3,
-                mb / c_load.as_secs_f64().max(1e-9),
+                "timing: load {lw:.1} ms wall, {lc:.1} ms CPU ({mb:.1} MB, {:.0} MB/s of CPU; {} nodes, {} pods); world {ww:.1} ms wall, {wc:.1} ms CPU; {what}",
+                mb / load.cpu.as_secs_f64().max(1e-9),
                 cluster.nodes.len(),
                 cluster.pods.len(),
-                t_world.as_secs_f64() * 1e3,
-                c_world.as_secs_f64() * 1e3,
             );
         }
     };
     if args.all {
-        let (t, c) = (Instant::now(), cpu_time());
+        let watch = Stopwatch::start();
         let matrix = all::all(&world, probe);
+        let spent = watch.spent();
         timing(&format!(
             "--all: {} nodes, {} ordered pairs in {:.2} s wall, {:.2} s CPU",
             matrix.representatives.len(),
             matrix.pairs,
-            t.elapsed().as_secs_f64(),
-            (cpu_time() - c).as_secs_f64()
+            spent.wall.as_secs_f64(),
+            spent.cpu.as_secs_f64()
         ));
         if let Some(path) = &args.html {
             std::fs::write(path, picture::matrix_page(&matrix, &cluster))
                 .with_context(|| format!("cannot write the matrix page to {}", path.display()))?;
         }
         if ctx.json {
-            json::print_document(&AllDoc {
-                schema: json::schema("trace-all"),
-                cluster: &cluster.source,
-                mode: cluster.mode.to_string(),
-                assumptions: &cluster.assumptions,
-                warnings: &cluster.warnings,
-                matrix: &matrix,
-            })?;
+            json::print_document(&render::matrix_document(&matrix, &cluster))?;
         } else {
             crate::render::out::print(&render::matrix(&matrix, &cluster, &ctx.style))?;
         }
@@ -208,7 +146,7 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let (src_spec, dst_spec) = (src, dst);
     // The first trace's time includes resolving the endpoints (which plans the pods' and
     // their nodes' own parts).
-    let (t, c) = (Instant::now(), cpu_time());
+    let watch = Stopwatch::start();
     let src = trace::resolve(&world, src_spec, true)?;
     let dst = trace::resolve(&world, dst_spec, false)?;
     for (spec, end) in [(src_spec, &src), (dst_spec, &dst)] {
@@ -219,7 +157,7 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         }
     }
     let mut result = trace::trace(&world, &src, &dst, probe);
-    let (first, first_cpu) = (t.elapsed(), cpu_time() - c);
+    let first = watch.spent();
     // Over real state: what the plan has where the real state differs, the plan's own
     // verdicts, and the live kernel's answers.
     let plan_trace = real_state.as_ref().and_then(|r| {
@@ -233,18 +171,13 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         )
     });
     if args.timing {
-        let (t, c) = (Instant::now(), cpu_time());
-        let n = 1000;
+        let (watch, n) = (Stopwatch::start(), 1000);
         for _ in 0..n {
             std::hint::black_box(trace::trace(&world, &src, &dst, probe));
         }
-        let (again, again_cpu) = (t.elapsed() / n, (cpu_time() - c) / n);
+        let ((fw, fc), (aw, ac)) = (first.ms(), watch.spent().per(n).ms());
         timing(&format!(
-            "first trace {:.3} ms wall, {:.3} ms CPU (plans the hosts it crosses), then {:.3} ms wall, {:.3} ms CPU per trace",
-            first.as_secs_f64() * 1e3,
-            first_cpu.as_secs_f64() * 1e3,
-            again.as_secs_f64() * 1e3,
-            again_cpu.as_secs_f64() * 1e3
+            "first trace {fw:.3} ms wall, {fc:.3} ms CPU (plans the hosts it crosses), then {aw:.3} ms wall, {ac:.3} ms CPU per trace"
         ));
     }
     if ctx.json && args.format != picture::Format::Text {
@@ -255,19 +188,12 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     } else if args.format == picture::Format::Mermaid {
         crate::render::out::print(&picture::mermaid(&result))?;
     } else if ctx.json {
-        json::print_document(&TraceDoc {
-            schema: json::schema("trace"),
-            cluster: &cluster.source,
-            mode: cluster.mode.to_string(),
-            assumptions: &cluster.assumptions,
-            warnings: &cluster.warnings,
-            trace: &result,
-            snapshots: real_state.as_ref().map(|r| r.placed.as_slice()),
-            plan: plan_trace.as_ref().map(|p| PlanVerdicts {
-                request: &p.request.verdict,
-                reply: p.reply.as_ref().map(|r| &r.verdict),
-            }),
-        })?;
+        json::print_document(&render::document(
+            &result,
+            &cluster,
+            real_state.as_ref().map(|r| r.placed.as_slice()),
+            plan_trace.as_ref(),
+        ))?;
     } else {
         crate::render::out::print(&render::trace(&result, &cluster, probe, &ctx.style))?;
         if let Some(r) = &real_state {

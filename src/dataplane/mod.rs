@@ -5,6 +5,7 @@
 //! [`kernel`], the Linux forwarding rules over it. No I/O in this module, and no imports
 //! of the modules that fill it (netlink, snapshots): data flows from them to here.
 
+pub mod change;
 pub mod kernel;
 pub mod link;
 pub mod mac;

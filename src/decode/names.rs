@@ -82,8 +82,7 @@ impl Names {
         let Some(path) = path else {
             return Ok(Names::new());
         };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the cluster file {}", path.display()))?;
+        let text = crate::input::read_to_string(path, "cluster file", crate::input::MAX_DOCUMENT)?;
         Names::from_kubectl_json(&text).with_context(|| format!("{}", path.display()))
     }
 

@@ -9,7 +9,6 @@
 //! - for the agent ([`Ownership::agent`]): only routes with its own protocol number, and the
 //!   neighbours, FDB entries and addresses of the devices it manages (those the plan creates).
 
-pub mod change;
 pub mod check;
 pub mod cluster;
 mod entries;
@@ -23,6 +22,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use ipnetwork::IpNetwork;
 
+use crate::dataplane::change;
 pub use change::{Change, Phase, effective_metric, route_args, vxlan_port};
 pub use finding::{Finding, FindingKind, Severity};
 

@@ -137,6 +137,26 @@ pub enum Create {
     Exists(Option<KeyValue>),
 }
 
+/// Decode `data` as the gateway's answers are decoded: a unary answer (range, txn, lease)
+/// and each line as a watch stream line. The fuzz entry (`crate::fuzzing::etcd_wire`).
+#[doc(hidden)]
+pub fn decode_for_fuzzing(data: &[u8]) {
+    for path in ["/v3/kv/range", "/v3/kv/txn", "/v3/lease/grant", "/v3/watch"] {
+        if let Ok(v) = decode_answer(path, 200, data) {
+            if let Some(kvs) = v.get("kvs").cloned() {
+                if let Ok(kvs) = decode::<Vec<wire::RawKeyValue>>(path, kvs) {
+                    for kv in kvs {
+                        let _ = kv.decode();
+                    }
+                }
+            }
+            let result = v.get("result").cloned().unwrap_or(v);
+            let _ = decode::<wire::RawWatchResponse>(path, result).map(|r| r.decode());
+        }
+    }
+    let _ = decode_answer("/v3/kv/range", 400, data);
+}
+
 /// Hide the credentials of every URL in `text` (`http://root:S3cr3t@host` becomes
 /// `http://***@host`): for messages and output that quote endpoints.
 pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
@@ -262,9 +282,8 @@ impl Client {
         }
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some(ca) = &options.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| {
-                Error::Config(format!("reading --etcd-cafile {}: {e}", ca.display()))
-            })?;
+            let pem = crate::input::read(ca, "--etcd-cafile", crate::input::MAX_SMALL)
+                .map_err(|e| Error::Config(format!("{e:#}")))?;
             let certs: Vec<_> = ureq::tls::parse_pem(&pem)
                 .filter_map(|item| match item {
                     Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
@@ -281,9 +300,8 @@ impl Client {
         }
         match (&options.cert_file, &options.key_file) {
             (Some(cert), Some(key)) => {
-                let pem = std::fs::read(cert).map_err(|e| {
-                    Error::Config(format!("reading --etcd-certfile {}: {e}", cert.display()))
-                })?;
+                let pem = crate::input::read(cert, "--etcd-certfile", crate::input::MAX_SMALL)
+                    .map_err(|e| Error::Config(format!("{e:#}")))?;
                 let chain: Vec<_> = ureq::tls::parse_pem(&pem)
                     .filter_map(|item| match item {
                         Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
@@ -296,9 +314,8 @@ impl Client {
                         cert.display()
                     )));
                 }
-                let pem = std::fs::read(key).map_err(|e| {
-                    Error::Config(format!("reading --etcd-keyfile {}: {e}", key.display()))
-                })?;
+                let pem = crate::input::read(key, "--etcd-keyfile", crate::input::MAX_SMALL)
+                    .map_err(|e| Error::Config(format!("{e:#}")))?;
                 let key = ureq::tls::PrivateKey::from_pem(&pem).map_err(|e| {
                     Error::Config(format!(
                         "--etcd-keyfile {}: no usable PEM private key ({e})",

@@ -177,6 +177,10 @@ struct PodFull {
 
 /// Parse a cluster file's text; `source` names it in errors and in the cluster.
 pub fn parse(text: &str, source: &str) -> anyhow::Result<Cluster> {
+    // The YAML parser takes time quadratic in the nesting depth: refuse absurd nesting
+    // (a cluster file is a few levels deep) before it starts.
+    crate::input::check_depth(text.as_bytes(), crate::input::MAX_DEPTH)
+        .map_err(|e| anyhow!("{source}: {e}"))?;
     let file: File = serde_yaml_ng::from_str(text)
         .map_err(|e| anyhow!("{source}: {e}"))
         .context(

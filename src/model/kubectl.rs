@@ -40,7 +40,7 @@ pub struct Options {
 /// True when the file looks like a kubectl JSON List (rather than a netpath cluster file).
 pub fn looks_like_list(path: &Path) -> anyhow::Result<bool> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut f = crate::input::open(path, "cluster file")?;
     let mut head = vec![0u8; 4096];
     let n = f
         .read(&mut head)
@@ -52,11 +52,22 @@ pub fn looks_like_list(path: &Path) -> anyhow::Result<bool> {
 
 /// Load a dump from a file (memory-mapped, parsed in place).
 pub fn load(path: &Path, options: &Options) -> anyhow::Result<Cluster> {
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    // SAFETY: the map is read-only and lives only during parsing; a concurrent writer can at
-    // worst make the parse fail.
-    let map = unsafe { memmap2::Mmap::map(&file) }
-        .with_context(|| format!("mapping {}", path.display()))?;
+    // Only a regular file, up to the document limit; truncation while mapped is caught
+    // (see crate::input::map).
+    let file = crate::input::open(path, "cluster file")?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > crate::input::MAX_DOCUMENT {
+        anyhow::bail!(
+            "cluster file {} is {}, over the limit of {} for one input",
+            path.display(),
+            crate::input::size(len),
+            crate::input::size(crate::input::MAX_DOCUMENT)
+        );
+    }
+    if len == 0 {
+        return parse(&[], &path.display().to_string(), options);
+    }
+    let map = crate::input::map_file(&file, &format!("cluster file {}", path.display()))?;
     parse(&map, &path.display().to_string(), options)
 }
 
@@ -315,8 +326,7 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
         } else if !options.ippools.is_empty() {
             let mut all = Vec::new();
             for p in &options.ippools {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading IPPool file {}", p.display()))?;
+                let text = crate::input::read_to_string(p, "IPPool file", crate::input::MAX_SMALL)?;
                 all.extend(parse_ippools(&text, &p.display().to_string())?);
             }
             all
@@ -350,8 +360,7 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
     } else if flannel {
         let fl = match (&net_conf, &options.net_conf) {
             (_, Some(p)) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading net-conf {}", p.display()))?;
+                let text = crate::input::read_to_string(p, "net-conf", crate::input::MAX_SMALL)?;
                 parse_net_conf(&text, &p.display().to_string())?
             }
             (Some((text, what)), None) => parse_net_conf(text, what)?,
@@ -369,8 +378,7 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
         }
         Mode::Flannel(fl)
     } else if let Some(p) = &options.net_conf {
-        let text = std::fs::read_to_string(p)
-            .with_context(|| format!("reading net-conf {}", p.display()))?;
+        let text = crate::input::read_to_string(p, "net-conf", crate::input::MAX_SMALL)?;
         Mode::Flannel(parse_net_conf(&text, &p.display().to_string())?)
     } else {
         bail!(

@@ -504,8 +504,7 @@ impl Cluster {
         if kubectl::looks_like_list(path)? {
             return kubectl::load(path, options);
         }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading cluster file {}", path.display()))?;
+        let text = crate::input::read_to_string(path, "cluster file", crate::input::MAX_DOCUMENT)?;
         file::parse(&text, spec)
     }
 

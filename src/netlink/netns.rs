@@ -60,6 +60,11 @@ impl Netns {
         let Netns::Path { label, path } = self else {
             return Ok(None);
         };
+        if label.is_empty() {
+            anyhow::bail!(
+                "--netns is empty: give a name from \"ip netns\" or a path such as /proc/PID/ns/net"
+            );
+        }
         match File::open(path) {
             Ok(f) => Ok(Some(f)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(refused(format!(
@@ -67,8 +72,9 @@ impl Netns {
                 path.display()
             ))),
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(refused(format!(
-                "cannot open netns \"{label}\" ({}): permission denied; run as root",
-                path.display()
+                "cannot open netns \"{label}\" ({}): permission denied; {}",
+                path.display(),
+                denied_hint()
             ))),
             Err(e) => Err(refused(format!(
                 "cannot open netns \"{label}\" ({}): {e}",
@@ -91,7 +97,8 @@ impl Netns {
                     let e = std::io::Error::last_os_error();
                     return Err(match e.raw_os_error() {
                         Some(libc::EPERM) => refused(format!(
-                            "cannot enter netns \"{label}\": permission denied; run as root"
+                            "cannot enter netns \"{label}\": permission denied; {}",
+                            denied_hint()
                         )),
                         Some(libc::EINVAL) => refused(format!(
                             "cannot enter netns \"{label}\": not a network namespace file"
@@ -105,5 +112,17 @@ impl Netns {
             .map_err(|_| anyhow::anyhow!("a netlink worker thread panicked"))?
         })
         .with_context(|| format!("in netns {}", self.label()))
+    }
+}
+
+/// What to do about a permission error: run as root, or, when already root, what else
+/// refuses it (reading another process's namespace needs CAP_SYS_PTRACE over it, entering
+/// one CAP_SYS_ADMIN, and a container or an LSM may withhold both).
+fn denied_hint() -> &'static str {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        "refused even to root: a container without CAP_SYS_ADMIN/CAP_SYS_PTRACE, a user namespace, or an LSM (AppArmor, SELinux) withholds it"
+    } else {
+        "run as root"
     }
 }

@@ -405,6 +405,13 @@ fn parse_route(p: &[u8], names: &Names<'_>) -> anyhow::Result<Option<(Route, Met
     Ok(decode_route(p, names, &mut route)?.map(|meta| (route, meta)))
 }
 
+/// Decode one RTM_NEWROUTE payload with no device names known (the fuzz entry,
+/// `crate::fuzzing::netlink_route`).
+#[doc(hidden)]
+pub fn decode_route_payload(p: &[u8]) -> anyhow::Result<Option<Route>> {
+    Ok(parse_route(p, &Names::new(&[]))?.map(|(route, _)| route))
+}
+
 /// Set nexthop `i` of `hops`, reusing the one already there (and its device name's
 /// allocation) when there is one.
 fn set_hop(

@@ -32,8 +32,8 @@ use rtnetlink::{LinkBridge, LinkIpIp, LinkMessageBuilder, LinkUnspec, LinkVxlan}
 
 use super::Netns;
 use super::socket::RtSocket;
+use crate::dataplane::change::{Change, vxlan_port};
 use crate::dataplane::{Addr, FdbEntry, Link, LinkKind, Neighbour, Route};
-use crate::diff::{Change, vxlan_port};
 use crate::error::refused;
 
 /// How many bytes of requests go into one `sendmsg` (well under the default socket
@@ -49,7 +49,7 @@ pub struct ApplyReport {
     pub failed: Vec<(usize, String)>,
 }
 
-/// Apply `changes` (in the order given: see [`crate::diff::Phase`]) in `netns`.
+/// Apply `changes` (in the order given: see [`crate::dataplane::change::Phase`]) in `netns`.
 ///
 /// Every device kind the changes create is probed first; a kernel that cannot create
 /// one refuses the whole apply (exit 3) with nothing changed. Otherwise each change is

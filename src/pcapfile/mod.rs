@@ -1,5 +1,6 @@
-//! Zero-copy reader of pcap and pcapng files: the file is memory-mapped (or standard input
-//! read into memory once) and every [`Frame`] borrows its bytes from it. pcap-parser
+//! Zero-copy reader of pcap and pcapng files: the file is memory-mapped and every [`Frame`]
+//! borrows its bytes from it; standard input, pipes and FIFOs are read as they arrive
+//! ([`Stream`]). pcap-parser
 //! parses the records; this module checks them the way libpcap does and turns every
 //! problem into a message with the packet number and the byte offset.
 //!
@@ -15,27 +16,28 @@
 
 mod filter;
 mod reader;
+mod stream;
 
 pub use filter::Filter;
 
 pub use reader::{Format, Frames};
+pub use stream::Stream;
 
 use std::fmt;
-use std::io::Read;
 use std::path::Path;
-
-use anyhow::Context;
 
 use crate::wire::LinkType;
 
 /// libpcap's largest accepted captured length (`MAXIMUM_SNAPLEN`).
 pub const MAX_CAPLEN: u32 = 262_144;
 
-/// A capture file's bytes: memory-mapped from a file, or read from standard input.
+/// A capture file's bytes, memory-mapped; or a stream (standard input, a pipe, a FIFO)
+/// read as it arrives.
 pub struct Capture {
     bytes: Bytes,
     name: String,
     released: std::cell::Cell<usize>,
+    stream: Option<Stream>,
 }
 
 enum Bytes {
@@ -53,38 +55,53 @@ impl fmt::Debug for Capture {
 }
 
 impl Capture {
-    /// Open `path` (`-` is standard input, read fully into memory).
+    /// Open `path`: a regular file is memory-mapped; `-` (standard input), a pipe
+    /// (`/dev/stdin`, `<(…)`), a FIFO or a character device is a [`Stream`], read as it
+    /// arrives (take it with [`Capture::take_stream`]). A directory is refused.
     pub fn open(path: &Path) -> anyhow::Result<Capture> {
         if path == Path::new("-") {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut buf)
-                .context("reading the capture from standard input")?;
-            return Ok(Capture::from_bytes(buf, "<stdin>"));
+            return Ok(Capture::streaming(Stream::new(
+                Box::new(std::io::stdin()),
+                "<stdin>",
+            )));
         }
         let name = path.display().to_string();
-        let file = std::fs::File::open(path).with_context(|| format!("opening {name}"))?;
-        let len = file
-            .metadata()
-            .with_context(|| format!("reading the size of {name}"))?
-            .len();
-        if len == 0 {
+        let (file, meta) = crate::input::open_any(path, "capture")?;
+        if meta.is_dir() {
+            anyhow::bail!("{name} is a directory, not a capture file");
+        }
+        if !meta.is_file() {
+            return Ok(Capture::streaming(Stream::new(Box::new(file), &name)));
+        }
+        if meta.len() == 0 {
             return Ok(Capture::from_bytes(Vec::new(), &name));
         }
-        // SAFETY: the map is read-only; if another process truncates the file while it is
-        // mapped, reads past the new end fault (SIGBUS), the accepted hazard of every
-        // mmap-based reader (tcpdump's -r reads with stdio instead). Captures being
-        // written are read through `-` (standard input) to avoid it.
-        let map = unsafe { memmap2::MmapOptions::new().map(&file) }
-            .with_context(|| format!("memory-mapping {name}"))?;
+        // Truncation while mapped (tcpdump -C/-W ring files) is caught: a message and exit
+        // 2, not a silent death by SIGBUS (see crate::input::map_file).
+        let map = crate::input::map_file(&file, &format!("capture {name}"))?;
         #[cfg(unix)]
         let _ = map.advise(memmap2::Advice::Sequential);
         Ok(Capture {
             bytes: Bytes::Map(map),
             name,
             released: std::cell::Cell::new(0),
+            stream: None,
         })
+    }
+
+    fn streaming(stream: Stream) -> Capture {
+        Capture {
+            bytes: Bytes::Owned(Vec::new()),
+            name: stream.name().to_string(),
+            released: std::cell::Cell::new(0),
+            stream: Some(stream),
+        }
+    }
+
+    /// The stream, when the capture is one (read it with [`Stream::next_frame`]; `frames` then
+    /// sees no bytes).
+    pub fn take_stream(&mut self) -> Option<Stream> {
+        self.stream.take()
     }
 
     /// A capture held in memory (tests, standard input).
@@ -93,6 +110,7 @@ impl Capture {
             bytes: Bytes::Owned(bytes),
             name: name.to_string(),
             released: std::cell::Cell::new(0),
+            stream: None,
         }
     }
 

@@ -140,6 +140,58 @@ impl<'a> Frames<'a> {
         self.format
     }
 
+    /// Packets read so far.
+    pub(super) fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// Where the next record starts, in the slice being read.
+    pub(super) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Move the reading position (the stream dropped the bytes before it).
+    pub(super) fn set_pos(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
+    /// The byte order of the current pcapng section (or pcap file).
+    pub(super) fn big_endian(&self) -> bool {
+        self.big_endian
+    }
+
+    /// The same reader (position, interfaces, counts, warnings) over another slice: a
+    /// stream parks its reader on an empty slice between records and resumes it on its
+    /// refilled buffer.
+    pub(super) fn with_file<'b>(self, file: &'b [u8]) -> Frames<'b> {
+        Frames {
+            file,
+            pos: self.pos,
+            number: self.number,
+            format: self.format,
+            big_endian: self.big_endian,
+            interfaces: self.interfaces,
+            warnings: self.warnings,
+            warned_snaplen: self.warned_snaplen,
+            done: self.done,
+        }
+    }
+
+    /// A reader that has ended (after a failed start).
+    pub(super) fn ended() -> Frames<'static> {
+        Frames {
+            file: &[],
+            pos: 0,
+            number: 0,
+            format: Format::PcapNg,
+            big_endian: false,
+            interfaces: Vec::new(),
+            warnings: Vec::new(),
+            warned_snaplen: false,
+            done: true,
+        }
+    }
+
     /// Warnings collected so far (the caller prints them), emptied.
     pub fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)

@@ -14,7 +14,7 @@ use super::peers::ClusterPeers;
 use super::router::{router_local_into, router_peers, router_state};
 use super::{host_local_into, host_state, pod_state};
 use crate::cni::host_veth_name;
-use crate::world::{Host, Masquerade, Member, Peers, PodNetwork, World};
+use crate::world::{Host, Masquerade, Member, Peers, PodNetwork, World, with_peers};
 
 /// Build the walkable world of a cluster: every node, router and pod netns as a host
 /// (planned lazily, on first use), veth pairs wired, underlay addresses indexed so ARP
@@ -32,7 +32,7 @@ pub fn world(cluster: &Cluster) -> World<'_> {
         Member::Node(i) => {
             let mut b = Builder::new(&cluster.nodes[i].name);
             if host_local_into(cluster, i, &mut b) {
-                Host::with_peers(b.st, peers.clone(), member)
+                with_peers(b.st, peers.clone(), member)
             } else {
                 Host::new(b.st)
             }
@@ -41,7 +41,7 @@ pub fn world(cluster: &Cluster) -> World<'_> {
             let mut b = Builder::new(&cluster.underlay.routers[r].name);
             router_local_into(cluster, r, &mut b);
             if router_peers(cluster, r) {
-                Host::with_peers(b.st, peers.clone(), member)
+                with_peers(b.st, peers.clone(), member)
             } else {
                 Host::new(b.st)
             }

@@ -10,7 +10,6 @@ use super::pair::{Index, note_unread};
 use super::report::{Report, VethStatus};
 use super::{Snapshot, Unread};
 use crate::dataplane::{Link, LinkKind, RouteTable, Table};
-use crate::render::json::schema;
 
 /// Pair, identify, check, and list findings.
 pub fn analyze(snap: &Snapshot) -> Report {
@@ -91,7 +90,6 @@ pub fn analyze(snap: &Snapshot) -> Report {
     // Most severe kinds first; within a kind, in the order found.
     findings.sort_by_key(|f| f.kind);
     Report {
-        schema: schema("pods"),
         netns: snap.node.clone(),
         veths: rows,
         cni_cache_dir: snap.cache_dir.as_ref().map(|d| d.display().to_string()),

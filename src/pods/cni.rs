@@ -272,7 +272,7 @@ pub fn read_dir(dir: &Path) -> CacheDir {
     }
     paths.sort();
     for path in paths {
-        match std::fs::read(&path) {
+        match crate::input::read(&path, "CNI cache file", crate::input::MAX_SMALL) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);
                 let entry = parse(&text);
@@ -283,7 +283,13 @@ pub fn read_dir(dir: &Path) -> CacheDir {
                 }
                 out.files.push(CacheFile { entry, path });
             }
-            Err(e) => out.unread.push((path, io_reason(&e))),
+            Err(e) => {
+                let reason = match e.downcast_ref::<std::io::Error>() {
+                    Some(io) => io_reason(io),
+                    None => format!("{e:#}"),
+                };
+                out.unread.push((path, reason));
+            }
         }
     }
     out

@@ -213,6 +213,15 @@ pub fn gather(opts: &Options) -> anyhow::Result<Snapshot> {
         .as_ref()
         .filter(|d| !opts.cni_cache_default || d.exists())
     {
+        // A --cni-cache that exists but is not a directory (a file given by mistake) is
+        // an error, not an empty cache.
+        if !opts.cni_cache_default && dir.exists() && !dir.is_dir() {
+            anyhow::bail!(
+                "--cni-cache {} is not a directory: give libcni's results directory (default {})",
+                dir.display(),
+                cni::DEFAULT_DIR
+            );
+        }
         let dir = results_dir(dir);
         let read = cni::read_dir(&dir);
         for (path, reason) in read.unread {

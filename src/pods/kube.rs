@@ -114,8 +114,7 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<KubePod>> {
 
 /// Read and parse `--pods FILE`.
 pub fn read(path: &Path) -> anyhow::Result<Vec<KubePod>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read --pods {}", path.display()))?;
+    let text = crate::input::read_to_string(path, "--pods file", crate::input::MAX_DOCUMENT)?;
     parse(&text).with_context(|| format!("in --pods {}", path.display()))
 }
 

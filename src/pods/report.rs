@@ -330,11 +330,10 @@ fn findings_doc<S: serde::Serializer>(findings: &[Finding], s: S) -> Result<S::O
     }))
 }
 
-/// The result of `netpath pods`.
+/// The result of `netpath pods` (its JSON document is this behind a `schema` field, which
+/// `crate::render::pods::document` adds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
-    /// `netpath.pods/v1`.
-    pub schema: String,
     /// The node's netns.
     pub netns: String,
     /// Every veth of the node, by ifindex.

@@ -5,8 +5,10 @@ use std::fmt::Write as _;
 
 use colored::Colorize;
 use comfy_table::{Attribute, Cell, Color};
+use serde::Serialize;
 
 use super::Style;
+use super::json::schema;
 use super::table;
 use crate::diff::check::{NodeResult, Summary};
 use crate::diff::cluster::ClusterFinding;
@@ -239,4 +241,86 @@ pub fn line<K: Kind>(f: &Finding<K>) -> String {
         let _ = write!(s, "; actual {a}");
     }
     s
+}
+
+/// The JSON document of `netpath check` for one node (`netpath.check/v1`).
+#[derive(Serialize)]
+pub struct CheckDoc<'a> {
+    schema: String,
+    node: &'a str,
+    plan: &'a str,
+    actual: &'a str,
+    summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+    findings: &'a [crate::diff::Finding],
+}
+
+impl<'a> CheckDoc<'a> {
+    /// With a note on the whole comparison (the CNI's version unknown), when there is one.
+    pub fn with_note(mut self, note: Option<&'a str>) -> Self {
+        self.note = note;
+        self
+    }
+}
+
+/// One node's check as its JSON document: the findings, the node, their summary, and
+/// where the real state (`actual`) and the plan came from.
+pub fn check_document<'a>(
+    findings: &'a [crate::diff::Finding],
+    node: &'a str,
+    summary: Summary,
+    actual: &'a str,
+    plan: &'a str,
+) -> CheckDoc<'a> {
+    CheckDoc {
+        schema: schema("check"),
+        node,
+        plan,
+        actual,
+        summary,
+        note: None,
+        findings,
+    }
+}
+
+/// The JSON document of `netpath check` over a cluster's snapshots (`netpath.check/v1`).
+#[derive(Serialize)]
+pub struct ManyDoc<'a> {
+    schema: String,
+    cluster: &'a str,
+    snapshots: &'a str,
+    summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+    nodes: &'a [NodeResult],
+    cluster_findings: &'a [ClusterFinding],
+}
+
+impl<'a> ManyDoc<'a> {
+    /// With a note on the whole comparison (the CNI's version unknown), when there is one.
+    pub fn with_note(mut self, note: Option<&'a str>) -> Self {
+        self.note = note;
+        self
+    }
+}
+
+/// The check of every node of `cluster` with a snapshot in `snapshots` as its JSON
+/// document: each node's result, the findings across nodes, and their summary.
+pub fn check_many_document<'a>(
+    nodes: &'a [NodeResult],
+    cluster_findings: &'a [ClusterFinding],
+    summary: Summary,
+    cluster: &'a str,
+    snapshots: &'a str,
+) -> ManyDoc<'a> {
+    ManyDoc {
+        schema: schema("check"),
+        cluster,
+        snapshots,
+        summary,
+        note: None,
+        nodes,
+        cluster_findings,
+    }
 }

@@ -1,11 +1,12 @@
 //! `netpath leases` for people and scripts: the leases with their TTLs and problems, and
 //! the `--watch` stream.
 
+use std::io::Write;
 use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
-use super::{Style, findings, table};
+use super::{Style, findings, json, table};
 use crate::lease::check::{Finding, FindingDoc};
 use crate::lease::manager::Change;
 use crate::lease::{Lease, Listing, NetConfig};
@@ -190,4 +191,59 @@ pub fn change_text(event: &str, lease: Option<&Lease>, detail: Option<String>) -
     };
     let what = lease.map(watch_text).or(detail).unwrap_or_default();
     format!("{mark} {event} {what}")
+}
+
+/// The start of `leases --watch` on `out`: a `ready` line (JSON), or a header and each lease
+/// known now (text). `time` is now, in seconds since the epoch.
+pub fn watch_start<'a>(
+    out: &mut impl Write,
+    as_json: bool,
+    source: &str,
+    known: impl ExactSizeIterator<Item = &'a Lease>,
+    revision: i64,
+    time: f64,
+) -> anyhow::Result<()> {
+    let n = known.len();
+    if as_json {
+        let detail = Some(format!("{n} lease(s) under {source}"));
+        let line = WatchLine {
+            time,
+            event: "ready",
+            lease: None,
+            detail,
+            revision,
+        };
+        return json::write_line(out, &line);
+    }
+    writeln!(
+        out,
+        "# {source}: {n} lease(s) at revision {revision}; following changes"
+    )?;
+    for l in known {
+        writeln!(out, "= {}", watch_text(l))?;
+    }
+    Ok(())
+}
+
+/// One change of `leases --watch` on `out`, as a JSON line or a line for people.
+pub fn watch_change(
+    out: &mut impl Write,
+    as_json: bool,
+    c: &Change,
+    revision: i64,
+    time: f64,
+) -> anyhow::Result<()> {
+    let (event, lease, detail) = change_event(c);
+    if as_json {
+        let line = WatchLine {
+            time,
+            event,
+            lease: lease.map(LeaseRow::new),
+            detail,
+            revision,
+        };
+        return json::write_line(out, &line);
+    }
+    writeln!(out, "{}", change_text(event, lease, detail))?;
+    Ok(())
 }

@@ -5,10 +5,13 @@
 pub mod agent;
 pub mod clock;
 pub mod decode;
+pub mod demo;
+pub mod dump;
 pub mod findings;
 pub mod fmt;
 pub mod json;
 pub mod leases;
+pub mod man;
 pub mod out;
 pub mod picture;
 pub mod plan;

@@ -4,8 +4,10 @@
 use std::fmt::Write;
 
 use colored::Colorize;
+use serde::Serialize;
 
 use super::Style;
+use super::json::schema;
 use super::table::{new_table, to_string};
 use crate::pods::report::{CacheState, RouteVia, VethRow};
 use crate::pods::{Report, VethStatus};
@@ -96,6 +98,22 @@ fn calico(r: &VethRow) -> String {
         Some(c) if c.agrees => "name ok".into(),
         Some(c) => format!("expected {}", c.expected),
         None => "-".into(),
+    }
+}
+
+/// The JSON document of `netpath pods`: `schema` first, then the report's fields.
+#[derive(Serialize)]
+pub struct Document<'a> {
+    schema: String,
+    #[serde(flatten)]
+    report: &'a Report,
+}
+
+/// The report as the JSON document of `netpath pods` (`netpath.pods/v1`).
+pub fn document(report: &Report) -> Document<'_> {
+    Document {
+        schema: schema("pods"),
+        report,
     }
 }
 

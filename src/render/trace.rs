@@ -5,9 +5,12 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use colored::Colorize;
+use serde::Serialize;
 
 use super::Style;
+use super::json::schema;
 use crate::model::Cluster;
+use crate::scene::Placed;
 use crate::trace::all::Matrix;
 use crate::trace::{Action, Encap, Hop, Path, Probe, Proto, Resolution, Trace, Verdict};
 use crate::world::HostKind;
@@ -474,4 +477,79 @@ pub fn matrix(m: &Matrix, cluster: &Cluster, _style: &Style) -> String {
     }
     warnings(&mut out, cluster);
     out
+}
+
+/// The JSON document of `netpath trace` (`netpath.trace/v1`).
+#[derive(Serialize)]
+pub struct TraceDoc<'a> {
+    schema: String,
+    cluster: &'a str,
+    mode: String,
+    assumptions: &'a [String],
+    /// Where the cluster contradicts itself (absent when it does not).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
+    #[serde(flatten)]
+    trace: &'a Trace,
+    /// Hosts walked through real state (absent without --snapshot/--live).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshots: Option<&'a [Placed]>,
+    /// The plan's verdicts, for comparison with the real ones (with --snapshot/--live).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<PlanVerdicts<'a>>,
+}
+
+#[derive(Serialize)]
+struct PlanVerdicts<'a> {
+    request: &'a Verdict,
+    reply: Option<&'a Verdict>,
+}
+
+/// The trace of `cluster` as its JSON document; over real state, with the hosts placed and
+/// the plan's own trace of the same packet.
+pub fn document<'a>(
+    t: &'a Trace,
+    cluster: &'a Cluster,
+    placed: Option<&'a [Placed]>,
+    plan: Option<&'a Trace>,
+) -> TraceDoc<'a> {
+    TraceDoc {
+        schema: schema("trace"),
+        cluster: &cluster.source,
+        mode: cluster.mode.to_string(),
+        assumptions: &cluster.assumptions,
+        warnings: &cluster.warnings,
+        trace: t,
+        snapshots: placed,
+        plan: plan.map(|p| PlanVerdicts {
+            request: &p.request.verdict,
+            reply: p.reply.as_ref().map(|r| &r.verdict),
+        }),
+    }
+}
+
+/// The JSON document of `netpath trace --all` (`netpath.trace-all/v1`).
+#[derive(Serialize)]
+pub struct AllDoc<'a> {
+    schema: String,
+    cluster: &'a str,
+    mode: String,
+    assumptions: &'a [String],
+    /// Where the cluster contradicts itself (absent when it does not).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
+    #[serde(flatten)]
+    matrix: &'a Matrix,
+}
+
+/// The `--all` matrix of `cluster` as its JSON document.
+pub fn matrix_document<'a>(m: &'a Matrix, cluster: &'a Cluster) -> AllDoc<'a> {
+    AllDoc {
+        schema: schema("trace-all"),
+        cluster: &cluster.source,
+        mode: cluster.mode.to_string(),
+        assumptions: &cluster.assumptions,
+        warnings: &cluster.warnings,
+        matrix: m,
+    }
 }

@@ -71,6 +71,7 @@ pub fn kernel_queries(trace: &Trace, world: &World, host: HostId) -> Vec<KernelQ
                         Verdict::Dropped {
                             reason: Reason::ForwardingDisabled { .. }
                                 | Reason::NoRoute { .. }
+                                | Reason::PolicyRule { .. }
                                 | Reason::RpFilter { .. }
                                 | Reason::TtlExpired,
                             ..

@@ -98,14 +98,19 @@ pub fn place(
         if let Some(prev) = seen.insert(id, shown.clone()) {
             bail!("two snapshots of {host}: {prev} and {shown}");
         }
-        if snapshot
+        // The walk honours every policy rule through the kernel model, but its packets carry
+        // no firewall mark and are bound to no device: say so where a rule selects on those.
+        let unseen: Vec<String> = snapshot
             .state
             .rules
             .iter()
-            .any(|r| !matches!(r.priority, 0 | 32766 | 32767) || r.src.is_some() || r.dst.is_some())
-        {
+            .filter(|r| r.fwmark.is_some_and(|(mark, mask)| mark & mask != 0) || r.oif.is_some())
+            .map(|r| format!("`{}`", r.to_string().replace('\t', " ")))
+            .collect();
+        if !unseen.is_empty() {
             notes.push(format!(
-                "{host} has policy routing rules besides the kernel's defaults: the walk looks up the local, main and default tables only"
+                "{host} has policy rules on firewall marks or output devices ({}): the walk follows unmarked packets not bound to a device, which they never match",
+                unseen.join(", ")
             ));
         }
         let mut state = snapshot.state.clone();

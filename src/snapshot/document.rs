@@ -221,7 +221,7 @@ impl PlanFile {
         self.stamp = self.current_stamp();
         let what = format!("plan file {}", self.path.display());
         let text =
-            std::fs::read_to_string(&self.path).with_context(|| format!("cannot read {what}"))?;
+            crate::input::read_to_string(&self.path, "plan file", crate::input::MAX_DOCUMENT)?;
         let state = node_state_from_json(&text, self.node.as_deref(), &what)?;
         sane_plan(&state, &what)?;
         Ok(state)

@@ -169,8 +169,8 @@ fn load_document(path: &Path, accept: Accept, node: Option<&str>) -> anyhow::Res
             s
         }
         Accept::NodeStates => {
-            let text =
-                std::fs::read_to_string(path).with_context(|| format!("cannot read {label}"))?;
+            let text = crate::input::read_to_string(path, "snapshot", crate::input::MAX_DOCUMENT)
+                .with_context(|| format!("cannot read {label}"))?;
             let mut state = node_state_from_json(&text, node, &label)?;
             if state.node.is_empty() {
                 state.node = stem(path);
@@ -197,8 +197,7 @@ fn load_document(path: &Path, accept: Accept, node: Option<&str>) -> anyhow::Res
 
 /// Load one `netpath.snapshot/v1` file.
 pub fn load_file(path: &Path) -> anyhow::Result<Snapshot> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read snapshot {}", path.display()))?;
+    let bytes = crate::input::read(path, "snapshot", crate::input::MAX_DOCUMENT)?;
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
         bail!(

@@ -43,7 +43,10 @@ fn candidates(dir: &Path) -> Result<Vec<(PathBuf, bool)>> {
         for e in rd {
             let e = e.with_context(|| format!("cannot read snapshot directory {}", d.display()))?;
             let p = e.path();
-            if p.is_file() {
+            // Regular files, and anything else under a name netpath reads (a symlink to a
+            // device, a FIFO): those are refused by name when read, not taken as missing.
+            let known = SnapshotFile::classify(&e.file_name().to_string_lossy()).is_some();
+            if p.is_file() || (known && !p.is_dir()) {
                 files.push(p);
             }
         }
@@ -76,8 +79,7 @@ pub fn node_from_dir(dir: &Path) -> Result<(NodeState, Vec<String>)> {
             .unwrap_or_default();
         match SnapshotFile::classify(&name) {
             Some(kind) => {
-                let bytes = std::fs::read(&path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let bytes = crate::input::read(&path, "dump file", crate::input::MAX_DOCUMENT)?;
                 files.push(DumpFile {
                     kind,
                     name,
@@ -99,7 +101,7 @@ pub fn node_from_dir(dir: &Path) -> Result<(NodeState, Vec<String>)> {
 
 /// The node a dump is of: the first line of its `hostname` file, else the directory's name.
 fn node_name(dir: &Path) -> String {
-    if let Ok(h) = std::fs::read_to_string(dir.join("hostname"))
+    if let Ok(h) = crate::input::read_to_string(&dir.join("hostname"), "hostname file", 4096)
         && let Some(first) = h.lines().map(str::trim).find(|l| !l.is_empty())
     {
         return first.to_string();
@@ -150,7 +152,7 @@ fn dir_facts(dir: &Path) -> (Option<SystemTime>, Option<String>) {
         }
         let name = e.file_name().to_string_lossy().to_ascii_lowercase();
         if name.starts_with("uname") {
-            if let Ok(text) = std::fs::read_to_string(e.path()) {
+            if let Ok(text) = crate::input::read_to_string(&e.path(), "uname file", 1 << 16) {
                 kernel = release_of(&text).or(kernel);
             }
         }

@@ -12,6 +12,7 @@ pub mod endpoint;
 mod path;
 #[cfg(test)]
 mod tests;
+pub mod timing;
 mod walk;
 
 use std::net::IpAddr;

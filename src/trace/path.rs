@@ -264,6 +264,12 @@ pub enum Reason {
         /// The route.
         route: String,
     },
+    /// A policy rule's own action drops the packet (`ip rule … blackhole`, `unreachable`,
+    /// `prohibit`).
+    PolicyRule {
+        /// The rule, as `ip rule` prints it.
+        rule: String,
+    },
     /// The route's gateway is not on a connected subnet of its device and the route has no onlink.
     NextHopNotOnLink {
         /// The gateway.
@@ -379,6 +385,7 @@ impl Reason {
             Reason::NoRoute { .. } => "no-route",
             Reason::Blackhole { .. } => "blackhole",
             Reason::Unreachable { .. } => "unreachable",
+            Reason::PolicyRule { .. } => "policy-rule",
             Reason::NextHopNotOnLink { .. } => "next-hop-not-on-link",
             Reason::NoNeighbour { .. } => "no-neighbour",
             Reason::NoFdb { .. } => "no-fdb",
@@ -404,6 +411,7 @@ impl fmt::Display for Reason {
             Reason::NoRoute { dst } => write!(f, "no route to {dst}"),
             Reason::Blackhole { route } => write!(f, "blackhole route: {route}"),
             Reason::Unreachable { route } => write!(f, "unreachable route: {route}"),
+            Reason::PolicyRule { rule } => write!(f, "policy rule `{rule}` drops it"),
             Reason::NextHopNotOnLink { gateway, dev } => write!(
                 f,
                 "next hop {gateway} is not on-link on {dev}: no connected route covers it and the route has no onlink flag (the kernel refuses such a route: host-gw and plain BGP need the nodes on one L2 segment)"

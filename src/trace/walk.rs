@@ -6,31 +6,22 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::cni::{IPIP_OVERHEAD, VXLAN_OVERHEAD};
-use crate::dataplane::{LinkKind, MacAddr, Route, RouteType};
+use crate::dataplane::kernel::{Decision, RouteQuery, RpFilter, rule_matches};
+use crate::dataplane::{Family, LinkKind, MacAddr, Route, RouteType};
 use crate::world::{Host, HostId, HostKind, World};
 
 use super::{
     Action, DEFAULT_TTL, Encap, Hop, Packet, Path, Proto, Reason, Refusal, Resolution, Verdict,
 };
 
-/// The reverse-path filter's verdict on a packet from `src` arriving on `dev`: `None`
-/// when it passes (filter off, or the route back to `src` is a unicast route through `dev`,
-/// or any unicast route in loose mode).
+/// The reverse-path filter's verdict on a packet from `src` arriving on `dev`, as the
+/// kernel model gives it: `None` when it passes.
 fn rp_filter_drop(host: &Host, dev: &str, src: IpAddr) -> Option<Reason> {
-    let mode = host.rp_filter(dev);
-    if mode == 0 {
-        return None;
-    }
-    let back = host.lookup(src).filter(|r| r.kind == RouteType::Unicast);
-    let passes = match back {
-        None => false,
-        Some(r) if mode == 1 => r.nexthops.iter().any(|h| h.dev.as_deref() == Some(dev)),
-        Some(_) => true,
-    };
-    (!passes).then(|| Reason::RpFilter {
+    let mode = host.rp_refuses(dev, src)?;
+    Some(Reason::RpFilter {
         dev: dev.to_string(),
         src,
-        strict: mode == 1,
+        strict: mode == RpFilter::Strict,
         back: host.lookup(src).map(|r| r.to_string()),
     })
 }
@@ -214,6 +205,25 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// The drop of a route lookup that ended on no route: a policy rule's own action
+    /// (blackhole, unreachable, prohibit), else no route at all.
+    fn lookup_drop(&mut self, host: &Host, query: &RouteQuery, end: Decision) -> Verdict {
+        let rule = match end {
+            Decision::RuleDrops { action, priority } => host
+                .rules(Family::of(&query.dst))
+                .iter()
+                .find(|r| r.priority == priority && r.action == action && rule_matches(r, query)),
+            _ => None,
+        };
+        let reason = match rule {
+            Some(rule) => Reason::PolicyRule {
+                rule: rule.to_string().replace('\t', " "),
+            },
+            None => Reason::NoRoute { dst: query.dst },
+        };
+        self.drop(None, reason)
+    }
+
     fn step(&mut self, first_src_pending: &mut bool) -> Step {
         let world = self.world;
         if let Some((at, to, from)) = self.nat.restore {
@@ -248,18 +258,27 @@ impl Walker<'_, '_> {
             }
             self.pkt.ttl -= 1;
         }
-        // 3. Route lookup. A planned route the kernel would have refused does not exist:
-        // the kernel's lookup falls through to the next route (often the default route).
-        let Some(mut route) = host.lookup(self.pkt.dst) else {
-            let dst = self.pkt.dst;
-            return Step::Done(self.drop(None, Reason::NoRoute { dst }));
+        // 3. Route lookup, through the host's policy rules: a forwarded packet is looked up
+        // as arriving on its device from its source (`ip route get DST from SRC iif DEV`),
+        // one the host sends as an output lookup. A planned route the kernel would have
+        // refused does not exist: the lookup falls through to the next route (often the
+        // default route).
+        let query = RouteQuery {
+            src: self.in_dev.as_ref().map(|_| self.pkt.src),
+            iif: self.in_dev.clone(),
+            ..RouteQuery::to(self.pkt.dst)
+        };
+        let mut route = match host.decide(&query, &|_| true) {
+            Decision::Route { route, .. } => route,
+            end => return Step::Done(self.lookup_drop(host, &query, end)),
         };
         if !world.source(self.host).is_real() && refused_by_kernel(host, route) {
             let gateway = route.gateway().unwrap_or(self.pkt.dst);
             let dev = route.dev().unwrap_or_default().to_string();
             let h = self.hop(Some(&dev), Action::Refused { gateway });
             h.route = Some(route.clone());
-            let next = host.lookup_where(self.pkt.dst, &|r| !refused_by_kernel(host, r));
+            let end = host.decide(&query, &|r| !refused_by_kernel(host, r));
+            let next = end.route();
             if self.refused.is_none() {
                 self.refused = Some(Refusal {
                     host: world.name(self.host).to_string(),
@@ -270,8 +289,7 @@ impl Walker<'_, '_> {
                 });
             }
             let Some(next) = next else {
-                let dst = self.pkt.dst;
-                return Step::Done(self.drop(None, Reason::NoRoute { dst }));
+                return Step::Done(self.lookup_drop(host, &query, end));
             };
             route = next;
         }
@@ -650,16 +668,14 @@ impl Walker<'_, '_> {
                 },
             ))
         } else if ph.proxy_arp(&peer_dev) {
-            match ph.lookup(gw) {
-                Some(r) if r.kind == RouteType::Unicast && r.dev() != Some(peer_dev.as_str()) => {
-                    Some((
-                        ph.link(&peer_dev).and_then(|l| l.mac),
-                        Resolution::ProxyArp {
-                            owner: peer_name.clone(),
-                            device: peer_dev.clone(),
-                        },
-                    ))
-                }
+            match ph.proxy_arp_route(&peer_dev, gw) {
+                Some(_) => Some((
+                    ph.link(&peer_dev).and_then(|l| l.mac),
+                    Resolution::ProxyArp {
+                        owner: peer_name.clone(),
+                        device: peer_dev.clone(),
+                    },
+                )),
                 _ => {
                     return Step::Done(self.drop(
                         Some(dev),

@@ -20,7 +20,7 @@ use ipnetwork::IpNetwork;
 use serde::Serialize;
 
 use crate::dataplane::{Addr, NodeState, Scope};
-pub use host::{Host, Peers};
+pub use host::{Host, Peers, with_peers};
 
 /// A host of a [`World`], as the world numbered it when the host was added. Only the world
 /// hands them out; they mean nothing in another world unless it was built the same way.

@@ -447,12 +447,12 @@ fn calico_vxlan_shapes() -> Result<(), Failed> {
     let (code, out, _) = once(f.path(), &ns, &[]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(": 0 changes,"), "{out}");
-    // Another agent protocol (Felix's 80): the routes of proto 158 are not its own, but
-    // they forward as planned, so they are left alone...
-    let (code, out, _) = once(f.path(), &ns, &["--proto", "80"]);
-    assert_eq!(code, 0, "{out}");
+    // Felix's protocol (80) is not the agent's to own: refused, nothing changed...
+    let (code, _, err) = once(f.path(), &ns, &["--proto", "80"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("Nothing was changed"), "{err}");
     assert_eq!(ns.exec("ip route show proto 80"), "");
-    // ...unless adopted: then they are re-marked in place.
+    // ...unless adopted: then the routes of proto 158 are re-marked in place.
     let (code, out, _) = once(f.path(), &ns, &["--proto", "80", "--adopt"]);
     assert_eq!(code, 0, "{out}");
     assert!(

@@ -10,6 +10,7 @@ mod cluster_lab;
 mod damaged_dumps;
 mod edges;
 mod etcd;
+mod hardening;
 #[allow(dead_code)] // shared helpers; not every test module uses every one
 mod lab;
 mod lab_scenarios;
@@ -24,6 +25,7 @@ mod real_flannel;
 mod real_lab;
 mod routes;
 mod snapshot;
+mod trace_rules;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -40,7 +42,9 @@ fn main() {
     trials.extend(offline::tests());
     trials.extend(pods::tests());
     trials.extend(etcd::tests());
+    trials.extend(hardening::tests());
     trials.extend(snapshot::tests());
+    trials.extend(trace_rules::tests());
     trials.extend(lab_scenarios::tests());
     trials.extend(netlink::tests());
     trials.extend(edges::tests());

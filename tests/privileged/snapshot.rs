@@ -44,8 +44,8 @@ pub fn tests() -> Vec<Trial> {
 
 /// A node built from its plan: the node netns, the pods' namespaces, and the far end of the
 /// node's uplink (its own netns), all removed on drop.
-struct PlannedNode {
-    node: TestNetns,
+pub(crate) struct PlannedNode {
+    pub(crate) node: TestNetns,
     _underlay: TestNetns,
     pods: Vec<PodNs>,
     cluster: Cluster,
@@ -62,7 +62,7 @@ impl Drop for PodNs {
 
 impl PlannedNode {
     /// Build `node` of demo cluster `cluster` by running the commands of `netpath plan`.
-    fn build(cluster: &str, node: &str) -> PlannedNode {
+    pub(crate) fn build(cluster: &str, node: &str) -> PlannedNode {
         let c = Cluster::load(&format!("demo:{cluster}"), &Default::default()).unwrap();
         let ns = TestNetns::new("snap");
         let underlay = TestNetns::new("snapu");
@@ -125,7 +125,7 @@ impl PlannedNode {
     }
 
     /// `netpath snapshot --netns … --node …`, written to `dir/<node>.json` and loaded back.
-    fn snapshot(&self, dir: &Path) -> (Snapshot, String) {
+    pub(crate) fn snapshot(&self, dir: &Path) -> (Snapshot, String) {
         let file = dir.join(format!("{}.json", self.name));
         let out = netpath()
             .args([
@@ -282,7 +282,7 @@ fn reads_back_as_planned(cluster: &str, node: &str) -> Result<(), Failed> {
     Ok(())
 }
 
-fn trace_json(args: &[&str]) -> (i32, Value) {
+pub(crate) fn trace_json(args: &[&str]) -> (i32, Value) {
     let out = netpath()
         .arg("--json")
         .arg("trace")

@@ -1,6 +1,5 @@
 //! Offline input of `netpath routes`: a dump pasted from a ticket, or a node's snapshot.
 
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
@@ -10,14 +9,7 @@ use crate::dataplane::predict::{Dump, is_snapshot};
 /// Read `path` (`-` is standard input): a route dump in any format the parsers know,
 /// or a `netpath snapshot` document (its whole node state).
 pub fn read(path: &Path) -> anyhow::Result<Dump> {
-    let mut bytes = Vec::new();
-    if path.as_os_str() == "-" {
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("reading routes from standard input")?;
-    } else {
-        bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    }
+    let bytes = crate::input::read_path_or_stdin(path, "route dump", crate::input::MAX_DUMP)?;
     if path.as_os_str() != "-" && is_snapshot(&bytes) {
         let snap = crate::snapshot::load::load_file(path)?;
         return Ok(Dump::from_snapshot(snap.state, snap.warnings));

@@ -179,7 +179,6 @@ fn kinds(r: &Report) -> Vec<(FindingKind, String)> {
 #[test]
 fn pairs_identifies_and_checks() {
     let r = analyze(&node_snapshot());
-    assert_eq!(r.schema, "netpath.pods/v1");
     let row = |name: &str| r.veths.iter().find(|v| v.name == name).unwrap();
 
     let c = row(&calico::veth_name("cali", "default", "nginx"));

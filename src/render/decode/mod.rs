@@ -52,7 +52,9 @@ pub const SCHEMA: &str = "netpath.decode/v1";
 pub(crate) fn push_named_ip(out: &mut Vec<u8>, ip: IpAddr, names: &Names) {
     match names.get(&ip) {
         Some(n) => {
-            out.extend_from_slice(n.label.as_bytes());
+            // Names come from a cluster file: control characters in them are escaped
+            // (decode's text goes out raw, for speed).
+            out.extend_from_slice(crate::render::out::escape_line(&n.label).as_bytes());
             out.extend_from_slice(b" (");
             push_ip(out, ip);
             out.push(b')');

@@ -4,7 +4,7 @@ use super::*;
 
 fn named(ip: IpAddr, names: &Names) -> String {
     match names.get(&ip) {
-        Some(n) => format!("{} ({ip})", n.label),
+        Some(n) => format!("{} ({ip})", crate::render::out::escape_line(&n.label)),
         None => ip.to_string(),
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::dataplane::{
+use super::{
     Addr, Family, FdbEntry, Link, LinkKind, MacAddr, Neighbour, Protocol, Route, RouteType, Scope,
     Table,
 };

@@ -410,3 +410,126 @@ fn check_over_a_damaged_text_dump_reads_the_rest_and_names_the_line() {
         "the intact route is read: {out}"
     );
 }
+
+/// A Calico IPIP node on v3.34 (Felix's routes: proto 80, mtu) checked with no version
+/// known: every route that differs only where versions disagree is one note without a fix
+/// (a fix would be undone by Felix); the note on the version is in the JSON too. With the
+/// version given wrong, the comparison is strict.
+#[test]
+fn check_notes_felix_ipip_routes_without_a_fix_when_the_version_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = "demo:calico-ipip";
+    let (code, snap, err) = run(&[
+        "--json",
+        "plan",
+        "--cluster",
+        c,
+        "--node",
+        "node-1",
+        "--calico-version",
+        "v3.34.0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let s = dir.path().join("node-1.json");
+    std::fs::write(&s, snap).unwrap();
+    let s = s.to_str().unwrap();
+    let base = [
+        "--json",
+        "check",
+        "--cluster",
+        c,
+        "--node",
+        "node-1",
+        "--snapshot",
+        s,
+    ];
+
+    let (code, out, err) = run(&base);
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        doc["note"]
+            .as_str()
+            .unwrap()
+            .contains("version is not known"),
+        "{doc:#}"
+    );
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(!findings.is_empty(), "{doc:#}");
+    for f in findings {
+        assert_eq!(f["kind"], "shape_differs", "{f:#}");
+        assert_eq!(f["fix"], json!([]), "{f:#}");
+    }
+    let tunnel = findings
+        .iter()
+        .find(|f| f["actual"].as_str().unwrap().contains("dev tunl0 proto 80"))
+        .expect("Felix's IPIP route");
+    assert_eq!(
+        tunnel["attributes"],
+        json!(["protocol", "MTU"]),
+        "{tunnel:#}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["actual"].as_str().unwrap().starts_with("blackhole")),
+        "{doc:#}"
+    );
+
+    // A known version keeps the strict comparison (and no note).
+    let mut with = base.to_vec();
+    with.extend(["--calico-version", "v3.33.0"]);
+    let (code, out, _) = run(&with);
+    assert_eq!(code, 1, "{out}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert!(doc.get("note").is_none(), "{doc:#}");
+    let kinds: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"missing"), "{kinds:?}");
+    assert!(!kinds.contains(&"shape_differs"), "{kinds:?}");
+
+    let mut with = base.to_vec();
+    with.extend(["--calico-version", "v3.34.0"]);
+    let (code, out, _) = run(&with);
+    assert_eq!(code, 0, "{out}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["findings"], json!([]), "{doc:#}");
+}
+
+/// The many-node JSON carries the version note too.
+#[test]
+fn check_many_json_carries_the_version_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = "demo:calico-vxlan-crosssubnet";
+    for n in ["node-1", "node-2"] {
+        let (code, snap, err) = run(&["--json", "plan", "--cluster", c, "--node", n]);
+        assert_eq!(code, 0, "{err}");
+        std::fs::write(dir.path().join(format!("{n}.json")), snap).unwrap();
+    }
+    let d = dir.path().to_str().unwrap();
+    let (_, out, err) = run(&["--json", "check", "--cluster", c, "--snapshot", d]);
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    assert!(
+        doc["note"]
+            .as_str()
+            .unwrap()
+            .contains("version is not known"),
+        "{doc:#}"
+    );
+    let (_, out, _) = run(&[
+        "--json",
+        "check",
+        "--cluster",
+        c,
+        "--snapshot",
+        d,
+        "--calico-version",
+        "v3.32.0",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert!(doc.get("note").is_none(), "{doc:#}");
+}

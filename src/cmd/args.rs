@@ -23,7 +23,8 @@ pub fn unknown_version_note(cluster: &Cluster) -> Option<String> {
             "calico/node's version is not known (no calico-node image tag in the input, no \
              --calico-version): the long-standing route shapes are planned (BGP routes without \
              metric or src, BIRD's IPIP routes, VXLAN routes without mtu), and a route that \
-             differs only in metric or src is one \"shape differs\" note"
+             differs only where versions disagree (metric, src, proto bird or 80, a tunnel \
+             route's mtu) is one \"shape differs\" note, without a fix"
                 .to_string()
         })
 }

@@ -4,10 +4,13 @@ use std::path::{Path, PathBuf};
 
 use super::Ctx;
 use super::source::{self, mut_arg_in_place, parse_proto};
+use crate::agent::PlanInput;
+use crate::agent::input::ClusterPlan;
 use crate::dataplane::{NodeState, Protocol};
-use crate::diff::check::{Summary, check, check_many};
+use crate::diff::check::{Summary, check, check_many, shape_unknown};
 use crate::diff::{AGENT_PROTO, pod_networks};
 use crate::error::Outcome;
+use crate::model::Cluster;
 use crate::netlink::Netns;
 use crate::render::{findings as render, json};
 use crate::snapshot::text_dump::is_text_dump;
@@ -51,7 +54,13 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             return run_many(dir, cluster, args, proto, &ctx);
         }
     }
-    let (plan, networks, plan_label) = plan(args)?;
+    let Planned {
+        state: plan,
+        networks,
+        label: plan_label,
+        cluster,
+    } = plan(args)?;
+    let note = cluster.as_ref().and_then(note_version);
     let (actual, pod_map, actual_label) = match &args.snapshot {
         Some(path) => {
             let node = args
@@ -93,9 +102,8 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     // pods' MACs), and a note for each planned pod the node does not have.
     let mut plan = plan;
     let mut absent = Vec::new();
-    if let (Some(c), Some(n)) = (&args.source.cluster, &args.source.node) {
-        let cluster = source::cluster_args(c, &args.source.versions).load()?;
-        if let Ok(np) = crate::plan::node(&cluster, n) {
+    if let (Some(_), Some(cluster), Some(n)) = (&args.source.cluster, &cluster, &args.source.node) {
+        if let Ok(np) = crate::plan::node(cluster, n) {
             let mut pods = np.pods;
             absent = crate::diff::facts::resolve_state(
                 &mut plan,
@@ -106,7 +114,8 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             .findings();
         }
     }
-    let mut findings = check(&plan, &actual, proto, networks);
+    let unknown = cluster.as_ref().is_some_and(shape_unknown);
+    let mut findings = check(&plan, &actual, proto, networks, unknown);
     findings.extend(absent);
     let node = if plan.node.is_empty() {
         args.source.node.clone().unwrap_or_default()
@@ -115,13 +124,10 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     };
     let summary = Summary::of(&findings);
     if ctx.json {
-        json::print_document(&render::check_document(
-            &findings,
-            &node,
-            summary,
-            &actual_label,
-            &plan_label,
-        ))?;
+        json::print_document(
+            &render::check_document(&findings, &node, summary, &actual_label, &plan_label)
+                .with_note(note.as_deref()),
+        )?;
     } else {
         let text = render::check_text(
             &findings,
@@ -136,30 +142,58 @@ pub fn run(args: &CheckArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     Ok(Outcome::from_findings(summary.has_problems()))
 }
 
-/// The node's plan, the cluster's pod networks (when known) and where the plan came from.
-fn plan(args: &CheckArgs) -> anyhow::Result<(NodeState, Vec<IpNetwork>, String)> {
+/// A node's plan and what came with it.
+struct Planned {
+    /// The plan.
+    state: NodeState,
+    /// The cluster's pod networks (when known).
+    networks: Vec<IpNetwork>,
+    /// Where the plan came from.
+    label: String,
+    /// The cluster it was planned from (not with `--plan FILE` or etcd).
+    cluster: Option<Cluster>,
+}
+
+/// The node's plan. The cluster is loaded once (it may come from the Kubernetes API).
+fn plan(args: &CheckArgs) -> anyhow::Result<Planned> {
     let src = &args.source;
     Ok(match (&src.plan, &src.cluster_spec(), &src.node) {
-        (Some(p), _, node) => (
-            PlanFile::new(p, node.as_deref()).load()?,
-            Vec::new(),
-            p.display().to_string(),
-        ),
+        (Some(p), _, node) => Planned {
+            state: PlanFile::new(p, node.as_deref()).load()?,
+            networks: Vec::new(),
+            label: p.display().to_string(),
+            cluster: None,
+        },
         (None, Some(c), Some(n)) => {
-            let mut input = source::plan_input(None, Some(c), Some(n), &src.versions)?;
+            let cluster = source::cluster_args(c, &src.versions).load()?;
+            let loaded = cluster.clone();
+            let spec = if c.is_empty() {
+                "from the Kubernetes API"
+            } else {
+                c
+            };
+            let mut input = ClusterPlan::new(spec, n, Box::new(move || Ok(loaded.clone())));
             let label = input.describe();
             // The cluster's pod networks make Flannel host-gw routes (proto boot) the CNI's.
-            let cluster = source::cluster_args(c, &src.versions).load()?;
-            note_version(&cluster);
             let networks = pod_networks(&cluster);
-            (input.load()?, networks, label)
+            Planned {
+                state: input.load()?,
+                networks,
+                label,
+                cluster: Some(cluster),
+            }
         }
         (None, None, node) if src.etcd.is_set() => {
             let netns = Netns::from_arg(args.netns.as_deref());
             let (mut input, networks) =
                 source::lease_input(&src.etcd, node.as_deref(), &netns, true)?;
             let label = input.describe();
-            (input.load()?, networks, label)
+            Planned {
+                state: input.load()?,
+                networks,
+                label,
+                cluster: None,
+            }
         }
         (None, Some(_), None) => anyhow::bail!(
             "--cluster needs --node N (or --snapshot DIR holding one snapshot per node, to check them all)"
@@ -168,11 +202,12 @@ fn plan(args: &CheckArgs) -> anyhow::Result<(NodeState, Vec<IpNetwork>, String)>
     })
 }
 
-/// Say once, on standard error, that the CNI's version is unknown (and what that means).
-fn note_version(cluster: &crate::model::Cluster) {
-    if let Some(n) = super::args::unknown_version_note(cluster) {
-        eprintln!("netpath check: note: {n}");
-    }
+/// Say once, on standard error, that the CNI's version is unknown (and what that means);
+/// the note, for the JSON document.
+fn note_version(cluster: &Cluster) -> Option<String> {
+    let n = super::args::unknown_version_note(cluster)?;
+    eprintln!("netpath check: note: {n}");
+    Some(n)
 }
 
 /// The node states at `path`, with the text dumps' warnings on standard error.
@@ -195,7 +230,7 @@ fn run_many(
 ) -> anyhow::Result<Outcome> {
     let only = args.source.node.as_deref();
     let cluster = source::cluster_args(spec, &args.source.versions).load()?;
-    note_version(&cluster);
+    let note = note_version(&cluster);
     if let Some(n) = only
         && cluster.node_index(n).is_none()
         && !cluster.underlay.routers.iter().any(|r| r.name == n)
@@ -218,9 +253,10 @@ fn run_many(
     );
     let snapshots = dir.display().to_string();
     if ctx.json {
-        json::print_document(&render::check_many_document(
-            &results, &wide, total, spec, &snapshots,
-        ))?;
+        json::print_document(
+            &render::check_many_document(&results, &wide, total, spec, &snapshots)
+                .with_note(note.as_deref()),
+        )?;
     } else {
         let text = render::check_many_text(&results, &wide, &total, spec, &snapshots, &ctx.style);
         crate::render::out::print(&text)?;

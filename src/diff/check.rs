@@ -11,17 +11,28 @@ use crate::model::Cluster;
 use crate::snapshot::Loaded;
 
 /// The findings of a node against its plan, as `check` reports them: problems first
-/// (errors, then warnings), then what is listed for information.
+/// (errors, then warnings), then what is listed for information. With `shape_unknown`
+/// (the CNI's version is not known), a route that differs from the plan only in what the
+/// CNI's versions disagree on is one note without a fix (see [`Ownership::shape_unknown`]).
 pub fn check(
     plan: &NodeState,
     actual: &NodeState,
     proto: Protocol,
     networks: Vec<IpNetwork>,
+    shape_unknown: bool,
 ) -> Vec<Finding> {
-    let own = Ownership::cni(plan, proto, networks);
+    let mut own = Ownership::cni(plan, proto, networks);
+    own.shape_unknown = shape_unknown;
     let mut findings = super::diff(plan, actual, &own).findings;
     findings.sort_by_key(|f| f.severity);
     findings
+}
+
+/// True when the cluster's route shapes depend on a CNI version it does not say: Calico
+/// with no calico/node version (no image tag, no option). Flannel's shapes do not depend
+/// on its version.
+pub fn shape_unknown(cluster: &Cluster) -> bool {
+    matches!(cluster.mode, crate::model::Mode::Calico(_)) && cluster.versions.calico.is_none()
 }
 
 /// Counts of findings by severity.
@@ -155,7 +166,13 @@ pub fn check_many(
             .find(|((s, _), _)| s.node() == name);
         let (actual, findings) = match found {
             Some(((s, plan), absent)) => {
-                let mut findings = check(plan, &s.snapshot.state, proto, networks.clone());
+                let mut findings = check(
+                    plan,
+                    &s.snapshot.state,
+                    proto,
+                    networks.clone(),
+                    shape_unknown(cluster),
+                );
                 findings.extend(absent.iter().cloned());
                 (Some(s.label.clone()), findings)
             }

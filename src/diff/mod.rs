@@ -81,6 +81,10 @@ pub struct Ownership {
     pub devices: Vec<String>,
     /// Devices the writer may create, recreate and fix (the plan's vxlan, bridge, ipip).
     pub managed_links: BTreeSet<String>,
+    /// The CNI's version is not known, so neither is the shape its daemons give a route:
+    /// a route that differs from the plan only in what versions disagree on (metric, `src`,
+    /// proto bird or Felix's 80, a tunnel route's MTU) is a note, never a fix.
+    pub shape_unknown: bool,
 }
 
 /// True for kinds of device the agent creates itself (veths and physical devices come
@@ -116,6 +120,7 @@ impl Ownership {
             route_networks: networks,
             devices,
             managed_links: BTreeSet::new(),
+            shape_unknown: false,
         }
     }
 
@@ -136,6 +141,7 @@ impl Ownership {
             route_networks: Vec::new(),
             devices: managed.iter().cloned().collect(),
             managed_links: managed,
+            shape_unknown: false,
         }
     }
 

@@ -9,7 +9,9 @@ use super::links::is_link_local;
 use super::{
     Change, Diff, Finding, FindingKind, Ownership, RouteKeys, Severity, change, effective_metric,
 };
-use crate::dataplane::{Family, NodeState, Protocol, Route, RouteTable, RouteType, Table};
+use crate::dataplane::{
+    Family, LinkKind, NodeState, Protocol, Route, RouteTable, RouteType, Table,
+};
 
 /// A route's identity in the kernel: table, destination, TOS and metric. A second route
 /// with the same identity replaces the first (NLM_F_REPLACE) or is refused.
@@ -171,6 +173,9 @@ pub(super) fn diff_routes(
     };
     let mut lookup_table: Option<RouteTable> = None;
     let mut shapes: Option<ShapeIndex> = None;
+    // With the CNI's version unknown, the shapes versions disagree on are notes too.
+    let loose = (own.shape_unknown && adopt.is_none()).then(|| Tunnels::of(expected));
+    let loose = loose.as_ref();
     // A fresh node misses every planned route: room for all of them up front, rather than
     // copying 100,000 findings and changes as the vectors grow (unused room is never
     // touched, so it costs nothing when the node already matches).
@@ -229,14 +234,10 @@ pub(super) fn diff_routes(
                 .into_iter()
                 .flatten()
                 .map(|&i| (i, &actual.routes[i]))
-                .find(|&(i, a)| !matched[i] && same_but_shape(&e, a));
+                .find(|&(i, a)| !matched[i] && same_but_shape(&e, a, loose));
             if let Some((ai, a)) = twin {
                 matched[ai] = true;
-                let mut f = Finding::new(Severity::Info, FindingKind::ShapeDiffers, object)
-                    .expected(&e)
-                    .actual(a);
-                f.attributes = shape_attributes(&e, a);
-                d.push(f, Vec::new());
+                d.push(shape_note(&e, a, object), Vec::new());
                 continue;
             }
         }
@@ -278,6 +279,12 @@ pub(super) fn diff_routes(
             // The planned protocol on the planned key: the CNI's route, gone wrong.
             None => own.owns_route(a) || a.proto == plan_route.proto,
         };
+        if loose.is_some() && !(diffs.is_empty() && proto_ok) && same_but_shape(&e, a, loose) {
+            // Felix's IPIP route (proto 80, mtu) where BIRD's was planned, for one: a fix
+            // would be undone by the daemon of whichever version the node runs.
+            d.push(shape_note(&e, a, object), Vec::new());
+            continue;
+        }
         let change = Change::ReplaceRoute(e.clone());
         if diffs.is_empty() {
             if proto_ok {
@@ -366,18 +373,62 @@ fn shape_index(actual: &NodeState, considered: &[bool]) -> ShapeIndex {
     out
 }
 
-/// True when `a` is the planned route `e` in another shape: same protocol, type, next hops,
-/// scope and MTU; only the metric and the preferred source may differ.
-fn same_but_shape(e: &Route, a: &Route) -> bool {
-    if a.proto != e.proto {
-        return false;
+/// The plan's tunnel devices (VXLAN, IPIP): the MTU of a route through one is the
+/// daemon's per-version choice (Felix's `mtu` from v3.31 for VXLAN, v3.34 for IPIP).
+struct Tunnels(HashSet<String>);
+
+impl Tunnels {
+    fn of(plan: &NodeState) -> Tunnels {
+        Tunnels(
+            plan.links
+                .iter()
+                .filter(|l| matches!(l.kind, LinkKind::Vxlan(_) | LinkKind::Ipip { .. }))
+                .map(|l| l.name.clone())
+                .collect(),
+        )
     }
-    let mut b = a.clone();
-    b.prefsrc = e.prefsrc;
-    route_differences(e, &b).is_empty()
+
+    /// True when the route leaves through one of the tunnels.
+    fn carries(&self, r: &Route) -> bool {
+        r.nexthops
+            .iter()
+            .any(|h| h.dev.as_ref().is_some_and(|d| self.0.contains(d)))
+    }
 }
 
-/// The attributes in which a route's shape differs: `metric`, `source`.
+/// True for the two protocols a Calico route has by version: BIRD's and Felix's.
+fn calico_proto(p: Protocol) -> bool {
+    p == Protocol::BIRD || p == Protocol::FELIX
+}
+
+/// True when `a` is the planned route `e` in another shape: same type, next hops and
+/// scope; the metric and the preferred source may differ. With `loose` (the CNI's version
+/// unknown), also proto bird against Felix's 80 and the MTU of a route into a tunnel;
+/// otherwise the protocol and MTU must be the planned ones.
+fn same_but_shape(e: &Route, a: &Route, loose: Option<&Tunnels>) -> bool {
+    let mut b = a.clone();
+    b.prefsrc = e.prefsrc;
+    if let Some(t) = loose {
+        if calico_proto(e.proto) && calico_proto(a.proto) {
+            b.proto = e.proto;
+        }
+        if t.carries(e) {
+            b.mtu = e.mtu;
+        }
+    }
+    b.proto == e.proto && route_differences(e, &b).is_empty()
+}
+
+/// The note for the CNI's route `a` in another shape than the planned `e`: no fix.
+fn shape_note(e: &Route, a: &Route, object: String) -> Finding {
+    let mut f = Finding::new(Severity::Info, FindingKind::ShapeDiffers, object)
+        .expected(e)
+        .actual(a);
+    f.attributes = shape_attributes(e, a);
+    f
+}
+
+/// The attributes in which a route's shape differs: `metric`, `source`, `protocol`, `MTU`.
 fn shape_attributes(e: &Route, a: &Route) -> Vec<&'static str> {
     let mut out = Vec::new();
     if effective_metric(e) != effective_metric(a) {
@@ -385,6 +436,12 @@ fn shape_attributes(e: &Route, a: &Route) -> Vec<&'static str> {
     }
     if e.prefsrc != a.prefsrc {
         out.push("source");
+    }
+    if e.proto != a.proto {
+        out.push("protocol");
+    }
+    if e.mtu != a.mtu {
+        out.push("MTU");
     }
     out
 }

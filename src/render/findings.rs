@@ -251,7 +251,17 @@ pub struct CheckDoc<'a> {
     plan: &'a str,
     actual: &'a str,
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
     findings: &'a [crate::diff::Finding],
+}
+
+impl<'a> CheckDoc<'a> {
+    /// With a note on the whole comparison (the CNI's version unknown), when there is one.
+    pub fn with_note(mut self, note: Option<&'a str>) -> Self {
+        self.note = note;
+        self
+    }
 }
 
 /// One node's check as its JSON document: the findings, the node, their summary, and
@@ -269,6 +279,7 @@ pub fn check_document<'a>(
         plan,
         actual,
         summary,
+        note: None,
         findings,
     }
 }
@@ -280,8 +291,18 @@ pub struct ManyDoc<'a> {
     cluster: &'a str,
     snapshots: &'a str,
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
     nodes: &'a [NodeResult],
     cluster_findings: &'a [ClusterFinding],
+}
+
+impl<'a> ManyDoc<'a> {
+    /// With a note on the whole comparison (the CNI's version unknown), when there is one.
+    pub fn with_note(mut self, note: Option<&'a str>) -> Self {
+        self.note = note;
+        self
+    }
 }
 
 /// The check of every node of `cluster` with a snapshot in `snapshots` as its JSON
@@ -298,6 +319,7 @@ pub fn check_many_document<'a>(
         cluster,
         snapshots,
         summary,
+        note: None,
         nodes,
         cluster_findings,
     }

@@ -325,6 +325,10 @@ pub enum Reason {
         mtu: u32,
         /// Device.
         dev: String,
+        /// Sent by this host itself over its first device: `sendmsg` fails with EMSGSIZE,
+        /// no ICMP fragmentation-needed is sent.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        local: bool,
     },
     /// TTL reached zero.
     TtlExpired,
@@ -476,9 +480,23 @@ impl fmt::Display for Reason {
                 f,
                 "no FDB entry on {dev} for VTEP MAC {mac}: the kernel does not know where to send the VXLAN packet"
             ),
-            Reason::TooBig { size, mtu, dev } => write!(
+            Reason::TooBig {
+                size,
+                mtu,
+                dev,
+                local: false,
+            } => write!(
                 f,
                 "packet of {size} bytes with DF exceeds {dev}'s MTU {mtu} (ICMP fragmentation needed)"
+            ),
+            Reason::TooBig {
+                size,
+                mtu,
+                dev,
+                local: true,
+            } => write!(
+                f,
+                "packet of {size} bytes with DF exceeds {dev}'s MTU {mtu}: the sender's own kernel refuses it (EMSGSIZE from sendmsg; no ICMP fragmentation-needed)"
             ),
             Reason::TtlExpired => write!(f, "TTL expired"),
             Reason::RoutingLoop { hosts } => write!(f, "routing loop: {}", hosts.join(" → ")),

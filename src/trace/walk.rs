@@ -351,12 +351,15 @@ impl Walker<'_, '_> {
         }
         if self.pkt.size > mtu && self.pkt.df {
             let size = self.pkt.size;
+            // The sender's own first device: the kernel refuses the send itself.
+            let local = self.in_dev.is_none() && self.stack.is_empty();
             return Step::Done(self.drop(
                 Some(&dev),
                 Reason::TooBig {
                     size,
                     mtu,
                     dev: dev.clone(),
+                    local,
                 },
             ));
         }
@@ -456,11 +459,16 @@ impl Walker<'_, '_> {
             self.hop(Some(&tunnel), Action::Receive { bridge: None });
             return Step::Continue;
         }
-        let dev = self
-            .world
-            .host(self.host)
-            .owns(self.pkt.dst)
-            .map(|a| a.dev.clone());
+        // A packet a host sends to one of its own addresses never leaves it: the local
+        // table routes it over lo (a pod to itself included).
+        let dev = match self.in_dev {
+            None => Some("lo".to_string()),
+            Some(_) => self
+                .world
+                .host(self.host)
+                .owns(self.pkt.dst)
+                .map(|a| a.dev.clone()),
+        };
         self.hop(dev.as_deref(), Action::Deliver);
         Step::Done(Verdict::Delivered {
             host: self.world.name(self.host).to_string(),

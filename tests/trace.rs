@@ -885,6 +885,10 @@ fn json_verdict_says_why() {
         "vtep-mac-mismatch",
         "no-peer",
         "unallocated",
+        "no-endpoints",
+        "no-service",
+        "services-not-in-input",
+        "endpoints-failing",
     ] {
         assert!(
             docs.contains(&format!("`{code}`")),

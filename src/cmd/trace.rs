@@ -148,6 +148,24 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     // their nodes' own parts).
     let watch = Stopwatch::start();
     let src = trace::resolve(&world, src_spec, true)?;
+    if let Some(target) = trace::service::target(&world, &cluster.services, dst_spec, probe)? {
+        let st = trace::service::trace(&world, &src, &target, probe);
+        if ctx.json && args.format != picture::Format::Text {
+            bail!("--json prints the trace as JSON and --format a picture of it: choose one");
+        }
+        let pictures = st.endpoints.iter();
+        match args.format {
+            picture::Format::Dot => {
+                crate::render::out::print(&pictures.map(picture::dot).collect::<String>())?
+            }
+            picture::Format::Mermaid => {
+                crate::render::out::print(&pictures.map(picture::mermaid).collect::<String>())?
+            }
+            _ if ctx.json => json::print_document(&render::service_document(&st, &cluster))?,
+            _ => crate::render::out::print(&render::service(&st, &cluster, probe, &ctx.style))?,
+        }
+        return Ok(Outcome::from_findings(!st.ok()));
+    }
     let dst = trace::resolve(&world, dst_spec, false)?;
     for (spec, end) in [(src_spec, &src), (dst_spec, &dst)] {
         if end.ip.is_some_and(|ip| ip.is_ipv6()) {

@@ -89,6 +89,11 @@ struct Item<'a> {
     status: Option<&'a RawValue>,
     #[serde(borrow, default)]
     data: Option<&'a RawValue>,
+    /// An EndpointSlice's endpoints and ports (top-level fields, not under `spec`).
+    #[serde(borrow, default)]
+    endpoints: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    ports: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
@@ -99,6 +104,15 @@ struct Meta<'a> {
     namespace: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     annotations: Annotations<'a>,
+    #[serde(borrow, default)]
+    labels: Labels<'a>,
+}
+
+/// Only the labels netpath reads.
+#[derive(Deserialize, Default)]
+struct Labels<'a> {
+    #[serde(borrow, rename = "kubernetes.io/service-name")]
+    service_name: Option<Cow<'a, str>>,
 }
 
 /// Only the annotations netpath reads; all others are skipped.
@@ -162,6 +176,10 @@ struct PodSpec<'a> {
 struct Container<'a> {
     #[serde(borrow)]
     image: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    command: Vec<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    args: Vec<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -237,6 +255,7 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
     let mut pending = 0usize;
     // The calico-node and kube-flannel pods' image tags say the versions.
     let mut versions = crate::model::Versions::default();
+    let mut services = crate::model::service::parse::Collector::default();
     for (i, item) in list.items.iter().enumerate() {
         let name = item.metadata.name.as_ref();
         let what = |part: &str| format!("{source}: items[{i}] ({} {name}){part}", item.kind);
@@ -248,6 +267,8 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
                     if let Some(image) = &c.image {
                         versions.note_image(image);
                     }
+                    services
+                        .command_line(c.command.iter().chain(&c.args).map(|a| a.as_ref()), name);
                 }
                 let status: PodStatus = sub(item.status, || what(".status"))?;
                 let Some(node) = spec.node_name else {
@@ -293,6 +314,19 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
                     affinities.push((spec.node.into_owned(), cidr));
                 }
             }
+            "Service" => services.service(
+                item.metadata.namespace.as_deref().unwrap_or("default"),
+                name,
+                item.spec.map(RawValue::get),
+                &what(""),
+            )?,
+            "EndpointSlice" => services.slice(
+                item.metadata.namespace.as_deref().unwrap_or("default"),
+                item.metadata.labels.service_name.as_deref(),
+                item.endpoints.map(RawValue::get),
+                item.ports.map(RawValue::get),
+                &what(""),
+            )?,
             // calico.yaml's ConfigMap: `calico_backend: bird` runs BIRD; `none` (canal) and
             // `vxlan` (calico-vxlan.yaml) run no BGP at all.
             "ConfigMap" if name == "calico-config" => {
@@ -396,6 +430,7 @@ pub fn parse(bytes: &[u8], source: &str, options: &Options) -> anyhow::Result<Cl
         assumptions,
     )?;
     cluster.set_versions(versions);
+    cluster.services = services.finish();
     Ok(cluster)
 }
 

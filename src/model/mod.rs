@@ -12,6 +12,7 @@ pub mod demo;
 pub mod file;
 pub mod flannel;
 pub mod kubectl;
+pub mod service;
 pub mod version;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -54,6 +55,9 @@ pub struct Cluster {
     /// The CNI versions, where the input says them (image tags, `--calico-version`).
     #[serde(skip)]
     pub versions: Versions,
+    /// The Services and their endpoints, when the input lists them (kubectl dumps).
+    #[serde(skip)]
+    pub services: service::Services,
     #[serde(skip)]
     index: Index,
 }
@@ -457,6 +461,7 @@ impl Cluster {
             assumptions,
             warnings: Vec::new(),
             versions: Versions::default(),
+            services: service::Services::default(),
             index: Index::default(),
         };
         c.validate()?;

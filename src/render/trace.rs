@@ -12,11 +12,30 @@ use super::json::schema;
 use crate::model::Cluster;
 use crate::scene::Placed;
 use crate::trace::all::Matrix;
+use crate::trace::service::ServiceTrace;
 use crate::trace::{Action, Encap, Hop, Path, Probe, Proto, Resolution, Trace, Verdict};
 use crate::world::HostKind;
 
 /// The readable trace: header, request, reply, notes.
 pub fn trace(t: &Trace, cluster: &Cluster, probe: Probe, _style: &Style) -> String {
+    let mut out = body(t, cluster, probe);
+    if t.notes.is_empty() && (!cluster.assumptions.is_empty() || !cluster.warnings.is_empty()) {
+        out.push('\n');
+    }
+    assumptions(&mut out, cluster);
+    out
+}
+
+/// The cluster's assumptions and warnings, one line each.
+fn assumptions(out: &mut String, cluster: &Cluster) {
+    for a in &cluster.assumptions {
+        let _ = writeln!(out, "{} {a}", "assumed:".yellow());
+    }
+    warnings(out, cluster);
+}
+
+/// A trace without the cluster's assumptions: header, request, reply, notes.
+fn body(t: &Trace, cluster: &Cluster, probe: Probe) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} {} → {}", "trace".bold(), t.src.label, t.dst.label);
     let _ = writeln!(
@@ -50,16 +69,12 @@ pub fn trace(t: &Trace, cluster: &Cluster, probe: Probe, _style: &Style) -> Stri
         };
         path(&mut out, label, r);
     }
-    if !t.notes.is_empty() || !cluster.assumptions.is_empty() || !cluster.warnings.is_empty() {
+    if !t.notes.is_empty() {
         out.push('\n');
     }
     for n in &t.notes {
         let _ = writeln!(out, "{} {n}", "note:".dimmed());
     }
-    for a in &cluster.assumptions {
-        let _ = writeln!(out, "{} {a}", "assumed:".yellow());
-    }
-    warnings(&mut out, cluster);
     out
 }
 
@@ -256,6 +271,27 @@ pub(super) fn hop_words(h: &Hop) -> Option<(&'static str, String)> {
         Action::Unmasquerade { from, to } => (
             "unmasq",
             format!("destination {from} → {to} (connection tracking of the masqueraded request)"),
+        ),
+        Action::Dnat {
+            from,
+            from_port,
+            to,
+            to_port,
+            service,
+        } => {
+            let port = |p: &Option<u16>| p.map(|p| format!(":{p}")).unwrap_or_default();
+            (
+                "dnat",
+                format!(
+                    "destination {from}{} → {to}{} (kube-proxy, service {service})",
+                    port(from_port),
+                    port(to_port)
+                ),
+            )
+        }
+        Action::Undnat { from, to } => (
+            "undnat",
+            format!("source {from} → {to} (connection tracking of the DNATed request)"),
         ),
         Action::Drop => ("drop", dev.to_string()),
     })
@@ -551,5 +587,71 @@ pub fn matrix_document<'a>(m: &'a Matrix, cluster: &'a Cluster) -> AllDoc<'a> {
         assumptions: &cluster.assumptions,
         warnings: &cluster.warnings,
         matrix: m,
+    }
+}
+
+/// A trace to a Service: each endpoint's trace in full, then the overall verdict.
+pub fn service(st: &ServiceTrace, cluster: &Cluster, probe: Probe, _style: &Style) -> String {
+    let mut out = String::new();
+    let port = st.port.map(|p| format!(":{p}")).unwrap_or_default();
+    let n = st.endpoints.len();
+    for (i, t) in st.endpoints.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if st.code.is_none() || st.code == Some("endpoints-failing") {
+            let _ = writeln!(
+                out,
+                "{}",
+                format!(
+                    "endpoint {}/{n} of service {} ({}{port})",
+                    i + 1,
+                    st.service,
+                    st.cluster_ip
+                )
+                .bold()
+            );
+        }
+        out.push_str(&body(t, cluster, probe));
+    }
+    out.push('\n');
+    for n in &st.notes {
+        let _ = writeln!(out, "{} {n}", "note:".dimmed());
+    }
+    let mark = if st.delivered {
+        "✔".green().to_string()
+    } else {
+        "✘".red().bold().to_string()
+    };
+    let _ = writeln!(out, "{mark} {}", st.explanation);
+    if !cluster.assumptions.is_empty() || !cluster.warnings.is_empty() {
+        out.push('\n');
+    }
+    assumptions(&mut out, cluster);
+    out
+}
+
+/// The JSON document of `netpath trace` to a Service (`netpath.trace/v1` with `service`).
+#[derive(Serialize)]
+pub struct ServiceDoc<'a> {
+    schema: String,
+    cluster: &'a str,
+    mode: String,
+    assumptions: &'a [String],
+    /// Where the cluster contradicts itself (absent when it does not).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
+    service: &'a ServiceTrace,
+}
+
+/// The trace to a Service as its JSON document.
+pub fn service_document<'a>(st: &'a ServiceTrace, cluster: &'a Cluster) -> ServiceDoc<'a> {
+    ServiceDoc {
+        schema: schema("trace"),
+        cluster: &cluster.source,
+        mode: cluster.mode.to_string(),
+        assumptions: &cluster.assumptions,
+        warnings: &cluster.warnings,
+        service: st,
     }
 }

@@ -10,6 +10,7 @@
 pub mod all;
 pub mod endpoint;
 mod path;
+pub mod service;
 #[cfg(test)]
 mod tests;
 pub mod timing;
@@ -24,13 +25,25 @@ pub use path::{
     Resolution, Trace, Verdict,
 };
 pub use walk::walk;
-use walk::{Nat, walk_with};
+use walk::{Dnat, Nat, walk_with};
 
 /// The initial TTL of a packet (Linux default).
 pub const DEFAULT_TTL: u8 = 64;
 
 /// Trace SRC → DST and, when DST is modelled, the reply.
 pub fn trace(world: &World, src: &Endpoint, dst: &Endpoint, probe: Probe) -> Trace {
+    trace_nat(world, src, dst, probe, None)
+}
+
+/// [`trace`], the request addressed to a Service address that kube-proxy translates
+/// (`dnat`) to DST on the first node it enters, when there is one.
+fn trace_nat(
+    world: &World,
+    src: &Endpoint,
+    dst: &Endpoint,
+    probe: Probe,
+    dnat: Option<Dnat>,
+) -> Trace {
     let mut notes = Vec::new();
     notes.extend(src.note.iter().cloned());
     notes.extend(dst.note.iter().cloned());
@@ -65,11 +78,23 @@ pub fn trace(world: &World, src: &Endpoint, dst: &Endpoint, probe: Probe) -> Tra
     let dst_ip = dst
         .ip
         .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    let request = walk(
-        world,
-        start,
-        packet(src.ip, Some(dst_ip), probe, sport, probe.dport),
-    );
+    let request = match dnat {
+        None => walk(
+            world,
+            start,
+            packet(src.ip, Some(dst_ip), probe, sport, probe.dport),
+        ),
+        Some(d) => {
+            let pkt = packet(src.ip, Some(d.vip), probe, sport, probe.dport);
+            let nat = Nat {
+                masquerade: true,
+                dnat: Some(d),
+                ..Nat::default()
+            };
+            walk_with(world, start, None, pkt, nat)
+        }
+    };
+    let undnat = dnatted(world, &request);
     let reply_start = match (&request.verdict, dst.host) {
         (Verdict::Delivered { host }, _) => world.by_name(host),
         (_, Some(h)) => Some(h),
@@ -82,7 +107,7 @@ pub fn trace(world: &World, src: &Endpoint, dst: &Endpoint, probe: Probe) -> Tra
         sport: if matches!(probe.proto, Proto::Icmp) {
             None
         } else {
-            probe.dport
+            undnat.map_or(probe.dport, |(_, _, _, _, to_port)| to_port)
         },
         dport: sport,
         size: probe.size,
@@ -90,8 +115,8 @@ pub fn trace(world: &World, src: &Endpoint, dst: &Endpoint, probe: Probe) -> Tra
         ttl: DEFAULT_TTL,
     };
     let reply = match (reply_start, dst.host) {
-        (Some(h), Some(_)) => Some(inside_reply(world, h, &request, back, &mut notes)),
-        _ => outside_reply(world, src, &request, back, &mut notes),
+        (Some(h), Some(_)) => Some(inside_reply(world, h, &request, back, undnat, &mut notes)),
+        _ => outside_reply(world, src, &request, back, undnat, &mut notes),
     };
     let symmetric = reply
         .as_ref()
@@ -122,6 +147,23 @@ fn masqueraded(request: &Path) -> Option<(String, IpAddr, IpAddr, String)> {
     })
 }
 
+/// Where the request was DNATed to a Service's endpoint: the node, the endpoint, the
+/// Service address and port, and the endpoint's port.
+type Dnatted = (HostId, IpAddr, IpAddr, Option<u16>, Option<u16>);
+
+fn dnatted(world: &World, request: &Path) -> Option<Dnatted> {
+    request.hops.iter().find_map(|h| match &h.action {
+        Action::Dnat {
+            from,
+            from_port,
+            to,
+            to_port,
+            ..
+        } => Some((world.by_name(&h.host)?, *to, *from, *from_port, *to_port)),
+        _ => None,
+    })
+}
+
 /// The reply from a modelled destination, starting at `start`: part of the request's
 /// connection, so no masquerade rule applies to it, and when a node masqueraded the request
 /// (a pod to another node's address) it is addressed to the masqueraded source, which that
@@ -131,9 +173,13 @@ fn inside_reply(
     start: HostId,
     request: &Path,
     mut back: Packet,
+    undnat: Option<Dnatted>,
     notes: &mut Vec<String>,
 ) -> Path {
-    let mut nat = Nat::default();
+    let mut nat = Nat {
+        undnat: undnat.map(|(at, to, from, port, _)| (at, to, from, port)),
+        ..Nat::default()
+    };
     if let Some((node, from, to, by)) = masqueraded(request) {
         back.dst = to;
         nat.restore = world.by_name(&node).map(|n| (n, to, from));
@@ -152,6 +198,7 @@ fn outside_reply(
     src: &Endpoint,
     request: &Path,
     mut back: Packet,
+    undnat: Option<Dnatted>,
     notes: &mut Vec<String>,
 ) -> Option<Path> {
     let (Verdict::Exited { host, gateway }, Some(exit)) = (&request.verdict, request.hops.last())
@@ -197,6 +244,8 @@ fn outside_reply(
             masquerade: false,
             restore,
             entered: true,
+            undnat: undnat.map(|(at, to, from, port, _)| (at, to, from, port)),
+            dnat: None,
         },
     );
     path.from = format!("{} (outside, via {gateway})", back.src);

@@ -201,6 +201,30 @@ pub enum Action {
         /// The destination after.
         to: IpAddr,
     },
+    /// kube-proxy's DNAT of a Service address to one of its endpoints (`KUBE-SVC-…` picks
+    /// a `KUBE-SEP-…`).
+    Dnat {
+        /// The Service address.
+        from: IpAddr,
+        /// The Service port.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from_port: Option<u16>,
+        /// The endpoint.
+        to: IpAddr,
+        /// The endpoint's port.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        to_port: Option<u16>,
+        /// The Service (`namespace/name`).
+        service: String,
+    },
+    /// Connection tracking reverses a request's DNAT on the reply: the endpoint's source
+    /// becomes the Service address again.
+    Undnat {
+        /// The source before (the endpoint).
+        from: IpAddr,
+        /// The source after (the Service address).
+        to: IpAddr,
+    },
     /// Dropped (see the path's verdict).
     Drop,
 }
@@ -376,6 +400,32 @@ pub enum Reason {
         /// The device.
         dev: String,
     },
+    /// A Service with no ready endpoint: kube-proxy's filter rule rejects the connection
+    /// (`KUBE-SERVICES … has no endpoints -j REJECT`).
+    NoEndpoints {
+        /// The Service (`namespace/name`).
+        service: String,
+        /// Its address.
+        dst: IpAddr,
+        /// The port asked for.
+        port: Option<u16>,
+    },
+    /// A destination in the service range that no Service of the input has: kube-proxy has
+    /// no rule for it, so nothing answers it.
+    NoService {
+        /// The destination.
+        dst: IpAddr,
+        /// The service range and where it comes from.
+        range: String,
+    },
+    /// A destination in the service range when the input lists no Services: what
+    /// kube-proxy does with it is unknown, so it is never claimed delivered.
+    ServicesNotInInput {
+        /// The destination.
+        dst: IpAddr,
+        /// The service range and where it comes from.
+        range: String,
+    },
 }
 
 impl Reason {
@@ -401,6 +451,9 @@ impl Reason {
             Reason::Misrouted { .. } => "misrouted",
             Reason::NoPeer { .. } => "no-peer",
             Reason::Unallocated { .. } => "unallocated",
+            Reason::NoEndpoints { .. } => "no-endpoints",
+            Reason::ServicesNotInInput { .. } => "services-not-in-input",
+            Reason::NoService { .. } => "no-service",
         }
     }
 }
@@ -471,6 +524,21 @@ impl fmt::Display for Reason {
             } => write!(
                 f,
                 "{dst} is in {network} but in no node's {unit}, so no pod can have it: the default route takes it out through {gateway} with a cluster-private destination, where it is lost"
+            ),
+            Reason::NoEndpoints { service, dst, port } => {
+                let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+                write!(
+                    f,
+                    "service {service} ({dst}{port}) has no ready endpoints: kube-proxy rejects the connection (KUBE-SERVICES \"{service} has no endpoints\" -j REJECT)"
+                )
+            }
+            Reason::NoService { dst, range } => write!(
+                f,
+                "{dst} is in the service range ({range}), but no Service in the input has it: kube-proxy has no rule for it and no host owns it, so nothing answers"
+            ),
+            Reason::ServicesNotInInput { dst, range } => write!(
+                f,
+                "{dst} is in the service range ({range}), but the input lists no Services: where kube-proxy sends it is unknown (dump them with `kubectl get nodes,pods,svc,endpointslices -A -o json`)"
             ),
         }
     }

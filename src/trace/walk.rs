@@ -10,6 +10,9 @@ use crate::dataplane::kernel::{Decision, RouteQuery, RpFilter, rule_matches};
 use crate::dataplane::{Family, LinkKind, MacAddr, Route, RouteType};
 use crate::world::{Host, HostId, HostKind, World};
 
+mod nat;
+pub(super) use nat::{Dnat, DnatTo, Nat};
+
 use super::{
     Action, DEFAULT_TTL, Encap, Hop, Packet, Path, Proto, Reason, Refusal, Resolution, Verdict,
 };
@@ -69,18 +72,6 @@ struct Walker<'w, 'a> {
     refused: Option<Refusal>,
 }
 
-/// Address translation along a walk.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Nat {
-    /// Apply the nodes' masquerade rules (a request to an outside destination).
-    pub(super) masquerade: bool,
-    /// Connection tracking on host `.0` turns destination `.1` back into `.2` (the reply to
-    /// a masqueraded request).
-    pub(super) restore: Option<(HostId, IpAddr, IpAddr)>,
-    /// The packet came in from outside the modelled network.
-    pub(super) entered: bool,
-}
-
 enum Step {
     Continue,
     Done(Verdict),
@@ -94,8 +85,7 @@ pub fn walk(world: &World, start: HostId, packet: Packet) -> Path {
     // IPs included; Calico natOutgoing: outside every pool).
     let nat = Nat {
         masquerade: true,
-        restore: None,
-        entered: false,
+        ..Nat::default()
     };
     walk_with(world, start, None, packet, nat)
 }
@@ -234,6 +224,9 @@ impl Walker<'_, '_> {
                 self.pkt.dst = from;
             }
         }
+        if let Some(end) = self.kube_proxy() {
+            return end;
+        }
         let host = world.host(self.host);
         // 0. The reverse-path filter of the receiving device (the kernel checks it in the
         // input route lookup, for local delivery and forwarding alike).
@@ -242,6 +235,7 @@ impl Walker<'_, '_> {
                 return Step::Done(self.drop(Some(&dev), reason));
             }
         }
+        self.reverse_dnat();
         // 1. Is it for this host?
         if host.owns(self.pkt.dst).is_some() {
             return self.local_delivery();

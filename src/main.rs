@@ -53,10 +53,7 @@ fn main() -> ExitCode {
 /// Print an error as one line on stderr: credentials in URLs redacted, control characters
 /// escaped (an error may quote a name read from input).
 fn report(err: &anyhow::Error) {
-    let message = format!("{err:#}");
-    let text = netpath::etcd::redact(&message);
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "netpath: {}", out::escape(&text));
+    netpath::diag!("netpath: {err:#}");
 }
 
 /// `--help`, `--version` (standard output, checked) and usage errors (stderr, exit 2).

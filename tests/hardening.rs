@@ -642,3 +642,40 @@ fn decode_names_from_input_are_escaped() {
         );
     }
 }
+
+/// Warnings and notes on a full stderr (`2>/dev/full`): the command still ends by its own
+/// verdict, never a panic (`eprintln!` would panic, exit 101); and a warning quoting a
+/// damaged input line escapes the terminal sequences in it.
+#[test]
+fn diagnostics_to_a_full_stderr_do_not_panic_and_are_escaped() {
+    let dir = std::env::temp_dir().join(format!("netpath-diag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dump = dir.join("routes.txt");
+    std::fs::write(
+        &dump,
+        "default via 10.0.0.1 dev eth0\n10.244.3.0/24 via 10.0.0.3 dev eth0 proto bi\x1b]52;c;QUJD\x07\n",
+    )
+    .unwrap();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = netpath()
+        .args(["routes", "--from"])
+        .arg(&dump)
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    let out = netpath()
+        .args(["routes", "--from"])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("warning"), "{err}");
+    assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

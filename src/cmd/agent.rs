@@ -62,7 +62,7 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let proto = parse_proto(&args.proto).map_err(anyhow::Error::msg)?;
     crate::agent::guard::check_proto(proto, args.adopt)?;
     let settings = Settings {
-        announce: Some(|w| eprintln!("netpath: warning: --adopt: {w}")),
+        announce: Some(|w| crate::diag!("netpath: warning: --adopt: {w}")),
         netns: netns.clone(),
         proto,
         adopt: args.adopt,
@@ -70,7 +70,7 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             Some(c) => {
                 let cluster = cluster_args(c, &args.source.versions).load()?;
                 if let Some(n) = super::args::unknown_version_note(&cluster) {
-                    eprintln!("netpath agent: note: {n}");
+                    crate::diag!("netpath agent: note: {n}");
                 }
                 pod_networks(&cluster)
             }
@@ -146,7 +146,7 @@ pub fn run(args: &AgentArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     let pass = agent::reconcile(&plan, &settings, read_state, args.dry_run)?;
     if args.dry_run {
         for w in &pass.warnings {
-            eprintln!("netpath: warning: --adopt: {w}");
+            crate::diag!("netpath: warning: --adopt: {w}");
         }
     }
     if ctx.json {

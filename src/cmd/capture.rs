@@ -109,7 +109,7 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     });
 
     let interface = cap.interface().to_string();
-    eprintln!(
+    crate::diag!(
         "netpath: capturing on {interface} (netns {}), link-type {link}; Ctrl-C to stop",
         opts.netns.label(),
     );
@@ -142,7 +142,7 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             };
             if let Some(w) = p.packet(number, ts, link, packet.data, packet.orig_len)? {
                 p.flush()?;
-                eprintln!("netpath: {interface}: warning: {w}");
+                crate::diag!("netpath: {interface}: warning: {w}");
             }
             if flush_each {
                 p.flush()?;
@@ -157,6 +157,6 @@ pub fn run(args: CaptureArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         p.finish()?;
     }
     let stats = cap.stats().unwrap_or_default();
-    eprintln!("netpath: {}", session::summary(captured, &stats, reason));
+    crate::diag!("netpath: {}", session::summary(captured, &stats, reason));
     Ok(Outcome::Clean)
 }

@@ -206,7 +206,7 @@ fn plan(args: &CheckArgs) -> anyhow::Result<Planned> {
 /// the note, for the JSON document.
 fn note_version(cluster: &Cluster) -> Option<String> {
     let n = super::args::unknown_version_note(cluster)?;
-    eprintln!("netpath check: note: {n}");
+    crate::diag!("netpath check: note: {n}");
     Some(n)
 }
 
@@ -215,7 +215,7 @@ fn load(path: &Path, node: Option<&str>) -> anyhow::Result<Vec<Loaded>> {
     let snaps = snapshot::load_states(path, Accept::NodeStates, node)?;
     for s in &snaps {
         for w in &s.snapshot.warnings {
-            eprintln!("netpath check: {}: {w}", s.path.display());
+            crate::diag!("netpath check: {}: {w}", s.path.display());
         }
     }
     Ok(snaps)

@@ -157,7 +157,7 @@ fn read_stream<W: Write>(
             if f.uncompilable.len() > reported_filter {
                 printer.flush()?;
                 for (link, e) in &f.uncompilable[reported_filter..] {
-                    eprintln!(
+                    crate::diag!(
                         "netpath: {name}: warning: the filter does not apply to link type {} ({e}); those packets are skipped",
                         link.0
                     );
@@ -177,13 +177,13 @@ fn read_stream<W: Write>(
         )?;
         if let Some(w) = warning {
             printer.flush()?;
-            eprintln!("netpath: {name}: warning: {w}");
+            crate::diag!("netpath: {name}: warning: {w}");
         }
         let warnings = stream.take_warnings();
         if !warnings.is_empty() {
             printer.flush()?;
             for w in warnings {
-                eprintln!("netpath: {name}: warning: {w}");
+                crate::diag!("netpath: {name}: warning: {w}");
             }
         }
         shown += 1;
@@ -192,7 +192,7 @@ fn read_stream<W: Write>(
         }
     }
     for w in stream.take_warnings() {
-        eprintln!("netpath: {name}: warning: {w}");
+        crate::diag!("netpath: {name}: warning: {w}");
     }
     printer.finish()?;
     match broken {
@@ -231,7 +231,7 @@ fn read_frames<'s, 'a: 's, W: Write>(
         if frames.has_warnings() {
             printer.flush()?;
             for w in frames.take_warnings() {
-                eprintln!("netpath: {name}: warning: {w}");
+                crate::diag!("netpath: {name}: warning: {w}");
             }
         }
         let frame = match item {
@@ -246,7 +246,7 @@ fn read_frames<'s, 'a: 's, W: Write>(
             if f.uncompilable.len() > reported_filter {
                 printer.flush()?;
                 for (link, e) in &f.uncompilable[reported_filter..] {
-                    eprintln!(
+                    crate::diag!(
                         "netpath: {name}: warning: the filter does not apply to link type {} ({e}); those packets are skipped",
                         link.0
                     );
@@ -278,7 +278,7 @@ fn read_frames<'s, 'a: 's, W: Write>(
         };
         if let Some(w) = printer.show(&info, &pkt)? {
             printer.flush()?;
-            eprintln!("netpath: {name}: warning: {w}");
+            crate::diag!("netpath: {name}: warning: {w}");
         }
         shown += 1;
         if args.count.is_some_and(|c| shown >= c) {
@@ -289,18 +289,18 @@ fn read_frames<'s, 'a: 's, W: Write>(
         let (stats, undecoded_links) = pool.finish()?;
         printer.absorb(stats);
         for (link, number) in undecoded_links {
-            eprintln!(
+            crate::diag!(
                 "netpath: {name}: warning: packet {number}: link type {} is not decoded (counted as undecoded)",
                 link.0
             );
         }
     }
     for w in frames.take_warnings() {
-        eprintln!("netpath: {name}: warning: {w}");
+        crate::diag!("netpath: {name}: warning: {w}");
     }
     printer.finish()?;
     if let Some(f) = filter.filter(|_| shown == 0) {
-        eprintln!(
+        crate::diag!(
             "netpath: {name}: no packet matched --filter {:?}: it sees the outer headers, as tcpdump (of VXLAN and IPIP packets, the node-to-node packet, not the pod-to-pod one inside)",
             f.expr()
         );

@@ -80,10 +80,10 @@ pub fn run(args: &SnapshotArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
             crate::render::json::print_document(&snap)?;
             // The document is on standard output: what could not be read goes to stderr.
             for u in &snap.unread {
-                eprintln!("netpath: could not read {}: {}", u.what, u.reason);
+                crate::diag!("netpath: could not read {}: {}", u.what, u.reason);
             }
             for w in &snap.warnings {
-                eprintln!("netpath: warning: {w}");
+                crate::diag!("netpath: warning: {w}");
             }
         }
     }

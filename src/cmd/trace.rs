@@ -106,7 +106,7 @@ pub fn run(args: &TraceArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
                 .unwrap_or(0);
             let mb = size as f64 / 1e6;
             let ((lw, lc), (ww, wc)) = (load.ms(), built.ms());
-            eprintln!(
+            crate::diag!(
                 "timing: load {lw:.1} ms wall, {lc:.1} ms CPU ({mb:.1} MB, {:.0} MB/s of CPU; {} nodes, {} pods); world {ww:.1} ms wall, {wc:.1} ms CPU; {what}",
                 mb / load.cpu.as_secs_f64().max(1e-9),
                 cluster.nodes.len(),

@@ -197,6 +197,27 @@ fn first_suspect(buf: &[u8]) -> usize {
         .map_or(buf.len(), |p| p + i)
 }
 
+/// Print one diagnostic line (a warning, a note, a summary) on standard error, as every
+/// diagnostic of netpath is printed: credentials in URLs redacted and control characters
+/// escaped, so a name read from input cannot drive the terminal. A failed write to stderr is
+/// ignored: there is nowhere left to report it, and `eprintln!` would panic instead
+/// (`2>/dev/full`). Use it through the [`diag!`](crate::diag) macro.
+pub fn diag(args: fmt::Arguments<'_>) {
+    let text = args.to_string();
+    let text = crate::etcd::redact(&text);
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{}", escape(&text));
+}
+
+/// `eprintln!` for netpath's diagnostics: formats its arguments and prints them with
+/// [`render::out::diag`](crate::render::out::diag) (redacted, escaped, never a panic).
+#[macro_export]
+macro_rules! diag {
+    ($($arg:tt)*) => {
+        $crate::render::out::diag(format_args!($($arg)*))
+    };
+}
+
 /// Escape control characters in `s`: C0 controls other than newline and tab, DEL and C1
 /// controls become `\x1b`-style text (C1: `\u{9b}`). Borrowed when there is nothing to do.
 pub fn escape(s: &str) -> Cow<'_, str> {

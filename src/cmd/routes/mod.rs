@@ -119,11 +119,11 @@ pub fn run(args: RoutesArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
 /// was read: a damaged dump is not a failed query.
 fn warn(warnings: &[ParseWarning]) {
     for w in warnings {
-        eprintln!("netpath: warning: {w}");
+        crate::diag!("netpath: warning: {w}");
     }
     let skipped = warnings.iter().filter(|w| w.skipped.is_some()).count();
     if skipped > 0 {
-        eprintln!(
+        crate::diag!(
             "netpath: warning: {skipped} damaged line{} skipped; the rest of the dump was read",
             if skipped == 1 { "" } else { "s" }
         );

@@ -439,6 +439,19 @@ fn decode_says_the_filter_sees_the_outer_packet() {
         err.contains("no packet matched") && err.contains("outer headers"),
         "{err}"
     );
+
+    // The same from a stream (`tcpdump -w - | netpath decode -`).
+    let out = netpath()
+        .args(["decode", "--filter", "icmp", "-"])
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no packet matched") && err.contains("outer headers"),
+        "{err}"
+    );
 }
 
 /// Every schema an offline command prints is in README's schema table, as printed.

@@ -152,21 +152,14 @@ fn read_stream<W: Write>(
                 break;
             }
         };
-        if let Some(f) = filter.as_deref_mut() {
-            let pass = f.matches(frame.link, frame.data);
-            if f.uncompilable.len() > reported_filter {
-                printer.flush()?;
-                for (link, e) in &f.uncompilable[reported_filter..] {
-                    crate::diag!(
-                        "netpath: {name}: warning: the filter does not apply to link type {} ({e}); those packets are skipped",
-                        link.0
-                    );
-                }
-                reported_filter = f.uncompilable.len();
-            }
-            if !pass {
-                continue;
-            }
+        if !passes(
+            filter.as_deref_mut(),
+            &frame,
+            printer,
+            &name,
+            &mut reported_filter,
+        )? {
+            continue;
         }
         let warning = printer.packet(
             frame.number,
@@ -195,6 +188,7 @@ fn read_stream<W: Write>(
         crate::diag!("netpath: {name}: warning: {w}");
     }
     printer.finish()?;
+    report_no_match(filter.as_deref(), shown, &name);
     match broken {
         Some(e) if e.packet == 0 => Err(anyhow!("{name}: {e}")),
         Some(e) => Err(anyhow!(
@@ -202,6 +196,42 @@ fn read_stream<W: Write>(
             e.packet.saturating_sub(1)
         )),
         None => Ok(Outcome::Clean),
+    }
+}
+
+/// Whether `frame` passes the filter (true without one). The first time the filter meets a
+/// link type it cannot be compiled for, says so once: those packets are skipped.
+fn passes<W: Write>(
+    filter: Option<&mut Filter>,
+    frame: &crate::pcapfile::Frame<'_>,
+    printer: &mut Printer<W>,
+    name: &str,
+    reported: &mut usize,
+) -> anyhow::Result<bool> {
+    let Some(f) = filter else {
+        return Ok(true);
+    };
+    let pass = f.matches(frame.link, frame.data);
+    if f.uncompilable.len() > *reported {
+        printer.flush()?;
+        for (link, e) in &f.uncompilable[*reported..] {
+            crate::diag!(
+                "netpath: {name}: warning: the filter does not apply to link type {} ({e}); those packets are skipped",
+                link.0
+            );
+        }
+        *reported = f.uncompilable.len();
+    }
+    Ok(pass)
+}
+
+/// A filter that let nothing through is worth a word: it sees the outer headers only.
+fn report_no_match(filter: Option<&Filter>, shown: u64, name: &str) {
+    if let Some(f) = filter.filter(|_| shown == 0) {
+        crate::diag!(
+            "netpath: {name}: no packet matched --filter {:?}: it sees the outer headers, as tcpdump (of VXLAN and IPIP packets, the node-to-node packet, not the pod-to-pod one inside)",
+            f.expr()
+        );
     }
 }
 
@@ -241,21 +271,14 @@ fn read_frames<'s, 'a: 's, W: Write>(
                 break;
             }
         };
-        if let Some(f) = filter.as_deref_mut() {
-            let pass = f.matches(frame.link, frame.data);
-            if f.uncompilable.len() > reported_filter {
-                printer.flush()?;
-                for (link, e) in &f.uncompilable[reported_filter..] {
-                    crate::diag!(
-                        "netpath: {name}: warning: the filter does not apply to link type {} ({e}); those packets are skipped",
-                        link.0
-                    );
-                }
-                reported_filter = f.uncompilable.len();
-            }
-            if !pass {
-                continue;
-            }
+        if !passes(
+            filter.as_deref_mut(),
+            &frame,
+            printer,
+            name,
+            &mut reported_filter,
+        )? {
+            continue;
         }
         if let Some(pool) = pool.as_mut() {
             // The workers are at most a few batches behind the reader.
@@ -299,12 +322,7 @@ fn read_frames<'s, 'a: 's, W: Write>(
         crate::diag!("netpath: {name}: warning: {w}");
     }
     printer.finish()?;
-    if let Some(f) = filter.filter(|_| shown == 0) {
-        crate::diag!(
-            "netpath: {name}: no packet matched --filter {:?}: it sees the outer headers, as tcpdump (of VXLAN and IPIP packets, the node-to-node packet, not the pod-to-pod one inside)",
-            f.expr()
-        );
-    }
+    report_no_match(filter.as_deref(), shown, name);
     match broken {
         Some(e) => Err(anyhow!(
             "{name}: {e} ({} packets before it were shown)",

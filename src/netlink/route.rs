@@ -485,7 +485,7 @@ fn decode_route(p: &[u8], names: &Names<'_>, route: &mut Route) -> anyhow::Resul
             RTA_CACHEINFO if v.len() >= 16 => {
                 let e = u32_at(v, 12) as i32;
                 if e != 0 {
-                    cache_error = Some(e.abs());
+                    cache_error = Some(e.saturating_abs());
                 }
             }
             _ => {}

@@ -307,6 +307,25 @@ impl<'a> Frames<'a> {
                     ),
                 );
             }
+            if rest[..4] != PCAPNG_SHB {
+                // pcap-parser subtracts the 12 bytes of type and both lengths from some
+                // blocks' length unchecked (an overflow on a shorter one): refuse it here.
+                let b = [rest[4], rest[5], rest[6], rest[7]];
+                let len = if self.big_endian {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                };
+                if len < 12 {
+                    self.number += 1;
+                    return self.fail(
+                        start,
+                        format!(
+                            "block length {len} is below the minimum of 12: the file is corrupt"
+                        ),
+                    );
+                }
+            }
             let parsed = if rest[..4] == PCAPNG_SHB {
                 parse_sectionheaderblock(rest).map(|(r, b)| (r, Block::SectionHeader(b)))
             } else if self.big_endian {
